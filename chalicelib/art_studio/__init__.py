@@ -1,0 +1,1 @@
+"""Art Studio: the design-first workflow. It never imports chalicelib.rmos."""

@@ -1,0 +1,1 @@
+"""Frozen JSON handoff contracts shared by the Art Studio and CAM domains."""

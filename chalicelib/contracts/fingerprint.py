@@ -1,0 +1,48 @@
+"""Stable SHA-256 fingerprints of validated contract models.
+
+The fingerprint is taken over the model's JSON form with keys sorted, compact
+separators and every float rounded to 6 decimals, so key order, `1` vs `1.0`
+and float noise below a micrometre never change it, and any real change does.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+from pydantic import BaseModel
+
+FLOAT_DECIMALS = 6
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("non-finite numbers cannot be fingerprinted")
+        rounded = round(float(value), FLOAT_DECIMALS)
+        # 1 and 1.0 must hash alike; -0.0 and 0.0 too.
+        return int(rounded) if rounded.is_integer() else rounded
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def canonical_json(data: Any) -> bytes:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return json.dumps(_normalise(data), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def fingerprint(data: Any) -> str:
+    """sha256 hex (64 lowercase chars) of the canonical JSON of `data`."""
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def is_fingerprint(text: Any) -> bool:
+    return isinstance(text, str) and len(text) == 64 and all(c in "0123456789abcdef" for c in text)

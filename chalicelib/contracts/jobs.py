@@ -1,0 +1,80 @@
+"""Where handoffs and CAM outputs live, and the job status record both domains read.
+
+Art Studio writes a promotion request and a `pending` job record; the CAM
+worker moves the record `pending -> processing -> completed | failed`. The job
+id of a promotion is its `promotion_request_id`, so the request's current
+status is the job's status. Keys are built only from validated UUIDs and
+64-hex fingerprints.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from chalicelib.contracts.fingerprint import is_fingerprint
+
+JobStatus = Literal["pending", "processing", "completed", "failed"]
+JobKind = Literal["cam_promotion", "cam_intent"]
+
+# Allowed moves of the status attribute.
+NEXT_STATUS: dict[str, tuple[str, ...]] = {
+    "pending": ("processing",),
+    "processing": ("completed", "failed"),
+    "completed": (),
+    "failed": (),
+}
+
+PROMOTION_PREFIX = "requests/cam-promotion/"
+INTENT_PREFIX = "requests/cam-intents/"
+DESIGN_PREFIX = "designs/"
+
+
+def _uuid(value: str) -> str:
+    parsed = uuid.UUID(value)
+    if str(parsed) != value:
+        raise ValueError(f"not a canonical UUID: {value!r}")
+    return value
+
+
+def job_key(job_id: str) -> tuple[str, str]:
+    return f"JOB#{_uuid(job_id)}", "STATUS"
+
+
+def promotion_request_key(request_id: str) -> str:
+    return f"{PROMOTION_PREFIX}{_uuid(request_id)}.json"
+
+
+def intent_request_key(job_id: str) -> str:
+    return f"{INTENT_PREFIX}{_uuid(job_id)}.json"
+
+
+def design_key(design_fingerprint: str) -> str:
+    if not is_fingerprint(design_fingerprint):
+        raise ValueError("design fingerprint must be 64 lowercase hex characters")
+    return f"{DESIGN_PREFIX}{design_fingerprint}.json"
+
+
+def artifact_key(job_id: str, name: str) -> str:
+    if "/" in name or name.startswith("."):
+        raise ValueError(f"bad artifact name {name!r}")
+    return f"jobs/{_uuid(job_id)}/{name}"
+
+
+def parse_request_key(key: str) -> tuple[JobKind, str] | None:
+    """Which kind of handoff an S3 key holds, and its job id; None if neither."""
+    for prefix, kind in ((PROMOTION_PREFIX, "cam_promotion"), (INTENT_PREFIX, "cam_intent")):
+        if key.startswith(prefix) and key.endswith(".json"):
+            ident = key[len(prefix):-len(".json")]
+            try:
+                return kind, _uuid(ident)  # type: ignore[return-value]
+            except ValueError:
+                return None
+    return None
+
+
+def pending_job_item(job_id: str, kind: JobKind, request_key: str, created_at: str) -> dict[str, str | int | None]:
+    """The table item a handoff starts with; the CAM worker claims it."""
+    pk, sk = job_key(job_id)
+    return {"pk": pk, "sk": sk, "job_id": job_id, "kind": kind, "status": "pending",
+            "request_key": request_key, "created_at": created_at, "updated_at": created_at,
+            "reason": None, "result": None}

@@ -1,0 +1,2 @@
+def handle_object(bucket: str, key: str) -> None:
+    raise NotImplementedError

@@ -1,0 +1,247 @@
+"""The single DynamoDB table (`pk`, `sk`) and every conditional write on it.
+
+Items are flat: strings, integers, booleans and nulls. Nested documents are
+stored as JSON strings in `doc`, so nothing is lost to DynamoDB's number type.
+All races on the table are settled here, with conditional expressions:
+
+* `claim`        - create once; the loser gets the winner's item back (ALL_OLD)
+* `put_versioned` - optimistic update on `version`
+* `transition`   - move `status` only from an allowed set of states
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from chalicelib import aws, config
+
+Scalar = str | int | bool | None
+Item = dict[str, Scalar]
+
+# Listing index (sessions newest first): gsi1pk = collection, gsi1sk = sortable stamp.
+LIST_INDEX = "gsi1"
+
+
+class StorageError(Exception):
+    """Base for conditions a caller can act on."""
+
+
+class StaleVersion(StorageError):
+    def __init__(self, expected: int, actual: int | None) -> None:
+        super().__init__(f"expected version {expected}, found {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class TransitionRefused(StorageError):
+    def __init__(self, current: Item | None) -> None:
+        super().__init__("status transition refused")
+        self.current = current
+
+
+class BadCursor(StorageError):
+    pass
+
+
+def _to_attr(value: Scalar) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    raise TypeError(f"unsupported attribute type {type(value).__name__}")
+
+
+def _from_attr(attr: dict[str, Any]) -> Scalar:
+    if "S" in attr:
+        return attr["S"]
+    if "N" in attr:
+        return int(attr["N"])
+    if "BOOL" in attr:
+        return attr["BOOL"]
+    if "NULL" in attr:
+        return None
+    raise TypeError(f"unsupported attribute {attr!r}")
+
+
+def serialise(item: Item) -> dict[str, Any]:
+    return {k: _to_attr(v) for k, v in item.items()}
+
+
+def deserialise(raw: dict[str, Any] | None) -> Item | None:
+    if raw is None:
+        return None
+    return {k: _from_attr(v) for k, v in raw.items()}
+
+
+def _failed_item(exc: Exception) -> Item | None:
+    return deserialise(getattr(exc, "response", {}).get("Item"))
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class Claim:
+    created: bool
+    item: Item
+
+
+class Table:
+    def __init__(self, name: str | None = None, client: Any = None) -> None:
+        self._name = name
+        self._client = client
+
+    @property
+    def name(self) -> str:
+        return self._name or config.table_name()
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    def get(self, pk: str, sk: str, consistent: bool = True) -> Item | None:
+        resp = self.client.get_item(TableName=self.name, Key=serialise({"pk": pk, "sk": sk}),
+                                    ConsistentRead=consistent)
+        return deserialise(resp.get("Item"))
+
+    def claim(self, item: Item) -> Claim:
+        """Create `item` unless its key exists; either way return the item that holds the key."""
+        try:
+            self.client.put_item(TableName=self.name, Item=serialise(item),
+                                 ConditionExpression="attribute_not_exists(pk)",
+                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            return Claim(True, item)
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            existing = _failed_item(exc) or self.get(str(item["pk"]), str(item["sk"]))
+            if existing is None:  # deleted between the two calls: try once more
+                return self.claim(item)
+            return Claim(False, existing)
+
+    def put_versioned(self, item: Item, expected_version: int | None) -> None:
+        """Write `item` if the stored `version` is `expected_version` (None: must not exist)."""
+        if expected_version is None:
+            condition, values = "attribute_not_exists(pk)", {}
+        else:
+            condition, values = "version = :v", {":v": _to_attr(expected_version)}
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": serialise(item),
+                                  "ConditionExpression": condition,
+                                  "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self.client.put_item(**kwargs)
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = _failed_item(exc)
+            raise StaleVersion(expected_version or 0, current.get("version") if current else None) from None
+
+    def delete_versioned(self, pk: str, sk: str, expected_version: int | None = None) -> bool:
+        """Delete; False if absent. With a version, a stale one raises StaleVersion."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": serialise({"pk": pk, "sk": sk}),
+                                  "ReturnValues": "ALL_OLD"}
+        if expected_version is not None:
+            kwargs["ConditionExpression"] = "version = :v"
+            kwargs["ExpressionAttributeValues"] = {":v": _to_attr(expected_version)}
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            resp = self.client.delete_item(**kwargs)
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = _failed_item(exc)
+            if current is None:
+                return False
+            raise StaleVersion(expected_version or 0, current.get("version")) from None
+        return bool(resp.get("Attributes"))
+
+    def transition(self, pk: str, sk: str, from_statuses: Iterable[str], to_status: str,
+                   updates: Item | None = None) -> Item:
+        """Set `status` to `to_status` only if it is one of `from_statuses`.
+
+        Returns the new item; raises TransitionRefused (with the current item,
+        or None when it does not exist) when the condition does not hold.
+        """
+        allowed = list(from_statuses)
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":to": _to_attr(to_status)}
+        sets = ["#status = :to"]
+        for i, (key, value) in enumerate((updates or {}).items()):
+            names[f"#u{i}"] = key
+            values[f":u{i}"] = _to_attr(value)
+            sets.append(f"#u{i} = :u{i}")
+        placeholders = []
+        for i, status in enumerate(allowed):
+            values[f":f{i}"] = _to_attr(status)
+            placeholders.append(f":f{i}")
+        try:
+            resp = self.client.update_item(
+                TableName=self.name, Key=serialise({"pk": pk, "sk": sk}),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            raise TransitionRefused(_failed_item(exc)) from None
+        return deserialise(resp["Attributes"]) or {}
+
+    def list_newest(self, collection: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+        """Items of `collection` on the listing index, newest first, with an opaque cursor."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name, "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "gsi1pk = :c",
+            "ExpressionAttributeValues": {":c": _to_attr(collection)},
+            "ScanIndexForward": False, "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+        resp = self.client.query(**kwargs)
+        items = [deserialise(raw) or {} for raw in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return items, _encode_cursor(last) if last else None
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    plain = {k: _from_attr(v) for k, v in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+            raise ValueError("unexpected cursor keys")
+        return {k: _to_attr(str(v)) for k, v in plain.items()}
+    except (ValueError, TypeError) as exc:
+        raise BadCursor(str(exc)) from None
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """CreateTable arguments; the same shape as infra/template.yaml."""
+    return {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": LIST_INDEX,
+            "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                          {"AttributeName": "gsi1sk", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        "BillingMode": "PAY_PER_REQUEST",
+    }

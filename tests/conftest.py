@@ -1,0 +1,44 @@
+"""Shared fixtures: moto for AWS, and Chalice's test client for the app."""
+from __future__ import annotations
+
+import os
+
+# Before anything imports boto3 or the app: fake credentials, one region, and
+# never an endpoint left over from `make run` in the same shell.
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "TABLE_NAME": "luthier-cam-test",
+    "REQUESTS_BUCKET": "luthier-cam-requests-test",
+    "ARTIFACTS_BUCKET": "luthier-cam-artifacts-test",
+    "SITE_ORIGIN": "http://127.0.0.1:8000",
+})
+
+import pytest  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import aws  # noqa: E402
+from chalicelib.storage.provision import create_resources  # noqa: E402
+
+
+@pytest.fixture
+def aws_env():
+    """A fresh moto account with the stage's table and buckets."""
+    with mock_aws():
+        aws.reset()
+        create_resources()
+        yield
+    aws.reset()
+
+
+@pytest.fixture
+def client(aws_env):
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
