@@ -6,7 +6,7 @@ Lengths are marked `LENGTH` so an inch intent converts by annotation alone.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt, TypeAdapter, field_validator
 
@@ -25,8 +25,10 @@ Coord = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-MAX_COORD_M
 Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_COORD_MM)]
 Point = tuple[Coord, Coord]
 Depth = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_DEPTH_MM), LENGTH]
-ToolDiameter = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=100), LENGTH]
-Allowance = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=50), LENGTH]
+# Optional lengths carry LENGTH outside the Optional so unit conversion sees them.
+ToolDiameter = Annotated[Optional[Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=100)]], LENGTH]
+Allowance = Annotated[Optional[Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=50)]], LENGTH]
+PeckLength = Annotated[Optional[Positive], LENGTH]
 
 
 class _Strict(BaseModel):
@@ -87,8 +89,8 @@ class PocketOp(_Strict):
     operation: Literal["pocket"]
     geometry: Geometry
     depth_mm: Depth
-    tool_diameter_mm: ToolDiameter | None = None
-    finish_allowance_mm: Allowance | None = None
+    tool_diameter_mm: ToolDiameter = None
+    finish_allowance_mm: Allowance = None
 
 
 class ProfileOp(_Strict):
@@ -98,16 +100,16 @@ class ProfileOp(_Strict):
     depth_mm: Depth
     tabs: Tabs | None = None
     finishing_pass: StrictBool = False
-    finish_allowance_mm: Allowance | None = None
-    tool_diameter_mm: ToolDiameter | None = None
+    finish_allowance_mm: Allowance = None
+    tool_diameter_mm: ToolDiameter = None
 
 
 class DrillOp(_Strict):
     operation: Literal["drill"]
     holes: Annotated[list[Point], Field(min_length=1, max_length=MAX_HOLES), LENGTH]
     depth_mm: Depth
-    peck_mm: Annotated[Positive, LENGTH] | None = None
-    tool_diameter_mm: ToolDiameter | None = None
+    peck_mm: PeckLength = None
+    tool_diameter_mm: ToolDiameter = None
 
 
 Operation = Annotated[Union[PocketOp, ProfileOp, DrillOp], Field(discriminator="operation")]

@@ -111,9 +111,10 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
                         allowance: float, path: str) -> None:
     p = b.params
     r = p.tool_radius_mm
-    tol = min(p.arc_tolerance_mm, 0.01)
+    # Half the arc tolerance goes to rounding corners, half to simplifying rings.
+    tol = max(1e-4, min(p.arc_tolerance_mm, 0.01) / 2)
     island_union = unary_union(islands) if islands else None
-    regions = shapes.inset(boundary, island_union, r)
+    regions = shapes.inset(boundary, island_union, r, tol)
     if not regions:
         raise PlanningError([Issue("tool_too_large",
                                    f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
@@ -123,7 +124,7 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
 
     levels: list[list[Polygon]] = []
     for e in offsets:
-        pieces = shapes.inset(boundary, island_union, r + e + tol)
+        pieces = shapes.inset(boundary, island_union, r + e + tol, tol)
         pieces = shapes.polygons(shapely.simplify(shapely.MultiPolygon(pieces), tol, preserve_topology=True)) \
             if pieces else []
         if not pieces and e == 0:

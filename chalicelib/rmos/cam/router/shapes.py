@@ -1,11 +1,17 @@
 """Design geometry as shapely polygons, with every defect reported against its field.
 
-Offsets use mitre joins: a mitred corner lies further from the wall than the
-offset distance, whereas the chords GEOS uses for round joins cut inside the
-true arc and so come closer to the wall than the tool radius (a gouge).
+Offsets go round corners with arcs that GEOS writes as chords. A chord of a
+plain round join cuts inside the true arc, closer to the wall than the tool
+radius: a gouge at every corner. Mitre joins avoid that but stop the tool
+short of an inside corner (0.41 r of material left in a square corner). So
+the round join is used with its radius enlarged just enough that the middle
+of every chord is exactly the offset distance away: no point of a ring is
+ever nearer a wall than asked, and straight walls get at most the arc
+tolerance of extra stock.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import shapely
@@ -16,8 +22,8 @@ from shapely.geometry.polygon import orient
 from chalicelib.rmos.cam.router.models import PolylineGeometry
 from chalicelib.rmos.cam.toolpath import Issue
 
-MITRE_LIMIT = 4.0
 MIN_AREA_MM2 = 1e-6
+DEFAULT_TOLERANCE_MM = 0.0025
 
 PathFn = Callable[..., str]
 
@@ -35,7 +41,7 @@ def _outline(points, path: str, what: str, issues: list[Issue]) -> Polygon | Non
         issues.append(Issue("zero_area", f"the {what} needs at least three distinct points", path))
         return None
     poly = Polygon(pts)
-    if abs(poly.area) <= MIN_AREA_MM2:
+    if shapely.make_valid(poly).area <= MIN_AREA_MM2:
         issues.append(Issue("zero_area", f"the {what} encloses no area", path))
         return None
     if not poly.is_valid:
@@ -88,20 +94,38 @@ def polygons(geom: BaseGeometry) -> list[Polygon]:
     return [orient(p, 1.0) for p in parts if p.area > MIN_AREA_MM2]
 
 
-def inset(boundary: Polygon, islands: BaseGeometry | None, d: float) -> list[Polygon]:
+def quad_segs_for(d: float, tolerance: float) -> int:
+    """Chords per quarter circle so an enlarged round join overshoots by at most `tolerance`."""
+    if d <= 0:
+        return 8
+    half_step = math.acos(d / (d + tolerance))
+    return max(4, min(64, math.ceil((math.pi / 2) / (2 * half_step))))
+
+
+def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
+    """`geom` grown (d > 0) or shrunk (d < 0) by at least |d| everywhere, chords included."""
+    if d == 0:
+        return geom
+    q = quad_segs_for(abs(d), tolerance)
+    grown = abs(d) / math.cos(math.pi / (4 * q))
+    return geom.buffer(math.copysign(grown, d), quad_segs=q)
+
+
+def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
+          tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
     """Where a tool centre may go so the tool stays `d` from every wall and island.
 
     Always computed from the original outlines, never from a previous offset,
     so the vertex count of every ring is bounded by the input's.
     """
-    region = boundary.buffer(-d, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    region = safe_buffer(boundary, -d, tolerance)
     if islands is not None and not islands.is_empty:
-        region = region.difference(islands.buffer(d, join_style="mitre", mitre_limit=MITRE_LIMIT))
+        region = region.difference(safe_buffer(islands, d, tolerance))
     return polygons(region)
 
 
-def outset(shape: Polygon, d: float) -> list[Polygon]:
-    return polygons(shape.buffer(d, join_style="mitre", mitre_limit=MITRE_LIMIT))
+def outset(shape: Polygon, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
+    return polygons(safe_buffer(shape, d, tolerance))
 
 
 def rings(poly: Polygon) -> list[LinearRing]:
