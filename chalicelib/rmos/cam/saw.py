@@ -168,7 +168,7 @@ def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min
             moves.append(Line(ex, ey, -d, feed_mm_min))
             moves.append(Rapid(ex, ey, safe_z_mm))
         waste = "+Y" if cut.type == "rip" else "+X"
-        name = f"cut {i + 1}: {cut.type} at {'Y' if cut.type == 'rip' else 'X'}={cut.offset_mm:g}"
+        name = f"cut {i + 1}: {cut.type} at {'Y' if cut.type == 'rip' else 'X'} = {cut.offset_mm:g} mm"
         sections.append(Section(name=name, moves=moves, spindle_rpm=spindle_rpm,
                                 tool_diameter_mm=blade.diameter_mm, tool_label=tool_label, warnings=warnings))
         through = min(cut.depth_mm, design.stock_thickness_mm)
