@@ -99,3 +99,24 @@ def test_peck_drill(tmp_path):
         if s.end[2] < 0:
             assert min(abs(s.end[0] - x) + abs(s.end[1] - y) for x, y in holes) < 1e-3
     assert_no_rapid_through_material(canon, EM_1_8_R)
+
+
+def test_truth_checks_catch_bad_programs(tmp_path):
+    """The read-back checks fail on a gouge, an uncut ring, a deep cut and a rapid through stock."""
+    text = "\n".join([
+        "G21 G90 G17 G94", "M3 S10000", "G0 Z5", "G0 X0 Y0", "G1 Z-1 F100", "G1 X10 F500",
+        "G0 Z5", "G0 X20 Y0", "G0 Z-0.5", "G1 Z-2 F100", "G0 X25", "G0 Z5", "M5", "M30", ""])
+    canon = run_rs274(text, tmp_path)
+    slot = Polygon([(-1, -1), (11, -1), (11, 1), (-1, 1)])
+    with pytest.raises(pytest.fail.Exception):
+        assert_no_rapid_through_material(canon, 1.0)
+    with pytest.raises(AssertionError):
+        assert_max_depth(canon, 1.0)
+    with pytest.raises(AssertionError):
+        assert_cuts_within(canon, slot, 1.0)
+    wide = Polygon([(-1, -3), (11, -3), (11, 3), (-1, 3)])
+    with pytest.raises(pytest.fail.Exception):
+        assert_cleared(canon, wide, 1.0, 1.0)
+    rejected = "G21\nG2 X10 Y0 I5.5 J0 F100\nM30\n"
+    with pytest.raises(pytest.fail.Exception, match="rs274 rejected"):
+        run_rs274(rejected, tmp_path, "bad.ngc")
