@@ -65,6 +65,18 @@ class PathBuilder:
         if self.pos is not None and z < self.pos[2]:
             self.extend([Rapid(self.pos[0], self.pos[1], z)])
 
+    def descend_to(self, z: float) -> None:
+        """Come down over cleared material: rapid to just above the stock, then feed.
+
+        Below the stock top the column is clear (the level above was cut
+        there), but only a feed move lets a controller-side check prove it;
+        the plunge feed keeps that move harmless if it ever were not.
+        """
+        top = min(CLEARANCE_MM, self.safe_z)
+        self.descend_rapid(top)
+        if self.pos is not None and z < self.pos[2] - 1e-9:
+            self.extend([Line(self.pos[0], self.pos[1], z, self.params.plunge_mm_min)])
+
     def finish(self) -> None:
         self.retract()
 
@@ -125,7 +137,7 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         moves, h_start = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
                                     p.plunge_mm_min, p.feed_mm_min, not p.climb)
         b.travel(h_start)
-        b.descend_rapid(top)
+        b.descend_to(top)
         b.extend(moves)
         clearing.add(circle_loop(helix.center, helix.radius, False))
         b.extend([Line(start[0], start[1], z, p.feed_mm_min)])
@@ -134,7 +146,7 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         return
     ramped = ramp.ramp_along(loop, top, z, p.ramp_angle_deg, p.plunge_mm_min, min_length=p.tool_radius_mm)
     b.travel(start)
-    b.descend_rapid(top)
+    b.descend_to(top)
     if ramped is None:
         b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")
         b.extend(ramp.plunge(start, z, p.plunge_mm_min))
