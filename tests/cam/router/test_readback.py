@@ -1,0 +1,165 @@
+"""Router jobs through the whole pipeline: posted G-code run by rs274 and read back."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from shapely.geometry import Point, Polygon
+from shapely.ops import unary_union
+
+from chalicelib.rmos.cam.pipeline import IntentRejected, plan_intent
+from tests.cam.truth import (
+    assert_cleared,
+    assert_cuts_within,
+    assert_max_depth,
+    assert_no_rapid_through_material,
+    disc,
+    run_rs274,
+)
+
+pytestmark = pytest.mark.rs274
+
+R_1_16 = 1.5875 / 2
+R_1_8 = 3.175 / 2
+
+
+def router(design: dict, **extra) -> dict:
+    return {"mode": "router_3axis", "design": design, **extra}
+
+
+def annulus(inner: float, outer: float, depth: float) -> dict:
+    return {"operation": "pocket", "depth_mm": depth,
+            "geometry": {"type": "annulus", "center": [0, 0], "inner_radius_mm": inner, "outer_radius_mm": outer}}
+
+
+@pytest.mark.parametrize("post", ["grbl", "linuxcnc"])
+def test_rosette_channel_is_compact_and_cleared(tmp_path, post):
+    """The 6-ring rosette: channel from 100 to 118 mm diameter, 1/16 in bit, 1.6 mm in two levels."""
+    result = plan_intent(router(annulus(50.0, 59.0, 1.6)), post=post)
+    assert len(result.program.encode()) < 5000
+    canon = run_rs274(result.program, tmp_path)
+    channel = disc((0, 0), 59.0).difference(disc((0, 0), 50.0))
+    assert_max_depth(canon, 1.6)
+    assert_cuts_within(canon, channel, R_1_16)
+    assert_cleared(canon, channel, 1.6, R_1_16)
+    assert_no_rapid_through_material(canon, R_1_16)
+    depths = sorted({round(s.end[2], 4) for s in canon.cuts if s.kind == "arc" and s.start[2] == s.end[2]})
+    assert depths == [-1.6, -0.8]
+    # Climb: the ring on the outer wall runs CCW, the one on the inner wall CW.
+    outer = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (59 - R_1_16)) < 1e-3]
+    inner = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (50 + R_1_16)) < 1e-3]
+    assert outer and all(s.rotation > 0 for s in outer)
+    assert inner and all(s.rotation < 0 for s in inner)
+
+
+def test_channel_exactly_one_tool_wide_is_one_circle_per_level(tmp_path):
+    result = plan_intent(router(annulus(50.0, 50.0 + 1.5875, 1.6)), post="grbl")
+    canon = run_rs274(result.program, tmp_path)
+    mid = 50.0 + R_1_16
+    for s in canon.cuts:
+        if s.end[2] < 0:
+            assert math.hypot(*s.end[:2]) == pytest.approx(mid, abs=1e-3)
+    full_laps = [s for s in canon.cuts if s.kind == "arc" and s.start[2] == s.end[2] and abs(s.sweep()) > 6.28]
+    assert len(full_laps) == 2
+    assert_max_depth(canon, 1.6)
+    assert_no_rapid_through_material(canon, R_1_16)
+
+
+def test_channel_narrower_than_the_tool_is_refused():
+    with pytest.raises(IntentRejected) as caught:
+        plan_intent(router(annulus(50.0, 51.5, 1.6)), post="grbl")
+    assert [(i.code, i.path) for i in caught.value.issues] == [("tool_too_large", "design.geometry")]
+
+
+def test_split_pocket(tmp_path):
+    points = [[0, 0], [20, 0], [20, 9], [30, 9], [30, 0], [50, 0], [50, 20], [30, 20], [30, 11],
+              [20, 11], [20, 20], [0, 20], [0, 0]]
+    design = {"operation": "pocket", "depth_mm": 2.0, "geometry": {"type": "polyline", "points": points}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="linuxcnc")
+    canon = run_rs274(result.program, tmp_path)
+    target = Polygon(points)
+    assert_max_depth(canon, 2.0)
+    assert_cuts_within(canon, target, R_1_8)
+    assert_cleared(canon, target, 2.0, R_1_8)
+    assert_no_rapid_through_material(canon, R_1_8)
+    for s in canon.cuts:
+        if min(s.start[2], s.end[2]) < 0:
+            assert (s.start[0] - 25) * (s.end[0] - 25) >= 0, "a cut crossed the neck"
+
+
+def test_pocket_with_two_islands(tmp_path):
+    points = [[0, 0], [60, 0], [60, 40], [0, 40], [0, 0]]
+    islands = [[[10, 10], [20, 10], [20, 30], [10, 30], [10, 10]],
+               [[35, 12], [50, 12], [42, 30], [35, 12]]]
+    design = {"operation": "pocket", "depth_mm": 3.0,
+              "geometry": {"type": "polyline", "points": points, "islands": islands}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
+    canon = run_rs274(result.program, tmp_path)
+    target = Polygon(points).difference(unary_union([Polygon(i) for i in islands]))
+    assert_max_depth(canon, 3.0)
+    assert_cuts_within(canon, target, R_1_8)
+    assert_cleared(canon, target, 3.0, R_1_8)
+    assert_no_rapid_through_material(canon, R_1_8)
+
+
+def test_soundhole_profile_with_tabs(tmp_path):
+    """Inside profile through a 3 mm top on a 90 mm soundhole, held by four tabs."""
+    design = {"operation": "profile", "side": "inside", "depth_mm": 3.0,
+              "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 45.0},
+              "tabs": {"count": 4, "width_mm": 5.0, "height_mm": 1.0}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
+    canon = run_rs274(result.program, tmp_path)
+    assert_max_depth(canon, 3.0)
+    assert_cuts_within(canon, disc((0, 0), 45.0), R_1_8)
+    assert_no_rapid_through_material(canon, R_1_8)
+    for s in canon.cuts:
+        if s.end[2] < 0:
+            assert math.hypot(*s.end[:2]) == pytest.approx(45.0 - R_1_8, abs=1e-3)
+    # At full depth the tool runs at the tab top exactly over four stretches.
+    tab_top = -2.0
+    over = [s for s in canon.cuts if s.kind == "arc" and abs(s.start[2] - tab_top) < 1e-4
+            and abs(s.end[2] - tab_top) < 1e-4 and s.start[:2] != s.end[:2]
+            and any(abs(o.end[2] + 3.0) < 1e-4 for o in canon.cuts)]
+    stretches = [s for s in over if abs(s.sweep()) * (45 - R_1_8) < 5.0 + 2 * 3.175 + 0.01]
+    assert len(stretches) >= 4
+    for s in stretches:
+        assert abs(s.sweep()) * (45 - R_1_8) == pytest.approx(5.0 + 3.175, abs=0.02)
+
+
+def test_peck_drilling(tmp_path):
+    design = {"operation": "drill", "holes": [[0, 0], [30, 0], [5, 2]], "depth_mm": 6.0, "peck_mm": 1.5}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
+    assert "G83" not in result.program and "G81" not in result.program
+    canon = run_rs274(result.program, tmp_path)
+    assert_max_depth(canon, 6.0)
+    assert_no_rapid_through_material(canon, R_1_8)
+    bottoms: dict[tuple[float, float], float] = {}
+    visits = []
+    for s in canon.segments:
+        key = (round(s.end[0], 3), round(s.end[1], 3))
+        if s.kind == "rapid" and s.end[2] < s.start[2] and s.end[2] < 0:
+            assert s.end[2] > bottoms.get(key, 0.0), "rapid into uncut material"
+        if s.is_cut:
+            bottoms[key] = min(bottoms.get(key, 0.0), s.end[2])
+            if not visits or visits[-1] != key:
+                visits.append(key)
+    assert [v for v in dict.fromkeys(visits)] == [(0, 0), (5, 2), (30, 0)]
+    assert all(v == pytest.approx(-6.0) for v in bottoms.values())
+
+
+def test_inch_intent_is_written_in_inches_and_cuts_the_same_place(tmp_path):
+    inch = 25.4
+    points = [[0, 0], [2, 0], [2, 1.5], [0, 1.5], [0, 0]]
+    island = [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0], [0.5, 0.5]]
+    design = {"operation": "pocket", "depth_mm": 0.1,
+              "geometry": {"type": "polyline", "points": points, "islands": [island]}}
+    result = plan_intent(router(design, units="inch", tool_id="em-1-8-2f"), post="grbl")
+    assert "G20" in result.program
+    canon = run_rs274(result.program, tmp_path)
+    target = Polygon([(x * inch, y * inch) for x, y in points]).difference(
+        Polygon([(x * inch, y * inch) for x, y in island]))
+    assert_max_depth(canon, 2.54, tol=0.003)
+    assert_cuts_within(canon, target, R_1_8, tol=0.01)
+    assert_cleared(canon, target, 2.54, R_1_8, tol=0.03)
+    assert_no_rapid_through_material(canon, R_1_8)
+    assert Point(canon.cuts[-1].end[:2]).within(target.buffer(0.01))
