@@ -87,3 +87,17 @@ def test_depth_limit_is_checked_again_in_millimetres():
     with pytest.raises(PlanningError) as caught:
         plan_router(inch_design, cut_params())
     assert [(i.code, i.path) for i in caught.value.issues] == [("depth_too_large", "design.depth_mm")]
+
+
+@pytest.mark.parametrize("design", [
+    {"operation": "pocket", "depth_mm": 50.0,
+     "geometry": {"type": "polyline", "points": [[0, 0], [2000, 0], [2000, 2000], [0, 2000], [0, 0]]}},
+    {"operation": "pocket", "depth_mm": 50.0,
+     "geometry": {"type": "annulus", "center": [0, 0], "inner_radius_mm": 10, "outer_radius_mm": 50_000}},
+    {"operation": "drill", "holes": [[i, j] for i in range(100) for j in range(100)], "depth_mm": 50.0,
+     "peck_mm": 0.01},
+])
+def test_jobs_past_the_move_budget_are_refused_by_name(design):
+    with pytest.raises(PlanningError) as caught:
+        plan(design, cut_params(tool=0.5, stepdown=0.1))
+    assert [(i.code, i.path) for i in caught.value.issues] == [("too_many_moves", "design")]

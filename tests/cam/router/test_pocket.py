@@ -268,3 +268,9 @@ def test_open_polyline_is_closed_and_said_so():
     assert any("closed" in w for w in section.warnings)
     area, walls = shapes_of(RECT)
     assert min_distance_to(cut_steps(section.moves), walls) >= 3.0 - 1e-6
+
+
+def test_allowance_wider_than_the_pocket_is_reported_not_ignored():
+    section = plan(pocket([[0, 0], [10, 0], [10, 40], [0, 40], [0, 0]], depth=2.0, finish_allowance_mm=3.0),
+                   cut_params(tool=6.0))[0]
+    assert any("allowance" in w for w in section.warnings)

@@ -178,3 +178,19 @@ def test_inside_profile_too_small_for_the_tool():
     with pytest.raises(PlanningError) as caught:
         plan(profile(poly([[0, 0], [4, 0], [4, 40], [0, 40]]), "inside"), cut_params(tool=6.0))
     assert caught.value.issues[0].code == "tool_too_large"
+
+
+def test_outside_profile_cuts_holes_in_the_part_and_refuses_holes_smaller_than_the_tool():
+    params = cut_params(tool=6.0)
+    hole = [[20, 10], [30, 10], [30, 20], [20, 20], [20, 10]]
+    geometry = {"type": "polyline", "points": SQUARE, "islands": [hole]}
+    section = plan(profile(geometry, "outside", depth=2.0), params)[0]
+    cuts = cut_steps(section.moves)
+    inside_hole = [s for s in cuts if Polygon(hole).contains(Point(s.end[:2]))]
+    assert inside_hole, "the hole in the part was not cut"
+    part = Polygon(SQUARE, [hole[:-1]])
+    assert min_distance_to(cuts, part) >= params.tool_radius_mm - 1e-6
+    tiny = [[35, 10], [39, 10], [39, 14], [35, 14], [35, 10]]
+    with pytest.raises(PlanningError) as caught:
+        plan(profile({**geometry, "islands": [hole, tiny]}, "outside", depth=2.0), params)
+    assert [(i.code, i.path) for i in caught.value.issues] == [("tool_too_large", "design.geometry.islands.1")]

@@ -105,6 +105,11 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
         b.extend([Line(center[0], center[1], -depth, p.plunge_mm_min)])
         b.finish()
         return
+    levels = level_depths(depth, p.stepdown_mm)
+    b.budget(((hi - lo) / step + 3) * 3 * len(levels))
+    if allowance > 0 and hi - lo <= 2 * allowance + TOL:
+        b.warn(f"the finish allowance ({allowance:g} mm) leaves no room to rough; "
+               "the pocket is cut without separate finishing rings")
     if allowance > 0 and hi - lo > 2 * allowance + TOL:
         walls = [hi] if inner is None else [hi, lo]
         rough_lo = lo + allowance if inner is not None else 0.0
@@ -122,7 +127,7 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
         return circle_loop(center, rho, clockwise=not ccw)
 
     z_above = 0.0
-    for z in level_depths(depth, p.stepdown_mm):
+    for z in levels:
         clearing = CircularClearing(center, lo, hi, r)
         for rho in radii + walls:
             go_to_loop(b, loop_for(rho), z, z_above, clearing)

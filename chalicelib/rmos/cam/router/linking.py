@@ -13,11 +13,14 @@ from typing import Callable, Protocol, Sequence
 
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length, rotate_to, to_moves, walk
-from chalicelib.rmos.cam.toolpath import CutParams, Line, Move, Rapid
+from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, Move, PlanningError, Rapid
 
 # How far above the floor of the previous level (or the stock top) the tool
 # may come down at rapid rate: that column is known to be clear.
 CLEARANCE_MM = 0.5
+# One operation's toolpath may not exceed this: past it the job is refused
+# rather than left to run out of time or memory in the worker.
+MAX_SECTION_MOVES = 1_000_000
 
 
 class Clearing(Protocol):
@@ -37,6 +40,7 @@ class PathBuilder:
     """Accumulates a section's moves and knows where the tool is."""
 
     params: CutParams
+    path: str = "design"
     moves: list[Move] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     pos: tuple[float, float, float] | None = None
@@ -46,9 +50,17 @@ class PathBuilder:
         return self.params.safe_z_mm
 
     def extend(self, moves: Sequence[Move]) -> None:
-        for m in moves:
-            self.moves.append(m)
+        self.moves.extend(moves)
+        if moves:
+            m = moves[-1]
             self.pos = (m.x, m.y, m.z)
+        if len(self.moves) > MAX_SECTION_MOVES:
+            raise too_many_moves(self.path)
+
+    def budget(self, estimated_moves: float) -> None:
+        """Refuse early a job whose estimate is already past the limit."""
+        if estimated_moves > MAX_SECTION_MOVES:
+            raise too_many_moves(self.path, estimated_moves)
 
     def retract(self) -> None:
         if self.pos is not None and self.pos[2] < self.safe_z:
@@ -83,6 +95,13 @@ class PathBuilder:
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+
+def too_many_moves(path: str, estimate: float | None = None) -> PlanningError:
+    about = f" (about {estimate:,.0f})" if estimate else ""
+    return PlanningError([Issue("too_many_moves",
+                                f"this operation needs more than {MAX_SECTION_MOVES:,} moves{about}; use a larger "
+                                "stepover or stepdown, a bigger tool, or split the job", path)])
 
 
 def closest_distance(loop: Loop, p: XY) -> float:

@@ -46,7 +46,7 @@ def plan_router(design: RouterDesign, params: CutParams) -> list[Section]:
         if problems:
             issues += problems
             continue
-        builder = PathBuilder(p)
+        builder = PathBuilder(p, path=design.op_path(index))
         try:
             if isinstance(op, PocketOp):
                 pocket.plan_pocket(builder, op, lambda *f, i=index: design.op_path(i, *f))

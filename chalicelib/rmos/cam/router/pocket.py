@@ -120,7 +120,14 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
                                    f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
                                    path)])
     inscribed = max(shapely.maximum_inscribed_circle(poly, 0.01 * r).length for poly in regions)
-    offsets = ring_offsets(inscribed, min(p.stepover_mm, r), allowance)
+    if allowance > 0 and inscribed <= allowance:
+        b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
+               "the pocket is cut without a separate finishing ring")
+    step = min(p.stepover_mm, r)
+    vertices = len(boundary.exterior.coords) + sum(len(i.exterior.coords) for i in islands)
+    levels_n = len(level_depths(depth, p.stepdown_mm))
+    b.budget((inscribed / step + 1) * levels_n * vertices)
+    offsets = ring_offsets(inscribed, step, allowance)
 
     levels: list[list[Polygon]] = []
     for e in offsets:

@@ -71,6 +71,12 @@ def _polygon_loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, i
     if op.side == "outside":
         pieces = shapes.outset(part, offset)
         keep_inside = True
+        # Every island passed validation, so they line up with the payload's.
+        for i, island in enumerate(islands):
+            # A hole in the part is cut from inside; one smaller than the tool cannot be.
+            if not shapes.inset(island, None, offset):
+                issues.append(Issue("tool_too_large", f"island {i} is a hole too small for the tool to cut",
+                                    path("geometry", "islands", i)))
     elif op.side == "inside":
         pieces = shapes.inset(boundary, unary_union(islands) if islands else None, offset)
         keep_inside = False
@@ -123,6 +129,7 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         raise PlanningError(issues)
 
     levels = level_depths(op.depth_mm, p.stepdown_mm)
+    b.budget(sum(len(lp) for lp in finals) * (len(levels) + 2) * (2 if roughs else 1))
     order = nearest_order(list(range(len(finals))), lambda i: finals[i][0].start, (0.0, 0.0))
     for i in order:
         first = len(b.moves)
