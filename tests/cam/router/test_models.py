@@ -126,3 +126,12 @@ def test_inch_conversion_scales_lengths_only():
     assert profile.geometry.points[1] == pytest.approx((254.0, 0.0))
     assert drill.peck_mm == pytest.approx(2.54)
     assert mm.listed is True
+
+
+def test_total_points_over_boundary_and_islands_are_capped():
+    square = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    island = [[0.1 + 0.8 * k / 30_000, 0.5] for k in range(30_000)] + [[0.5, 0.9]]
+    payload = {"operation": "pocket", "depth_mm": 1,
+               "geometry": {"type": "polyline", "points": square, "islands": [island] * 4}}
+    found = errors(payload)
+    assert "100000" in found["design.geometry.islands"]

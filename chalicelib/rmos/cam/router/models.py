@@ -14,6 +14,7 @@ from chalicelib.rmos.cam.units import LENGTH
 
 MAX_OPERATIONS = 50
 MAX_POLYLINE_POINTS = 50_000
+MAX_TOTAL_POINTS = 100_000
 MAX_ISLANDS = 200
 MAX_HOLES = 10_000
 MAX_DEPTH_MM = 100.0
@@ -45,6 +46,14 @@ class PolylineGeometry(_Strict):
         Field(max_length=MAX_ISLANDS),
         LENGTH,
     ] = []
+
+    @field_validator("islands")
+    @classmethod
+    def _total_points(cls, islands: list, info: Any) -> list:
+        total = len(info.data.get("points") or []) + sum(len(i) for i in islands)
+        if total > MAX_TOTAL_POINTS:
+            raise ValueError(f"boundary and islands together have {total} points; at most {MAX_TOTAL_POINTS}")
+        return islands
 
     @property
     def closed(self) -> bool:

@@ -124,10 +124,10 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
                "the pocket is cut without a separate finishing ring")
     step = min(p.stepover_mm, r)
-    vertices = len(boundary.exterior.coords) + sum(len(i.exterior.coords) for i in islands)
     levels_n = len(level_depths(depth, p.stepdown_mm))
-    b.budget((inscribed / step + 1) * levels_n * vertices)
     offsets = ring_offsets(inscribed, step, allowance)
+    # Rings shrink inward, so the wall ring's size bounds every ring's.
+    b.budget(len(offsets) * levels_n * 3)
 
     levels: list[list[Polygon]] = []
     for e in offsets:
@@ -138,6 +138,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
             pieces = regions
         if not pieces:
             break
+        if not levels:
+            wall_vertices = sum(len(ring.coords) for poly in pieces for ring in shapes.rings(poly))
+            b.budget(len(offsets) * levels_n * (wall_vertices + 3))
         levels.append(pieces)
 
     roots = [Node(poly) for poly in levels[0]]
