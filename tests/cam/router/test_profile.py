@@ -194,3 +194,30 @@ def test_outside_profile_cuts_holes_in_the_part_and_refuses_holes_smaller_than_t
     with pytest.raises(PlanningError) as caught:
         plan(profile({**geometry, "islands": [hole, tiny]}, "outside", depth=2.0), params)
     assert [(i.code, i.path) for i in caught.value.issues] == [("tool_too_large", "design.geometry.islands.1")]
+
+
+def test_no_arc_is_so_short_that_a_post_would_print_a_full_circle():
+    """Tab edges and ramp ends that land a hair from a seam must not become tiny arcs."""
+    params = cut_params(tool=3.175, stepdown=1.0)
+    for count in (1, 3, 4, 7):
+        design = profile({"type": "circle", "center": [0, 0], "radius_mm": 30.0}, "outside", depth=3.0,
+                         tabs={"count": count, "width_mm": 3.0, "height_mm": 1.0})
+        for s in steps(plan(design, params)[0].moves):
+            if isinstance(s.move, Arc) and abs(abs(s.sweep()) - 2 * math.pi) > 1e-6:
+                assert abs(s.sweep()) * math.hypot(s.start[0], s.start[1]) >= 1e-3
+
+
+def test_tab_dressup_never_leaves_a_tiny_arc():
+    # Half circle of radius 10 from (10, 0); a tab zone whose edge falls 1e-5 rad after the start.
+    arc = Arc(-10, 0, -3, 0, 0, False, 500)
+    half_width = 0.5 - 1e-5
+    zone = TabZone(10 * math.cos(0.5), 10 * math.sin(0.5), 20 * math.sin(half_width / 2))
+    out = apply_tabs([arc], [zone], -2.0, 100, start=(10, 0, -3))
+    assert isinstance(out[0], Line) and out[0].z == -3
+    pos = (10, 0)
+    for m in out:
+        if isinstance(m, Arc):
+            swept = (math.atan2(m.y, m.x) - math.atan2(pos[1], pos[0])) % (2 * math.pi)
+            assert swept * 10 >= 1e-3
+        pos = (m.x, m.y)
+    assert any(isinstance(m, Arc) and m.z == -2.0 for m in out)

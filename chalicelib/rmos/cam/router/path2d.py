@@ -13,6 +13,10 @@ from chalicelib.rmos.cam.toolpath import Arc, Line, Move
 
 XY = tuple[float, float]
 
+# An arc shorter than this goes out as a line: printed with a few decimals its
+# end would equal its start, which G-code reads as a full circle.
+MIN_ARC_MM = 1e-3
+
 
 @dataclass(frozen=True)
 class Seg:
@@ -134,7 +138,7 @@ def to_moves(segs: Sequence[Seg], z0: float, z1: float, feed: float) -> list[Mov
         if seg is segs[-1]:
             z = z1
         x, y = seg.end
-        if seg.center is None:
+        if seg.center is None or seg.length < MIN_ARC_MM:
             moves.append(Line(x, y, z, feed))
         else:
             moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed))

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from chalicelib.rmos.cam.router.path2d import MIN_ARC_MM
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Rapid
 
 EPS = 1e-9
@@ -73,6 +74,11 @@ def _arc_params(x0, y0, m: Arc, zone: TabZone) -> list[float]:
     return out
 
 
+def _arc_length(x0, y0, m: Arc, fraction: float) -> float:
+    _, sweep, rho = _arc_sweep(x0, y0, m)
+    return abs(sweep) * rho * fraction
+
+
 def _point(x0, y0, m: Line | Arc, t: float) -> tuple[float, float]:
     if isinstance(m, Line):
         return x0 + (m.x - x0) * t, y0 + (m.y - y0) * t
@@ -114,7 +120,7 @@ def apply_tabs(moves: Sequence[Move], zones: Sequence[TabZone], z_top: float, pl
                 za, zb = max(za, z_top), max(zb, z_top)
             if cur_z is not None and abs(cur_z - za) > EPS:
                 out.append(Line(xa, ya, za, m.feed if za > cur_z else min(m.feed, plunge_feed)))
-            if isinstance(m, Line):
+            if isinstance(m, Line) or _arc_length(x0, y0, m, tb - ta) < MIN_ARC_MM:
                 out.append(Line(xb, yb, zb, m.feed))
             else:
                 out.append(Arc(xb, yb, zb, m.cx, m.cy, m.clockwise, m.feed))
