@@ -144,3 +144,17 @@ def test_selfcheck_catches_broken_programs():
         with pytest.raises(SelfCheckFailed) as exc:
             run_checks(text, dialect=grbl, safe_z_mm=5.0, max_depth_mm=depth)
         assert f"program.{check}" in {i.path for i in exc.value.issues}, (check, exc.value.issues)
+
+
+def test_rapid_down_into_a_cleared_area_is_accepted_but_not_beside_it():
+    grbl = posts.dialect("grbl")
+    cleared = [Rapid(0, 0, 5), Rapid(0, 0, 0.5), Line(0, 0, -1, 100)]
+    for y in (0, 1, 2, 3, 4):
+        cleared += [Line(0, y, -1, 300), Line(10, y, -1, 300)]
+    ok = program(cleared + [Rapid(10, 4, 5), Rapid(5, 2, 5), Rapid(5, 2, -0.5), Line(5, 2, -2, 100),
+                            Rapid(5, 2, 5)])
+    run_checks(posts.render(ok, grbl), dialect=grbl, safe_z_mm=5.0, max_depth_mm=2.0, tool_radius_mm=1.0)
+    beside = program(cleared + [Rapid(10, 4, 5), Rapid(5, 8, 5), Rapid(5, 8, -0.5), Line(5, 8, -2, 100),
+                                Rapid(5, 8, 5)])
+    with pytest.raises(SelfCheckFailed):
+        run_checks(posts.render(beside, grbl), dialect=grbl, safe_z_mm=5.0, max_depth_mm=2.0, tool_radius_mm=1.0)

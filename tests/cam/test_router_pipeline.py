@@ -5,7 +5,6 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from chalicelib.rmos.cam.pipeline import plan_intent
-from chalicelib.rmos.cam.router import profile as router_profile
 from tests.cam import intents
 from tests.cam.truth import (
     assert_cleared,
@@ -62,8 +61,6 @@ def test_pocket_with_island(tmp_path):
     assert_no_rapid_through_material(canon, EM_1_8_R)
 
 
-@pytest.mark.xfail(not hasattr(router_profile, "plan_profile"), strict=True,
-                   reason="the router's profile operation has not landed on this branch")
 def test_profile_with_tabs(tmp_path):
     result = plan_intent(intents.profile_with_tabs(), post="grbl")
     canon = run_rs274(result.program, tmp_path)

@@ -151,7 +151,9 @@ def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
     except posts.PostError as exc:
         raise SelfCheckFailed([Issue("post_failed", str(exc), "program")]) from None
     deepest = _deepest_depth(norm.design.model_dump())
-    checks = run_checks(text, dialect=dialect, safe_z_mm=setup.cut.safe_z_mm, max_depth_mm=deepest)
+    tool_radius = min(s.tool_diameter_mm for s in sections if s.moves) / 2
+    checks = run_checks(text, dialect=dialect, safe_z_mm=setup.cut.safe_z_mm, max_depth_mm=deepest,
+                        tool_radius_mm=None if norm.mode == "saw" else tool_radius)
     cut = setup.cut
     tool_report = {"id": tool["id"], "name": tool["name"], "kind": tool.get("kind", "end_mill"),
                    "diameter_mm": cut.tool_diameter_mm, "flutes": tool.get("flutes"),

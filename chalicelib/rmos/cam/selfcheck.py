@@ -70,7 +70,45 @@ def parse_motions(text: str) -> tuple[list[_Motion], list[list[str]], float]:
     return motions, words_per_line, scale
 
 
-def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: float) -> list[dict]:
+def _motion_line(m: _Motion) -> list[tuple[float, float]]:
+    """XY points along a motion; arcs sampled so chords stay within ~1 micron."""
+    (x0, y0, _), (x1, y1, _) = m.start, m.end
+    if m.code in (0, 1):
+        return [(x0, y0), (x1, y1)]
+    cx, cy = x0 + m.i, y0 + m.j
+    r = math.hypot(m.i, m.j)
+    a0 = math.atan2(y0 - cy, x0 - cx)
+    a1 = math.atan2(y1 - cy, x1 - cx)
+    sweep = (a0 - a1) if m.code == 2 else (a1 - a0)
+    sweep %= 2 * math.pi
+    if sweep < 1e-9:
+        sweep = 2 * math.pi
+    step = 2 * math.sqrt(max(2 * r * 0.001, 1e-12))
+    n = max(4, math.ceil(sweep * r / step))
+    sign = -1 if m.code == 2 else 1
+    return [(cx + r * math.cos(a0 + sign * sweep * k / n), cy + r * math.sin(a0 + sign * sweep * k / n))
+            for k in range(n + 1)]
+
+
+def _inside_cleared(m: _Motion, earlier: list[_Motion], tool_radius: float) -> bool:
+    """Is the tool's disc at the rapid's end inside material already cut to that depth?"""
+    from shapely import union_all
+    from shapely.geometry import LineString, Point
+
+    x, y, z = m.end
+    disc = Point(x, y).buffer(tool_radius * 0.98, quad_segs=32)
+    swaths = []
+    for c in earlier:
+        if max(c.start[2], c.end[2]) > z + _EPS:
+            continue
+        line = LineString(_motion_line(c)) if c.start[:2] != c.end[:2] or c.code in (2, 3) else Point(c.end[:2])
+        if line.distance(Point(x, y)) <= 2 * tool_radius:
+            swaths.append(line.buffer(tool_radius, quad_segs=32))
+    return bool(swaths) and union_all(swaths).buffer(1e-6).covers(disc)
+
+
+def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
+               tool_radius_mm: float | None = None) -> list[dict]:
     """Every check with its outcome; raises SelfCheckFailed when any fails."""
     motions, words, _ = parse_motions(text)
     checks: list[dict] = []
@@ -111,7 +149,9 @@ def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: f
             break
         if z1 < -_EPS and z1 < z0:
             floor = drilled.get((round(x1, 3), round(y1, 3)), math.inf)
-            if z1 < floor - _EPS:
+            if z1 < floor - _EPS and not (tool_radius_mm and _inside_cleared(
+                    m, [c for c in motions[:motions.index(m)] if c.code != 0 and not math.isnan(c.start[0])],
+                    tool_radius_mm)):
                 bad_rapid = f"line {m.line_no}: rapid down into material to Z {z1:.3f} mm"
                 break
     check("no_rapid_into_material", bad_rapid is None, bad_rapid or "rapids stay above the stock or in cut holes")
