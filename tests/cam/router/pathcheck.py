@@ -7,7 +7,6 @@ from typing import Iterable, Sequence
 
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
-from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Rapid
 
@@ -110,7 +109,8 @@ def swept_area(ss: Sequence[Step], tool_radius: float, at_or_below: float):
             pieces.append(Point(pts[0][:2]))
     if not pieces:
         return shapely.Polygon()
-    return unary_union(pieces).buffer(tool_radius, quad_segs=32)
+    # Buffering each piece then merging is far faster in GEOS than buffering the union.
+    return shapely.union_all(shapely.buffer(pieces, tool_radius, quad_segs=32))
 
 
 def z_levels(moves: Sequence[Move]) -> list[float]:

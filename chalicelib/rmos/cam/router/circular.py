@@ -62,7 +62,8 @@ def _same(a: XY, b: XY) -> bool:
 
 def ring_radii(lo: float, hi: float, step: float) -> list[float]:
     """Evenly spaced radii from lo to hi, never further apart than `step`."""
-    if hi - lo <= TOL:
+    if hi - lo <= 1e-6:
+        # A channel one tool wide, give or take unit-conversion noise.
         return [(lo + hi) / 2]
     n = math.ceil((hi - lo) / step - 1e-9)
     return [lo + (hi - lo) * i / n for i in range(n + 1)]
@@ -120,7 +121,7 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
     def loop_for(rho: float):
         # Material outside the circle is cut climb going CCW; the inner wall
         # (material inside) going CW.
-        inner_wall = inner is not None and abs(rho - lo) < 1e-9 and hi - lo > 1e-9
+        inner_wall = inner is not None and abs(rho - lo) < 1e-9 and hi - lo > 1e-6
         ccw = not inner_wall
         if not climb:
             ccw = not ccw

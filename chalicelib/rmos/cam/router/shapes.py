@@ -2,12 +2,15 @@
 
 Offsets go round corners with arcs that GEOS writes as chords. A chord of a
 plain round join cuts inside the true arc, closer to the wall than the tool
-radius: a gouge at every corner. Mitre joins avoid that but stop the tool
-short of an inside corner (0.41 r of material left in a square corner). So
-the round join is used with its radius enlarged just enough that the middle
-of every chord is exactly the offset distance away: no point of a ring is
-ever nearer a wall than asked, and straight walls get at most the arc
-tolerance of extra stock.
+radius: a gouge at every inside corner and round every island. Mitre joins
+never come too close but stop the tool short of an inside corner (0.41 r of
+material left in a square corner). So each offset here is the best of two
+that are both safe: the mitred one (exact along straight walls and at sharp
+tips) and a round one whose radius is enlarged just enough that the middle of
+every chord sits at the offset distance (close into inside corners). Where
+the tool may go is their union; what a grown island covers is their
+intersection. No point of a ring is ever nearer a wall than asked, and an
+inside corner gets at most the tolerance of extra stock.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from chalicelib.rmos.cam.toolpath import Issue
 
 MIN_AREA_MM2 = 1e-6
 DEFAULT_TOLERANCE_MM = 0.0025
+# GEOS bevels a mitre past this ratio at this distance, still outside the arc.
+MITRE_LIMIT = 5.0
 
 PathFn = Callable[..., str]
 
@@ -94,12 +99,21 @@ def polygons(geom: BaseGeometry) -> list[Polygon]:
     return [orient(p, 1.0) for p in parts if p.area > MIN_AREA_MM2]
 
 
+def _widest_half_chord(q: int) -> float:
+    """Largest half-angle of a GEOS fillet chord with `q` segments per quarter circle.
+
+    GEOS splits a corner of angle A into round(A / quantum) chords (quantum =
+    pi / 2q), so one chord may span up to 1.5 quanta.
+    """
+    return 1.5 * (math.pi / (2 * q)) / 2
+
+
 def quad_segs_for(d: float, tolerance: float) -> int:
     """Chords per quarter circle so an enlarged round join overshoots by at most `tolerance`."""
     if d <= 0:
         return 8
-    half_step = math.acos(d / (d + tolerance))
-    return max(4, min(64, math.ceil((math.pi / 2) / (2 * half_step))))
+    half = math.acos(d / (d + tolerance))
+    return max(4, min(256, math.ceil(1.5 * (math.pi / 2) / (2 * half))))
 
 
 def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
@@ -107,8 +121,20 @@ def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERAN
     if d == 0:
         return geom
     q = quad_segs_for(abs(d), tolerance)
-    grown = abs(d) / math.cos(math.pi / (4 * q))
+    grown = abs(d) / math.cos(_widest_half_chord(q))
     return geom.buffer(math.copysign(grown, d), quad_segs=q)
+
+
+def shrink(shape: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
+    """Points of `shape` at least `d` from its edges (to within `tolerance`, never nearer)."""
+    mitred = shape.buffer(-d, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    return mitred.union(safe_buffer(shape, -d, tolerance))
+
+
+def grow(shape: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
+    """`shape` grown by at least `d` everywhere, and by little more than that."""
+    mitred = shape.buffer(d, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    return mitred.intersection(safe_buffer(shape, d, tolerance))
 
 
 def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
@@ -118,14 +144,14 @@ def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
     Always computed from the original outlines, never from a previous offset,
     so the vertex count of every ring is bounded by the input's.
     """
-    region = safe_buffer(boundary, -d, tolerance)
+    region = shrink(boundary, d, tolerance)
     if islands is not None and not islands.is_empty:
-        region = region.difference(safe_buffer(islands, d, tolerance))
+        region = region.difference(grow(islands, d, tolerance))
     return polygons(region)
 
 
 def outset(shape: Polygon, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
-    return polygons(safe_buffer(shape, d, tolerance))
+    return polygons(grow(shape, d, tolerance))
 
 
 def rings(poly: Polygon) -> list[LinearRing]:
