@@ -59,3 +59,28 @@ def test_random_pocket_invariants(seed):
     reachable = area.buffer(-r, quad_segs=64).buffer(r, quad_segs=64)
     remnant = reachable.difference(swept_area(cuts, r, -2.0))
     assert remnant.buffer(-0.02).is_empty
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("side", ["inside", "outside"])
+def test_random_profile_invariants(seed, side):
+    rnd = random.Random(100 + seed)
+    pts, _ = random_pocket(rnd)
+    params = cut_params(tool=rnd.choice([1.5875, 3.175, 6.0]), stepdown=1.5)
+    design = {"operation": "profile", "side": side, "depth_mm": 3.0,
+              "geometry": {"type": "polyline", "points": pts}}
+    section = plan(design, params)[0]
+    r = params.tool_radius_mm
+    part = Polygon(pts)
+    cuts = cut_steps(section.moves)
+    assert min_distance_to(cuts, part.exterior) >= r - 1e-6
+    for s in cuts:
+        assert part.contains(Point(s.end[:2])) is (side == "inside")
+        if s.end[2] < s.start[2] - 1e-9:
+            assert s.move.feed <= params.plunge_mm_min
+    # The full-depth lap follows the wall: every wall point is within reach of the tool.
+    deepest = [s for s in cuts if s.start[2] == s.end[2] == -3.0]
+    reach = swept_area(deepest, r + 0.01, -3.0)
+    wall = part.buffer(-r, quad_segs=64).buffer(r, quad_segs=64).exterior if side == "inside" \
+        else part.buffer(r, quad_segs=64).buffer(-r, quad_segs=64).exterior
+    assert wall.difference(reach).length < 1e-3
