@@ -1,0 +1,133 @@
+"""Design geometry as shapely polygons, with every defect reported against its field.
+
+Offsets go round corners with arcs that GEOS writes as chords. A chord of a
+plain round join cuts inside the true arc, closer to the wall than the tool
+radius: a gouge at every corner. Mitre joins avoid that but stop the tool
+short of an inside corner (0.41 r of material left in a square corner). So
+the round join is used with its radius enlarged just enough that the middle
+of every chord is exactly the offset distance away: no point of a ring is
+ever nearer a wall than asked, and straight walls get at most the arc
+tolerance of extra stock.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import shapely
+from shapely.geometry import LinearRing, MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+
+from chalicelib.rmos.cam.router.models import PolylineGeometry
+from chalicelib.rmos.cam.toolpath import Issue
+
+MIN_AREA_MM2 = 1e-6
+DEFAULT_TOLERANCE_MM = 0.0025
+
+PathFn = Callable[..., str]
+
+
+def _ring(points: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
+    pts = [(float(x), float(y)) for x, y in points]
+    if pts[0] != pts[-1]:
+        pts.append(pts[0])
+    return pts
+
+
+def _outline(points, path: str, what: str, issues: list[Issue]) -> Polygon | None:
+    pts = _ring(points)
+    if len(set(pts)) < 3:
+        issues.append(Issue("zero_area", f"the {what} needs at least three distinct points", path))
+        return None
+    poly = Polygon(pts)
+    if shapely.make_valid(poly).area <= MIN_AREA_MM2:
+        issues.append(Issue("zero_area", f"the {what} encloses no area", path))
+        return None
+    if not poly.is_valid:
+        reason = shapely.is_valid_reason(poly)
+        issues.append(Issue("self_intersecting",
+                            f"the {what} is not a simple closed outline ({reason})", path))
+        return None
+    return orient(poly, 1.0)
+
+
+def outline_and_islands(geom: PolylineGeometry, path: PathFn, warn: Callable[[str], None],
+                        issues: list[Issue]) -> tuple[Polygon | None, list[Polygon]]:
+    """Validated boundary polygon and island polygons; problems are appended to `issues`."""
+    if not geom.closed:
+        warn("the boundary polyline was open; it was closed back to its first point")
+    boundary = _outline(geom.points, path("geometry", "points"), "boundary", issues)
+    islands: list[Polygon] = []
+    for i, pts in enumerate(geom.islands):
+        if tuple(pts[0]) != tuple(pts[-1]):
+            warn(f"island {i} was open; it was closed back to its first point")
+        island = _outline(pts, path("geometry", "islands", i), f"island {i}", issues)
+        if island is None:
+            continue
+        if boundary is not None and not boundary.contains(island):
+            where = "outside" if not boundary.intersects(island) else "across"
+            issues.append(Issue("island_outside",
+                                f"island {i} lies {where} the boundary; islands must be inside it",
+                                path("geometry", "islands", i)))
+            continue
+        for j, other in islands:
+            if island.intersects(other) and island.intersection(other).area > MIN_AREA_MM2:
+                issues.append(Issue("islands_overlap", f"island {i} overlaps island {j}",
+                                    path("geometry", "islands", i)))
+                break
+        else:
+            islands.append((i, island))
+    return boundary, [poly for _, poly in islands]
+
+
+def polygons(geom: BaseGeometry) -> list[Polygon]:
+    """The non-degenerate polygons in a buffer/difference result."""
+    if geom.is_empty:
+        return []
+    if isinstance(geom, Polygon):
+        parts = [geom]
+    elif isinstance(geom, MultiPolygon):
+        parts = list(geom.geoms)
+    else:
+        parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
+    return [orient(p, 1.0) for p in parts if p.area > MIN_AREA_MM2]
+
+
+def quad_segs_for(d: float, tolerance: float) -> int:
+    """Chords per quarter circle so an enlarged round join overshoots by at most `tolerance`."""
+    if d <= 0:
+        return 8
+    half_step = math.acos(d / (d + tolerance))
+    return max(4, min(64, math.ceil((math.pi / 2) / (2 * half_step))))
+
+
+def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
+    """`geom` grown (d > 0) or shrunk (d < 0) by at least |d| everywhere, chords included."""
+    if d == 0:
+        return geom
+    q = quad_segs_for(abs(d), tolerance)
+    grown = abs(d) / math.cos(math.pi / (4 * q))
+    return geom.buffer(math.copysign(grown, d), quad_segs=q)
+
+
+def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
+          tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
+    """Where a tool centre may go so the tool stays `d` from every wall and island.
+
+    Always computed from the original outlines, never from a previous offset,
+    so the vertex count of every ring is bounded by the input's.
+    """
+    region = safe_buffer(boundary, -d, tolerance)
+    if islands is not None and not islands.is_empty:
+        region = region.difference(safe_buffer(islands, d, tolerance))
+    return polygons(region)
+
+
+def outset(shape: Polygon, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
+    return polygons(safe_buffer(shape, d, tolerance))
+
+
+def rings(poly: Polygon) -> list[LinearRing]:
+    """Exterior first (CCW), then the holes (CW)."""
+    return [poly.exterior, *poly.interiors]
