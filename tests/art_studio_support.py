@@ -66,3 +66,24 @@ def approved_session(client, design: dict[str, Any] | None = None) -> dict[str, 
 
 def deep(data: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(data)
+
+
+def s3_keys(bucket: str, prefix: str = "") -> list[str]:
+    from chalicelib import aws
+
+    resp = aws.s3().list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(o["Key"] for o in resp.get("Contents", []))
+
+
+def table_items(pk_prefix: str = "") -> list[dict[str, Any]]:
+    from chalicelib import aws, config
+    from chalicelib.storage.table import deserialise
+
+    items, kwargs = [], {"TableName": config.table_name()}
+    while True:
+        resp = aws.dynamodb().scan(**kwargs)
+        items += [deserialise(i) for i in resp.get("Items", [])]
+        if "LastEvaluatedKey" not in resp:
+            break
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return [i for i in items if str(i["pk"]).startswith(pk_prefix)]
