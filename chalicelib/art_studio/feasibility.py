@@ -27,6 +27,8 @@ def _check(check_id: str, status: Status, message: str, value: float | None, lim
 
 
 def _at_least(value: float, fail_below: float, warn_below: float) -> Status:
+    # Compare at the fingerprint's precision: 3.0 - 2.1 is 0.9 mm, not 0.8999999.
+    value = round(value, 6)
     if value < fail_below:
         return "fail"
     if value < warn_below:

@@ -41,6 +41,7 @@ def recommended_bit(channel_width_mm: float) -> float:
     bit that fits; a channel narrower than every bit gets the smallest one (and
     fails feasibility).
     """
+    channel_width_mm = round(channel_width_mm, 6)
     bits = sorted(rules.BIT_DIAMETERS_MM)
     two_pass = [b for b in bits if b <= channel_width_mm / 2]
     if two_pass:
