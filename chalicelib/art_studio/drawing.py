@@ -34,7 +34,7 @@ def circles(design: RosetteDesignV1) -> list[tuple[str, float]]:
     out = [(LAYER_CHANNEL, radii[0])]
     out += [(LAYER_RINGS, r) for r in radii[1:-1]]
     out.append((LAYER_CHANNEL, radii[-1]))
-    if design.cut_soundhole:
+    if design.cut_soundhole and design.effective_soundhole_diameter_mm > 0:
         out.append((LAYER_SOUNDHOLE, round(design.effective_soundhole_diameter_mm / 2, 6)))
     return out
 
