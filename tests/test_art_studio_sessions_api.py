@@ -246,3 +246,33 @@ def test_promotion_intent(client):
     assert intent["feasibility_summary"] == session["feasibility"]
     # Reading the intent writes nothing.
     assert s3_keys(config.requests_bucket()) == [] and table_items("PROMO#") == []
+
+
+ODD_BODIES = [
+    "null", "true", "[]", '"text"', "0", "{}", '{"design": null}', '{"design": []}',
+    '{"design": {"outer_diameter_mm": 1e400}}', '{"design": {"rings": [null]}}',
+    '{"design": {"outer_diameter_mm": 400, "inner_diameter_mm": 1e-300, "channel_depth_mm": 20,'
+    ' "rings": [{"width_mm": 50, "pattern_type": "MOSAIC", "tile_length_mm": 1e-320}]}}',
+    '{"design": {"outer_diameter_mm": 110, "inner_diameter_mm": 90, "channel_depth_mm": 1,'
+    ' "center_mm": [1e308, -1e308], "rings": [{"width_mm": 10, "pattern_type": "SOLID"}]}}',
+    '{"to_state": ["draft"]}', '{"version": 9223372036854775808}', '{"version": 1.5}',
+    '{"actor": "\\u0000", "to_state": "in_review"}', '{"note": 1}',
+    "1" * 5000, "\xff\xfe", '{"design": {"outer_diameter_mm": 110}, "design": 3}',
+]
+
+
+def test_odd_bodies_never_cause_a_server_error(client):
+    sid = create(client)["session_id"]
+    calls = [("post", "/sessions"), ("put", f"/sessions/{sid}/design"),
+             ("post", f"/sessions/{sid}/feasibility"), ("post", f"/sessions/{sid}/transition"),
+             ("post", f"/sessions/{sid}/export")]
+    for raw in ODD_BODIES:
+        for method, path in calls:
+            resp = getattr(client.http, method)(f"{PREFIX}{path}", headers=JSON, body=raw)
+            assert resp.status_code < 500, (raw, path, resp.json_body)
+            if resp.status_code >= 400:
+                assert set(resp.json_body) == {"code", "message", "details"}, (raw, path)
+    for query in ("limit=-1", "limit=1e2", "cursor=" + "A" * 500, "cursor=%00", "limit=&cursor="):
+        assert client.http.get(f"{PREFIX}/sessions?{query}").status_code < 500, query
+    for query in ("cam_profile_id=%00", "cam_profile_id=" + "x" * 300, "cam_profile_id="):
+        assert post(client, f"/sessions/{sid}/promote_to_cam?{query}").status_code < 500

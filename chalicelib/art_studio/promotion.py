@@ -36,6 +36,8 @@ from chalicelib.storage import blobs
 from chalicelib.storage.table import Table
 
 log = logging.getLogger("luthier_cam.art_studio.promotion")
+# Reused requests are an audit trail: keep them even where the root logger only shows warnings.
+log.setLevel(logging.INFO)
 
 INDEX_SK = "IDX"
 INDEX_COLLECTION = "PROMOTIONS"
