@@ -26,7 +26,7 @@ from typing import Any
 
 from chalicelib import config
 from chalicelib.art_studio import workflow
-from chalicelib.art_studio.store import Session, SessionStore, now_iso
+from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso
 from chalicelib.contracts.fingerprint import canonical_json
 from chalicelib.contracts.jobs import design_key, job_key, pending_job_item, promotion_request_key
 from chalicelib.contracts.profiles import default_profile_id, profile_ids
@@ -113,8 +113,7 @@ def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None) -
     table = table or Table()
     rid = request.promotion_request_id
     key = promotion_request_key(rid)
-    job = table.claim(pending_job_item(rid, "cam_promotion", key, request.created_at.strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ")))
+    job = table.claim(pending_job_item(rid, "cam_promotion", key, iso(request.created_at)))
     wrote = blobs.put_immutable(config.requests_bucket(), key, request_bytes(request))
     return {"job_record": job.created, "request_object": wrote}
 

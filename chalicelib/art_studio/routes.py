@@ -84,7 +84,8 @@ def get_session(session_id: str) -> Response:
 @api_route(bp, "/sessions/{session_id}", methods=["DELETE"])
 def delete_session(session_id: str) -> Response:
     sid = _session_id(session_id)
-    version = int_param(_query(), "version", 0, 1, 2**53) or None
+    params = _query()
+    version = int_param(params, "version", 1, 1, 2**53) if params.get("version") else None
     sessions.delete_session(sid, version)
     return Response(body="", status_code=204)
 

@@ -44,9 +44,13 @@ class Session(BaseModel):
     updated_at: str
 
 
-def now_iso() -> str:
+def iso(moment: datetime) -> str:
     # Fixed width with microseconds, so the listing sort key orders lexically.
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
 
 
 def session_pk(session_id: str) -> str:
