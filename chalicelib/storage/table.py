@@ -206,7 +206,10 @@ class Table:
             "ScanIndexForward": False, "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+            start = _decode_cursor(cursor)
+            if start["gsi1pk"] != _to_attr(collection):
+                raise BadCursor("cursor belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
         resp = self.client.query(**kwargs)
         items = [deserialise(raw) or {} for raw in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
