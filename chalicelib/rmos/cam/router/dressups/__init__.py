@@ -1,0 +1,1 @@
+"""Transformations of a neutral toolpath: entries (ramp, helix) and holding tabs."""

@@ -1,0 +1,189 @@
+"""Putting loops together: entries, links at depth, retracts, ordering.
+
+The linking rule: a straight move from one loop to the next stays at cutting
+depth only when the caller's `Clearing` says the line lies inside the
+tool-centre region and inside material already cleared at that depth.
+Otherwise the tool retracts, travels at safe Z and enters again.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+from chalicelib.rmos.cam.router.dressups import ramp
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length, rotate_to, to_moves, walk
+from chalicelib.rmos.cam.toolpath import CutParams, Line, Move, Rapid
+
+# How far above the floor of the previous level (or the stock top) the tool
+# may come down at rapid rate: that column is known to be clear.
+CLEARANCE_MM = 0.5
+
+
+class Clearing(Protocol):
+    def link_ok(self, a: XY, b: XY) -> bool: ...
+
+    def add(self, segs: Sequence[Seg]) -> None: ...
+
+
+@dataclass
+class Helix:
+    center: XY
+    radius: float
+
+
+@dataclass
+class PathBuilder:
+    """Accumulates a section's moves and knows where the tool is."""
+
+    params: CutParams
+    moves: list[Move] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pos: tuple[float, float, float] | None = None
+
+    @property
+    def safe_z(self) -> float:
+        return self.params.safe_z_mm
+
+    def extend(self, moves: Sequence[Move]) -> None:
+        for m in moves:
+            self.moves.append(m)
+            self.pos = (m.x, m.y, m.z)
+
+    def retract(self) -> None:
+        if self.pos is not None and self.pos[2] < self.safe_z:
+            self.extend([Rapid(self.pos[0], self.pos[1], self.safe_z)])
+
+    def travel(self, xy: XY) -> None:
+        """Go to `xy` at safe Z (retracting first)."""
+        self.retract()
+        if self.pos is None or (self.pos[0], self.pos[1]) != xy:
+            self.extend([Rapid(xy[0], xy[1], self.safe_z)])
+
+    def descend_rapid(self, z: float) -> None:
+        z = min(z, self.safe_z)
+        if self.pos is not None and z < self.pos[2]:
+            self.extend([Rapid(self.pos[0], self.pos[1], z)])
+
+    def finish(self) -> None:
+        self.retract()
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+def closest_distance(loop: Loop, p: XY) -> float:
+    """Arc length along the loop of its point nearest to p."""
+    best = (math.inf, 0.0)
+    done = 0.0
+    for seg in loop:
+        length = seg.length
+        if seg.center is None:
+            (x0, y0), (x1, y1) = seg.start, seg.end
+            dx, dy = x1 - x0, y1 - y0
+            denom = dx * dx + dy * dy
+            t = 0.0 if denom == 0 else min(1.0, max(0.0, ((p[0] - x0) * dx + (p[1] - y0) * dy) / denom))
+        else:
+            cx, cy = seg.center
+            a0 = math.atan2(seg.start[1] - cy, seg.start[0] - cx)
+            ap = math.atan2(p[1] - cy, p[0] - cx)
+            delta = (ap - a0) if seg.sweep > 0 else (a0 - ap)
+            delta %= 2 * math.pi
+            t = min(1.0, delta / abs(seg.sweep)) if seg.sweep else 0.0
+            if t >= 1.0 and abs(seg.sweep) < 2 * math.pi - 1e-12:
+                # Beyond the arc's end: the nearer end point wins.
+                t = 0.0 if _dist(seg.start, p) < _dist(seg.end, p) else 1.0
+        q = seg.point_at(t)
+        d = _dist(q, p)
+        if d < best[0] - 1e-12:
+            best = (d, done + t * length)
+        done += length
+    return best[1]
+
+
+def _dist(a: XY, b: XY) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def start_nearest(loop: Loop, p: XY) -> Loop:
+    return rotate_to(loop, closest_distance(loop, p))
+
+
+def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Helix | None,
+               clearing: Clearing) -> None:
+    """Take the tool from safe Z down onto the start of `loop` at depth z and cut it once.
+
+    Tries, in order: a helix (if one fits), a ramp along the loop, a plunge.
+    """
+    p = b.params
+    top = min(z_above + CLEARANCE_MM, p.safe_z_mm)
+    if helix is not None:
+        loop = start_nearest(loop, helix.center)
+    start = loop[0].start
+    if helix is not None:
+        moves, h_start = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
+                                    p.plunge_mm_min, p.feed_mm_min, not p.climb)
+        b.travel(h_start)
+        b.descend_rapid(top)
+        b.extend(moves)
+        clearing.add(circle_loop(helix.center, helix.radius, False))
+        b.extend([Line(start[0], start[1], z, p.feed_mm_min)])
+        clearing.add([Seg(h_start, start)])
+        cut_loop(b, loop, z, 0.0, clearing)
+        return
+    ramped = ramp.ramp_along(loop, top, z, p.ramp_angle_deg, p.plunge_mm_min, min_length=p.tool_radius_mm)
+    b.travel(start)
+    b.descend_rapid(top)
+    if ramped is None:
+        b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")
+        b.extend(ramp.plunge(start, z, p.plunge_mm_min))
+        cut_loop(b, loop, z, 0.0, clearing)
+        return
+    moves, reached = ramped
+    b.extend(moves)
+    cut_loop(b, loop, z, reached, clearing)
+
+
+def cut_loop(b: PathBuilder, loop: Loop, z: float, from_distance: float, clearing: Clearing) -> None:
+    """One full lap at depth z starting `from_distance` along the loop (ends where it began)."""
+    segs = rotate_to(loop, from_distance)
+    b.extend(to_moves(segs, z, z, b.params.feed_mm_min))
+    clearing.add(segs)
+
+
+def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: Clearing,
+               helix: Helix | None = None) -> None:
+    """Cut `loop` at depth z next: link at depth when the rule allows, else retract and enter."""
+    if b.pos is not None and b.pos[2] <= z + 1e-9:
+        here = (b.pos[0], b.pos[1])
+        loop = start_nearest(loop, here)
+        target = loop[0].start
+        if clearing.link_ok(here, target):
+            if _dist(here, target) > 1e-9:
+                b.extend([Line(target[0], target[1], z, b.params.feed_mm_min)])
+                clearing.add([Seg(here, target)])
+            cut_loop(b, loop, z, 0.0, clearing)
+            return
+    elif b.pos is not None:
+        loop = start_nearest(loop, (b.pos[0], b.pos[1]))
+    enter_loop(b, loop, z, z_above, helix, clearing)
+
+
+def level_depths(depth: float, stepdown: float) -> list[float]:
+    """n = ceil(depth / stepdown) equal levels, as negative Z values, top first."""
+    n = max(1, math.ceil(depth / stepdown - 1e-9))
+    return [-depth * (k + 1) / n for k in range(n)]
+
+
+def nearest_order(items: list, position: Callable[[object], XY], start: XY) -> list:
+    """Greedy nearest-neighbour order (keeps rapids short)."""
+    left = list(items)
+    out = []
+    here = start
+    while left:
+        i = min(range(len(left)), key=lambda j: _dist(position(left[j]), here))
+        item = left.pop(i)
+        out.append(item)
+        here = position(item)
+    return out

@@ -1,0 +1,141 @@
+"""Closed 2D tool-centre loops made of straight and circular pieces.
+
+Operations describe each pass as a loop; entries, tabs and links then walk it
+by arc length. Circles stay exact arcs all the way to the post.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from chalicelib.rmos.cam.toolpath import Arc, Line, Move
+
+XY = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Seg:
+    """A line (center None) or an arc sweeping `sweep` radians (+ CCW, - CW)."""
+
+    start: XY
+    end: XY
+    center: XY | None = None
+    sweep: float = 0.0
+
+    @property
+    def is_arc(self) -> bool:
+        return self.center is not None
+
+    @property
+    def radius(self) -> float:
+        assert self.center is not None
+        return math.hypot(self.start[0] - self.center[0], self.start[1] - self.center[1])
+
+    @property
+    def length(self) -> float:
+        if self.center is None:
+            return math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1])
+        return abs(self.sweep) * self.radius
+
+    def point_at(self, t: float) -> XY:
+        """The point a fraction `t` of the way along."""
+        if self.center is None:
+            return (self.start[0] + (self.end[0] - self.start[0]) * t,
+                    self.start[1] + (self.end[1] - self.start[1]) * t)
+        cx, cy = self.center
+        a0 = math.atan2(self.start[1] - cy, self.start[0] - cx)
+        a = a0 + self.sweep * t
+        r = self.radius
+        return (cx + r * math.cos(a), cy + r * math.sin(a))
+
+    def split(self, t0: float, t1: float) -> "Seg":
+        """The piece between fractions t0 < t1; end points of the whole are kept exact."""
+        start = self.start if t0 <= 0 else self.point_at(t0)
+        end = self.end if t1 >= 1 else self.point_at(t1)
+        if self.center is None:
+            return Seg(start, end)
+        return Seg(start, end, self.center, self.sweep * (t1 - t0))
+
+
+Loop = list[Seg]
+
+
+def circle_loop(center: XY, radius: float, clockwise: bool, start_angle: float = 0.0) -> Loop:
+    cx, cy = center
+    p = (cx + radius * math.cos(start_angle), cy + radius * math.sin(start_angle))
+    return [Seg(p, p, center, -2 * math.pi if clockwise else 2 * math.pi)]
+
+
+def polygon_loop(coords: Sequence[Sequence[float]]) -> Loop:
+    """A loop through closed ring coordinates (last == first), dropping zero-length edges."""
+    pts = [(float(x), float(y)) for x, y, *_ in coords]
+    segs = [Seg(a, b) for a, b in zip(pts, pts[1:]) if a != b]
+    return segs
+
+
+def loop_length(loop: Loop) -> float:
+    return sum(s.length for s in loop)
+
+
+def loop_start(loop: Loop) -> XY:
+    return loop[0].start
+
+
+def walk(loop: Loop, d0: float, d1: float) -> list[Seg]:
+    """The pieces of the loop from arc length d0 to d1 (d1 may go round more than once)."""
+    total = loop_length(loop)
+    if total <= 0 or d1 <= d0:
+        return []
+    out: list[Seg] = []
+    base = math.floor(d0 / total) * total
+    pos = base
+    while pos < d1 - 1e-12:
+        for seg in loop:
+            length = seg.length
+            a, b = pos, pos + length
+            pos = b
+            if length <= 0 or b <= d0 + 1e-12 or a >= d1 - 1e-12:
+                continue
+            t0 = max(0.0, (d0 - a) / length)
+            t1 = min(1.0, (d1 - a) / length)
+            out.append(seg if (t0 <= 0 and t1 >= 1) else seg.split(t0, t1))
+        if pos >= d1 - 1e-12:
+            break
+    return out
+
+
+def rotate_to(loop: Loop, distance: float) -> Loop:
+    """The same closed loop starting at arc length `distance` from its start."""
+    total = loop_length(loop)
+    d = distance % total if total > 0 else 0.0
+    if d <= 1e-9 or total - d <= 1e-9:
+        return list(loop)
+    if len(loop) == 1 and loop[0].center is not None:
+        # A full circle stays one arc, just starting elsewhere.
+        seg = loop[0]
+        p = seg.point_at(d / total)
+        return [Seg(p, p, seg.center, seg.sweep)]
+    return walk(loop, d, d + total)
+
+
+def reversed_loop(loop: Loop) -> Loop:
+    return [Seg(s.end, s.start, s.center, -s.sweep) for s in reversed(loop)]
+
+
+def to_moves(segs: Sequence[Seg], z0: float, z1: float, feed: float) -> list[Move]:
+    """Moves along the pieces with Z going linearly from z0 to z1 over their length."""
+    total = sum(s.length for s in segs)
+    moves: list[Move] = []
+    done = 0.0
+    for seg in segs:
+        done += seg.length
+        z = z1 if total <= 0 else z0 + (z1 - z0) * min(1.0, done / total)
+        if seg is segs[-1]:
+            z = z1
+        x, y = seg.end
+        if seg.center is None:
+            moves.append(Line(x, y, z, feed))
+        else:
+            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed))
+    return moves

@@ -1,0 +1,199 @@
+"""Pocketing: clear everything inside a boundary, around its islands, to depth.
+
+Polyline pockets are cut as concentric offset rings, each computed from the
+original outline (tool radius + k * stepover), cut inside-out with the wall
+ring last. Rings that split into separate pieces form a containment tree; every
+piece is cleared before the ring that encloses it. Circles and annuli go to
+`circular`, which keeps them as exact arcs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+from shapely.ops import unary_union
+
+from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router.circular import plan_circular
+from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
+from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, polygon_loop, reversed_loop
+from chalicelib.rmos.cam.toolpath import Issue, PlanningError
+
+PathFn = Callable[..., str]
+
+
+def plan_pocket(b: PathBuilder, op: PocketOp, path: PathFn) -> None:
+    geom = op.geometry
+    allowance = op.finish_allowance_mm or 0.0
+    if isinstance(geom, AnnulusGeometry):
+        plan_circular(b, tuple(geom.center), geom.inner_radius_mm, geom.outer_radius_mm, op.depth_mm,
+                      allowance, path("geometry"))
+    elif isinstance(geom, CircleGeometry):
+        plan_circular(b, tuple(geom.center), None, geom.radius_mm, op.depth_mm, allowance, path("geometry"))
+    else:
+        issues: list[Issue] = []
+        boundary, islands = shapes.outline_and_islands(geom, path, b.warn, issues)
+        if issues or boundary is None:
+            raise PlanningError(issues)
+        plan_polygon_pocket(b, boundary, islands, op.depth_mm, allowance, path("geometry"))
+
+
+@dataclass
+class Node:
+    """One piece of one offset ring; its children are the pieces of the next ring inside it."""
+
+    poly: Polygon
+    children: list["Node"] = field(default_factory=list)
+
+
+class PolygonClearing:
+    """Answers the linking rule for one region at one depth, with shapely.
+
+    A link is allowed when it lies inside the tool-centre region and every
+    point of it is within a tool radius of the path already cut at this depth.
+    """
+
+    def __init__(self, region: Polygon, tool_radius: float) -> None:
+        self.region = region.buffer(1e-6, join_style="mitre")
+        self.r = tool_radius
+        self.cut: list[LineString] = []
+
+    def add(self, segs: Sequence[Seg]) -> None:
+        pts: list[XY] = []
+        for s in segs:
+            if not pts:
+                pts.append(s.start)
+            if s.center is None:
+                pts.append(s.end)
+            else:
+                n = max(2, math.ceil(abs(s.sweep) / (2 * math.pi) * 64))
+                pts += [s.point_at(i / n) for i in range(1, n + 1)]
+        if len(pts) >= 2:
+            self.cut.append(LineString(pts))
+        elif len(pts) == 1:
+            self.cut.append(LineString([pts[0], pts[0]]))
+
+    def link_ok(self, a: XY, b: XY) -> bool:
+        link = LineString([a, b]) if a != b else Point(a)
+        if not self.region.covers(link):
+            return False
+        reach = self.r * 1.003 + 1e-6
+        x0, y0, x1, y1 = link.buffer(reach).bounds
+        near = [shapely.clip_by_rect(line, x0, y0, x1, y1) for line in self.cut
+                if _overlaps(line.bounds, (x0, y0, x1, y1))]
+        near = [g for g in near if not g.is_empty]
+        if not near:
+            return False
+        cleared = unary_union(near).buffer(reach, quad_segs=32)
+        return cleared.covers(link)
+
+
+def _overlaps(a, b) -> bool:
+    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+
+def ring_offsets(depth_max: float, step: float, allowance: float) -> list[float]:
+    """Distances from the tool-centre region's edge, wall ring (0) first, evenly spaced."""
+    if allowance > 0 and depth_max > allowance:
+        m = max(1, math.ceil((depth_max - allowance) / step - 1e-9))
+        s = (depth_max - allowance) / m
+        return [0.0] + [allowance + j * s for j in range(m)]
+    m = max(1, math.ceil(depth_max / step - 1e-9))
+    s = depth_max / m
+    return [j * s for j in range(m)]
+
+
+def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon], depth: float,
+                        allowance: float, path: str) -> None:
+    p = b.params
+    r = p.tool_radius_mm
+    tol = min(p.arc_tolerance_mm, 0.01)
+    island_union = unary_union(islands) if islands else None
+    regions = shapes.inset(boundary, island_union, r)
+    if not regions:
+        raise PlanningError([Issue("tool_too_large",
+                                   f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
+                                   path)])
+    inscribed = max(shapely.maximum_inscribed_circle(poly, 0.01 * r).length for poly in regions)
+    offsets = ring_offsets(inscribed, min(p.stepover_mm, r), allowance)
+
+    levels: list[list[Polygon]] = []
+    for e in offsets:
+        pieces = shapes.inset(boundary, island_union, r + e + tol)
+        pieces = shapes.polygons(shapely.simplify(shapely.MultiPolygon(pieces), tol, preserve_topology=True)) \
+            if pieces else []
+        if not pieces and e == 0:
+            pieces = regions
+        if not pieces:
+            break
+        levels.append(pieces)
+
+    roots = [Node(poly) for poly in levels[0]]
+    parents = roots
+    for pieces in levels[1:]:
+        nodes = []
+        for poly in pieces:
+            probe = poly.representative_point()
+            owner = next((n for n in parents if n.poly.intersects(probe)), None)
+            if owner is None:
+                owner = min(parents, key=lambda n: n.poly.distance(probe))
+            node = Node(poly)
+            owner.children.append(node)
+            nodes.append(node)
+        parents = nodes
+
+    region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
+    here = Point(0.0, 0.0)
+    remaining = list(roots)
+    while remaining:
+        root = min(remaining, key=lambda n: n.poly.distance(here))
+        remaining.remove(root)
+        z_above = 0.0
+        for z in level_depths(depth, p.stepdown_mm):
+            clearing = PolygonClearing(region_of[id(root)], r)
+            _cut_node(b, root, z, z_above, clearing)
+            z_above = z
+        b.retract()
+        here = Point(b.pos[0], b.pos[1])
+
+
+def _loops(poly: Polygon, climb: bool) -> list[Loop]:
+    out = []
+    for ring in shapes.rings(poly):
+        loop = polygon_loop(ring.coords)
+        if loop:
+            out.append(loop if climb else reversed_loop(loop))
+    return out
+
+
+def _helix_for(poly: Polygon, r: float) -> Helix | None:
+    """A helix fits when a circle of at least the tool's radius in diameter fits the piece."""
+    if poly.interiors:
+        return None
+    mic = shapely.maximum_inscribed_circle(poly, 0.01 * r)
+    (cx, cy), _ = mic.coords
+    radius = min(mic.length * 0.95, r)
+    if 2 * radius < r:
+        return None
+    return Helix((cx, cy), radius)
+
+
+def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing) -> None:
+    children = list(node.children)
+    while children:
+        here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
+        child = min(children, key=lambda n: n.poly.distance(here))
+        children.remove(child)
+        _cut_node(b, child, z, z_above, clearing)
+    helix = _helix_for(node.poly, b.params.tool_radius_mm) if not node.children else None
+    loops = _loops(node.poly, b.params.climb)
+    while loops:
+        here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
+        loop = min(loops, key=lambda lp: LineString([s.start for s in lp] + [lp[0].start]).distance(here))
+        loops.remove(loop)
+        go_to_loop(b, loop, z, z_above, clearing, helix)
+        helix = None

@@ -1,0 +1,1 @@
+"""Profiling: cutting along an outline, inside, outside or on it."""
