@@ -1,0 +1,208 @@
+"""Raw intent dict -> normalised intent (lengths in mm) plus issues.
+
+Nothing here mutates the caller's dict. The envelope is validated first; then
+`design` by the mode's own model, `context` and `options` by strict models.
+Each problem becomes an `Issue` whose path names the field the caller sent
+("context.stepdown_mm", "design.cuts.2.depth_mm"), so one response can list
+every mistake at once instead of the first one only.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.contracts.cam_intent import CamIntentV1, CamModeV1, CamUnitsV1
+from chalicelib.contracts.profiles import catalogue
+from chalicelib.rmos.cam.toolpath import Issue
+from chalicelib.rmos.cam.units import LENGTH, MM_PER_INCH, scale_lengths
+
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+PositiveLength = Annotated[float, Field(gt=0), LENGTH]
+
+
+class ContextV1(BaseModel):
+    """Operational overrides; each absent value comes from the resolved profile."""
+
+    model_config = _STRICT
+
+    stepover_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    stepdown_mm: PositiveLength | None = None
+    feed_mm_min: PositiveLength | None = None
+    plunge_mm_min: PositiveLength | None = None
+    spindle_rpm: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    safe_z_mm: PositiveLength | None = None
+    blade_diameter_mm: PositiveLength | None = None
+
+
+class OptionsV1(BaseModel):
+    """Execution options. `arc_tolerance_mm` is always millimetres (options are
+    not design or context, so an inch intent does not rescale it)."""
+
+    model_config = _STRICT
+
+    post: Literal["grbl", "linuxcnc"] | None = None
+    arc_tolerance_mm: Annotated[float, Field(gt=0, le=1.0)] | None = None
+    profile_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+# Sanity limits checked after conversion to mm: beyond these a value is a
+# typo or a unit mix-up, not a real setting for a luthier's router or saw.
+_CONTEXT_LIMITS_MM: dict[str, tuple[float, float]] = {
+    "stepdown_mm": (0.01, 50.0),
+    "feed_mm_min": (1.0, 50_000.0),
+    "plunge_mm_min": (1.0, 50_000.0),
+    "safe_z_mm": (0.5, 100.0),
+    "blade_diameter_mm": (10.0, 600.0),
+}
+
+
+@dataclass(frozen=True)
+class NormalizedIntent:
+    """A validated intent; `design` and `context` are in millimetres."""
+
+    intent: CamIntentV1
+    design: Any
+    context: ContextV1
+    options: OptionsV1
+
+    @property
+    def mode(self) -> str:
+        return self.intent.mode.value
+
+    @property
+    def units(self) -> str:
+        return self.intent.units.value
+
+    @property
+    def scale(self) -> float:
+        return MM_PER_INCH if self.intent.units is CamUnitsV1.inch else 1.0
+
+
+def _loc_path(prefix: str, loc: tuple[Any, ...]) -> str:
+    parts = [prefix] if prefix else []
+    parts += [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    if err.get("type") == "extra_forbidden":
+        return "unknown field"
+    if err.get("type") == "finite_number":
+        return "must be a finite number (not NaN or infinity)"
+    return msg
+
+
+def issues_from_validation(exc: ValidationError, prefix: str, path_of=None) -> list[Issue]:
+    issues = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        path = path_of(loc) if path_of else _loc_path(prefix, loc)
+        code = "unknown_field" if err.get("type") == "extra_forbidden" else "invalid_value"
+        if err.get("type") == "missing":
+            code = "missing_field"
+        issues.append(Issue(code=code, message=_message(err), path=path))
+    return issues
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def validate_envelope(raw: Any) -> tuple[CamIntentV1 | None, list[Issue]]:
+    if isinstance(raw, CamIntentV1):
+        return raw.model_copy(deep=True), []
+    if not isinstance(raw, dict):
+        return None, [Issue("invalid_intent", "the intent must be a JSON object", "")]
+    try:
+        return CamIntentV1.model_validate(copy.deepcopy(raw)), []
+    except ValidationError as exc:
+        return None, issues_from_validation(exc, "")
+
+
+def _validate_design(intent: CamIntentV1) -> tuple[Any, list[Issue]]:
+    design = copy.deepcopy(intent.design)
+    if intent.mode is CamModeV1.saw:
+        from chalicelib.rmos.cam.saw import SawDesign
+
+        try:
+            return SawDesign.model_validate(design), []
+        except ValidationError as exc:
+            return None, issues_from_validation(exc, "design")
+    try:
+        from chalicelib.rmos.cam.router import RouterDesign
+    except ImportError:
+        return None, [Issue("mode_unavailable", "router_3axis planning is not installed", "mode")]
+    try:
+        return RouterDesign.from_payload(design), []
+    except ValidationError as exc:
+        return None, issues_from_validation(exc, "design", RouterDesign.issue_path)
+    except (TypeError, ValueError) as exc:
+        return None, [Issue("invalid_value", str(exc), "design")]
+
+
+def _validate_model(model: type[BaseModel], data: dict[str, Any], prefix: str):
+    try:
+        return model.model_validate(copy.deepcopy(data)), []
+    except ValidationError as exc:
+        return None, issues_from_validation(exc, prefix)
+
+
+def _context_limits(context: ContextV1, units: str) -> list[Issue]:
+    issues = []
+    for name, (low, high) in _CONTEXT_LIMITS_MM.items():
+        value = getattr(context, name)
+        if value is None:
+            continue
+        if not low <= value <= high:
+            shown = f"{value / MM_PER_INCH:g} in" if units == "inch" else f"{value:g} mm"
+            issues.append(Issue("out_of_range",
+                                f"{shown} is outside the sensible range {low:g}..{high:g} mm",
+                                f"context.{name}"))
+    return issues
+
+
+def _catalogue_refs(intent: CamIntentV1, options: OptionsV1 | None) -> list[Issue]:
+    cat = catalogue()
+    issues = []
+    for field, table in (("tool_id", "tools"), ("material_id", "materials"), ("machine_id", "machines")):
+        value = getattr(intent, field)
+        if value is not None and value not in cat[table]:
+            known = ", ".join(sorted(cat[table]))
+            issues.append(Issue("unknown_reference", f"unknown {field[:-3]} {value!r}; known: {known}", field))
+    if options is not None and options.profile_id is not None and options.profile_id not in cat["profiles"]:
+        known = ", ".join(sorted(cat["profiles"]))
+        issues.append(Issue("unknown_reference", f"unknown profile {options.profile_id!r}; known: {known}",
+                            "options.profile_id"))
+    return issues
+
+
+def normalize(raw: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
+    """Validate every part of the intent and convert its lengths to mm."""
+    intent, issues = validate_envelope(raw)
+    if intent is None:
+        return None, issues
+    design, design_issues = _validate_design(intent)
+    context, context_issues = _validate_model(ContextV1, intent.context, "context")
+    options, option_issues = _validate_model(OptionsV1, intent.options, "options")
+    issues = design_issues + context_issues + option_issues + _catalogue_refs(intent, options)
+    if design is None or context is None or options is None:
+        return None, issues
+    if intent.units is CamUnitsV1.inch:
+        design = scale_lengths(design, MM_PER_INCH)
+        context = scale_lengths(context, MM_PER_INCH)
+    issues += _context_limits(context, intent.units.value)
+    if issues:
+        return None, issues
+    return NormalizedIntent(intent=intent, design=design, context=context, options=options), []

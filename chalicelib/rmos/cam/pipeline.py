@@ -1,0 +1,167 @@
+"""The CAM pipeline as pure functions: intent -> G-code, report and preview.
+
+validate_intent(raw) -> ValidationOutcome       (never raises for bad input)
+plan_intent(raw_or_intent, post=None) -> PlanResult   (raises IntentRejected)
+
+No AWS and no I/O here: the worker, the HTTP routes and the CLI all call
+these, so the same intent gives the same program everywhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.contracts.cam_intent import CamIntentV1
+from chalicelib.rmos.cam import posts
+from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent, normalize
+from chalicelib.rmos.cam.profiles import ProfileError, ResolvedSetup, resolve
+from chalicelib.rmos.cam.report import build_report, preview_svg
+from chalicelib.rmos.cam.saw import blade_from_tool, check_design, plan_saw
+from chalicelib.rmos.cam.selfcheck import SelfCheckFailed, run_checks
+from chalicelib.rmos.cam.toolpath import Issue, PlanningError, Program, Section
+from chalicelib.rmos.cam.units import MM_PER_INCH, scale_lengths
+
+
+class IntentRejected(PlanningError):
+    """The intent is invalid or cannot be made; `issues` says why, field by field."""
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    ok: bool
+    issues: list[Issue]
+    intent: CamIntentV1 | None
+    normalized: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "issues": [i.as_dict() for i in self.issues], "normalized": self.normalized}
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    program: str
+    report: dict[str, Any]
+    preview_svg: str
+    post: str
+    units: str
+    intent: CamIntentV1
+    normalized: dict[str, Any] = field(default_factory=dict)
+
+
+def _deepest_depth(value: Any) -> float:
+    """The deepest `depth_mm` anywhere in a (mm) design dump."""
+    if isinstance(value, dict):
+        own = value.get("depth_mm")
+        rest = max((_deepest_depth(v) for v in value.values()), default=0.0)
+        return max(rest, own if isinstance(own, (int, float)) else 0.0)
+    if isinstance(value, list):
+        return max((_deepest_depth(v) for v in value), default=0.0)
+    return 0.0
+
+
+def _prepare(raw: Any, post: str | None) -> tuple[NormalizedIntent | None, ResolvedSetup | None, list[Issue]]:
+    norm, issues = normalize(raw)
+    if norm is None:
+        return None, None, issues
+    if post is not None:
+        if post not in posts.DIALECTS:
+            return norm, None, [Issue("unknown_post", f"unknown post {post!r}; known: "
+                                      f"{', '.join(sorted(posts.DIALECTS))}", "post")]
+        norm = NormalizedIntent(norm.intent, norm.design, norm.context,
+                                norm.options.model_copy(update={"post": post}))
+    try:
+        setup = resolve(norm.intent, context=norm.context, options=norm.options)
+    except ProfileError as exc:
+        return norm, None, list(exc.issues)
+    if norm.mode == "saw":
+        issues = check_design(norm.design, blade_from_tool(setup.tool))
+        if issues:
+            return norm, setup, issues
+    return norm, setup, []
+
+
+def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, Any]:
+    """The intent made explicit: every default filled in, in the intent's own units."""
+    back = 1 / norm.scale
+    design = norm.design if back == 1 else scale_lengths(norm.design, back)
+    cut = setup.cut
+    context = ContextV1(stepover_pct=round(cut.stepover_mm / cut.tool_diameter_mm * 100, 6),
+                        stepdown_mm=cut.stepdown_mm, feed_mm_min=cut.feed_mm_min,
+                        plunge_mm_min=cut.plunge_mm_min, spindle_rpm=cut.spindle_rpm,
+                        safe_z_mm=cut.safe_z_mm,
+                        blade_diameter_mm=cut.tool_diameter_mm if norm.mode == "saw" else None)
+    if back != 1:
+        context = scale_lengths(context, back)
+    data = norm.intent.model_dump(mode="json")
+    data["design"] = design.model_dump(mode="json", exclude_none=True)
+    data["context"] = context.model_dump(mode="json", exclude_none=True)
+    data["options"] = {"post": setup.post, "arc_tolerance_mm": cut.arc_tolerance_mm,
+                       "profile_id": setup.profile_id}
+    data["tool_id"] = norm.intent.tool_id or setup.tool["id"]
+    data["material_id"] = norm.intent.material_id or setup.material["id"]
+    data["machine_id"] = norm.intent.machine_id or setup.machine["id"]
+    return data
+
+
+def validate_intent(raw: Any) -> ValidationOutcome:
+    norm, setup, issues = _prepare(raw, None)
+    intent = norm.intent if norm is not None else None
+    if issues or norm is None or setup is None:
+        return ValidationOutcome(False, issues, intent, None)
+    return ValidationOutcome(True, [], intent, _normalized_dict(norm, setup))
+
+
+def _sections(norm: NormalizedIntent, setup: ResolvedSetup) -> tuple[list[Section], dict[str, Any]]:
+    cut = setup.cut
+    if norm.mode == "saw":
+        sections, cut_list = plan_saw(norm.design, blade=blade_from_tool(setup.tool),
+                                      stepdown_mm=cut.stepdown_mm, feed_mm_min=cut.feed_mm_min,
+                                      plunge_mm_min=cut.plunge_mm_min, safe_z_mm=cut.safe_z_mm,
+                                      spindle_rpm=cut.spindle_rpm, tool_label=setup.tool["name"])
+        return sections, {"cut_list": cut_list}
+    from chalicelib.rmos.cam.router import plan_router
+
+    return plan_router(norm.design, cut), {}
+
+
+def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
+    """Plan, post and self-check one intent.
+
+    Raises IntentRejected (bad or infeasible intent) or SelfCheckFailed (the
+    written program failed a safety check); both are PlanningError.
+    """
+    norm, setup, issues = _prepare(raw_or_intent, post)
+    if issues or norm is None or setup is None:
+        raise IntentRejected(issues)
+    try:
+        sections, extra = _sections(norm, setup)
+    except PlanningError as exc:
+        raise IntentRejected(list(exc.issues)) from None
+    if not any(s.moves for s in sections):
+        raise IntentRejected([Issue("nothing_to_cut", "the design produces no toolpath", "design")])
+    intent = norm.intent
+    title = f"{intent.mode.value} intent {intent.intent_id}" if intent.intent_id else f"{intent.mode.value} intent"
+    program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm, units=norm.units, title=title)
+    dialect = posts.dialect(setup.post)
+    tool = setup.tool
+    header = [f"tool: {tool['name']} ({tool['diameter_mm']:g} mm)", f"profile: {setup.profile_id}",
+              "Z0 = top of stock, X0 Y0 = work origin"]
+    try:
+        text = posts.render(program, dialect, header=header)
+    except posts.PostError as exc:
+        raise SelfCheckFailed([Issue("post_failed", str(exc), "program")]) from None
+    deepest = _deepest_depth(norm.design.model_dump())
+    checks = run_checks(text, dialect=dialect, safe_z_mm=setup.cut.safe_z_mm, max_depth_mm=deepest)
+    cut = setup.cut
+    tool_report = {"id": tool["id"], "name": tool["name"], "kind": tool.get("kind", "end_mill"),
+                   "diameter_mm": cut.tool_diameter_mm, "flutes": tool.get("flutes"),
+                   "spindle_rpm": cut.spindle_rpm, "feed_mm_min": cut.feed_mm_min,
+                   "plunge_mm_min": cut.plunge_mm_min, "stepdown_mm": cut.stepdown_mm,
+                   "stepover_mm": round(cut.stepover_mm, 6), "safe_z_mm": cut.safe_z_mm}
+    extra = {"mode": norm.mode, "profile_id": setup.profile_id,
+             "machine": {"id": setup.machine["id"], "name": setup.machine["name"]},
+             "material": {"id": setup.material["id"], "name": setup.material["name"]}, **extra}
+    report = build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min, tool=tool_report,
+                          checks=checks, warnings=setup.warnings, extra=extra)
+    return PlanResult(program=text, report=report, preview_svg=preview_svg(program), post=setup.post,
+                      units=norm.units, intent=intent, normalized=_normalized_dict(norm, setup))

@@ -1,0 +1,219 @@
+"""The shared G-code renderer; each post is a small `Dialect` table.
+
+Rules every post follows (docs/posts.md):
+- header comment, then G21|G20, G90, G17, G94 on their own lines;
+- the first motion is a rapid to safe Z; the spindle starts (M3 S..) and
+  dwells before the first cut, because routers with a VFD take seconds to
+  reach speed and GRBL/LinuxCNC do not wait for it by themselves;
+- sideways rapids only at or above safe Z (a combined rapid is split so the
+  tool rises first and descends last);
+- arcs as G2/G3 with incremental I/J computed from the *rounded* start and the
+  *rounded* centre, so the radii the controller sees differ only by the
+  rounding of the end point (far inside GRBL's 0.005 mm / 0.1 % limit);
+- M5 and M30 at the end.
+"""
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+
+from chalicelib.rmos.cam.toolpath import Arc, Line, Program, Rapid, Section
+from chalicelib.rmos.cam.units import MM_PER_INCH
+
+# Radii seen by the controller may differ by at most this much (mm) before the
+# post refuses to write the arc: a planner bug, never a rounding effect.
+ARC_RADIUS_TOLERANCE_MM = 0.002
+_EPS = 1e-6
+
+
+class PostError(ValueError):
+    """The program cannot be written safely for this controller."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    description: str
+    # Characters that must never reach the controller, even inside comments.
+    forbidden_chars: str = "()"
+    # Words this controller refuses; the renderer never emits them, and the
+    # self-check scans the text for them as well.
+    forbidden_words: tuple[str, ...] = ()
+    percent_wrap: bool = False
+    # "pause": M5, a comment naming the tool, M0 (the operator swaps by hand).
+    # "m6":    M5, T<n> M6 (the controller's own tool-change handling).
+    tool_change: str = "pause"
+    spindle_dwell_s: float = 3.0
+    mm_decimals: int = 4
+    inch_decimals: int = 5
+
+
+def sanitize_comment(text: str, dialect: Dialect) -> str:
+    """Plain printable ASCII without the dialect's forbidden characters."""
+    flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = []
+    for ch in flat:
+        if not 32 <= ord(ch) < 127 or ch in dialect.forbidden_chars:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())[:120]
+
+
+class _Writer:
+    def __init__(self, program: Program, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.inch = program.units == "inch"
+        self.scale = 1 / MM_PER_INCH if self.inch else 1.0
+        self.dp = dialect.inch_decimals if self.inch else dialect.mm_decimals
+        self.fdp = 2 if self.inch else 1
+        self.safe_z = program.safe_z_mm
+        self.lines: list[str] = []
+        self.pos: list[float | None] = [None, None, None]  # rounded, output units
+        self.pos_mm: list[float | None] = [None, None, None]
+        self.feed: str | None = None
+
+    # -- formatting ---------------------------------------------------------
+    def q(self, value_mm: float) -> float:
+        """A length in output units, rounded exactly as it will be printed."""
+        return round(value_mm * self.scale, self.dp)
+
+    def num(self, value: float, dp: int | None = None) -> str:
+        text = f"{value:.{self.dp if dp is None else dp}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+
+    def comment(self, text: str) -> None:
+        clean = sanitize_comment(text, self.dialect)
+        if clean:
+            self.lines.append(f"({clean})")
+
+    def feed_word(self, feed_mm_min: float) -> str:
+        word = "F" + self.num(round(feed_mm_min * self.scale, self.fdp), self.fdp)
+        if word == self.feed:
+            return ""
+        self.feed = word
+        return " " + word
+
+    # -- motion -------------------------------------------------------------
+    def _axes(self, x: float, y: float, z: float, always_xy: bool = False) -> str:
+        words = []
+        for i, (axis, v) in enumerate((("X", x), ("Y", y), ("Z", z))):
+            r = self.q(v)
+            if always_xy and i < 2 or self.pos[i] is None or r != self.pos[i]:
+                words.append(f"{axis}{self.num(r)}")
+        return " ".join(words)
+
+    def _set(self, x: float, y: float, z: float) -> None:
+        self.pos = [self.q(x), self.q(y), self.q(z)]
+        self.pos_mm = [x, y, z]
+
+    def rapid_z(self, z: float) -> None:
+        if self.pos[2] is not None and self.q(z) == self.pos[2]:
+            return
+        self.lines.append(f"G0 Z{self.num(self.q(z))}")
+        self.pos[2] = self.q(z)
+        self.pos_mm[2] = z
+
+    def rapid(self, move: Rapid) -> None:
+        moves_xy = self.pos[0] is None or self.q(move.x) != self.pos[0] or self.q(move.y) != self.pos[1]
+        if moves_xy:
+            travel_z = max(self.safe_z, move.z)
+            cur_z = self.pos_mm[2]
+            if cur_z is None or cur_z < travel_z - _EPS:
+                self.rapid_z(travel_z)
+            words = self._axes(move.x, move.y, self.pos_mm[2])
+            if words:
+                self.lines.append("G0 " + words)
+            self.pos[0], self.pos[1] = self.q(move.x), self.q(move.y)
+            self.pos_mm[0], self.pos_mm[1] = move.x, move.y
+        self.rapid_z(move.z)
+        self._set(move.x, move.y, move.z)
+
+    def line(self, move: Line) -> None:
+        if self.pos[0] is None:
+            raise PostError("a feed move before any positioning move")
+        words = self._axes(move.x, move.y, move.z)
+        if words:
+            self.lines.append("G1 " + words + self.feed_word(move.feed))
+        self._set(move.x, move.y, move.z)
+
+    def arc(self, move: Arc) -> None:
+        if self.pos[0] is None:
+            raise PostError("an arc before any positioning move")
+        sx, sy = self.pos[0], self.pos[1]
+        cx, cy = self.q(move.cx), self.q(move.cy)
+        ex, ey = self.q(move.x), self.q(move.y)
+        i, j = round(cx - sx, self.dp), round(cy - sy, self.dp)
+        r0 = math.hypot(i, j)
+        r1 = math.hypot(ex - cx, ey - cy)
+        tol = ARC_RADIUS_TOLERANCE_MM * self.scale
+        if r0 < 10 ** -self.dp:
+            raise PostError(f"arc of zero radius at X{self.num(sx)} Y{self.num(sy)}")
+        if abs(r0 - r1) > tol:
+            raise PostError(f"arc radii differ by {abs(r0 - r1):.5f} (start {r0:.5f}, end {r1:.5f}) "
+                            f"at X{self.num(sx)} Y{self.num(sy)}")
+        code = "G2" if move.clockwise else "G3"
+        words = self._axes(move.x, move.y, move.z, always_xy=True)
+        self.lines.append(f"{code} {words} I{self.num(i)} J{self.num(j)}" + self.feed_word(move.feed))
+        self._set(move.x, move.y, move.z)
+
+
+def render(program: Program, dialect: Dialect, *, header: list[str] | None = None) -> str:
+    """G-code text for `program` in `dialect`; raises PostError instead of writing a bad line."""
+    w = _Writer(program, dialect)
+    if dialect.percent_wrap:
+        w.lines.append("%")
+    w.comment(program.title or "Luthier CAM Bridge program")
+    w.comment(f"post {dialect.name}, units {'inch' if w.inch else 'mm'}")
+    for text in header or []:
+        w.comment(text)
+    w.lines += ["G20" if w.inch else "G21", "G90", "G17", "G94"]
+    w.rapid_z(program.safe_z_mm)
+    tools: list[float] = []
+    current_tool: float | None = None
+    rpm_on: float | None = None
+    for section in program.sections:
+        if not section.moves:
+            continue
+        w.comment(section.name)
+        if current_tool is not None and not math.isclose(section.tool_diameter_mm, current_tool):
+            _tool_change(w, section, tools)
+            rpm_on = None
+        if current_tool is None:
+            tools.append(section.tool_diameter_mm)
+        current_tool = section.tool_diameter_mm
+        if rpm_on is None or not math.isclose(rpm_on, section.spindle_rpm):
+            w.lines.append(f"M3 S{int(round(section.spindle_rpm))}")
+            if dialect.spindle_dwell_s > 0:
+                w.lines.append(f"G4 P{w.num(dialect.spindle_dwell_s, 1)}")
+            rpm_on = section.spindle_rpm
+        for move in section.moves:
+            if isinstance(move, Rapid):
+                w.rapid(move)
+            elif isinstance(move, Arc):
+                w.arc(move)
+            elif isinstance(move, Line):
+                w.line(move)
+            else:
+                raise PostError(f"unknown move {type(move).__name__}")
+        w.rapid_z(max(program.safe_z_mm, w.pos_mm[2] or 0.0))
+    w.rapid_z(max(program.safe_z_mm, w.pos_mm[2] or 0.0))
+    w.lines += ["M5", "M30"]
+    if dialect.percent_wrap:
+        w.lines.append("%")
+    return "\n".join(w.lines) + "\n"
+
+
+def _tool_change(w: _Writer, section: Section, tools: list[float]) -> None:
+    w.rapid_z(max(w.safe_z, w.pos_mm[2] or 0.0))
+    w.lines.append("M5")
+    if section.tool_diameter_mm not in tools:
+        tools.append(section.tool_diameter_mm)
+    number = tools.index(section.tool_diameter_mm) + 1
+    label = section.tool_label or f"{section.tool_diameter_mm:g} mm cutter"
+    w.comment(f"tool change: load T{number} {label}, then resume")
+    if w.dialect.tool_change == "m6":
+        w.lines.append(f"T{number} M6")
+    else:
+        w.lines.append("M0")

@@ -1,0 +1,175 @@
+"""report.json contents and the top-view preview.svg for a planned program.
+
+All report figures are millimetres (keys say so) whatever the program's
+output units; `units` tells which units the G-code itself is written in.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+from xml.sax.saxutils import escape
+
+from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Program, Rapid
+
+_EPS = 1e-9
+
+
+def arc_sweep(sx: float, sy: float, move: Arc) -> float:
+    """Swept angle (radians, > 0) from the start to the end of `move`."""
+    a0 = math.atan2(sy - move.cy, sx - move.cx)
+    a1 = math.atan2(move.y - move.cy, move.x - move.cx)
+    sweep = (a0 - a1) if move.clockwise else (a1 - a0)
+    sweep %= 2 * math.pi
+    if sweep < 1e-9:
+        sweep = 2 * math.pi  # start == end: a full circle
+    return sweep
+
+
+def move_length(start: tuple[float, float, float], move: Move) -> float:
+    sx, sy, sz = start
+    if isinstance(move, Arc):
+        r = math.hypot(sx - move.cx, sy - move.cy)
+        planar = r * arc_sweep(sx, sy, move)
+        return math.hypot(planar, move.z - sz)
+    return math.dist(start, (move.x, move.y, move.z))
+
+
+def walk(program: Program) -> Iterator[tuple[int, tuple[float, float, float], Move]]:
+    """(section index, start point, move) over the whole program, in mm."""
+    pos: tuple[float, float, float] | None = None
+    for k, section in enumerate(program.sections):
+        for move in section.moves:
+            if pos is None:
+                pos = (move.x, move.y, program.safe_z_mm)
+            yield k, pos, move
+            pos = (move.x, move.y, move.z)
+
+
+def _arc_points(start: tuple[float, float, float], move: Arc, n: int = 48) -> list[tuple[float, float]]:
+    sx, sy, _ = start
+    r = math.hypot(sx - move.cx, sy - move.cy)
+    a0 = math.atan2(sy - move.cy, sx - move.cx)
+    sweep = arc_sweep(sx, sy, move) * (-1 if move.clockwise else 1)
+    return [(move.cx + r * math.cos(a0 + sweep * t / n), move.cy + r * math.sin(a0 + sweep * t / n))
+            for t in range(n + 1)]
+
+
+def bounds(program: Program) -> dict[str, float]:
+    xs, ys, zs = [], [], []
+    for _, start, move in walk(program):
+        zs += [start[2], move.z]
+        if isinstance(move, Arc):
+            for x, y in _arc_points(start, move):
+                xs.append(x)
+                ys.append(y)
+        else:
+            xs += [start[0], move.x]
+            ys += [start[1], move.y]
+    if not xs:
+        return {}
+    return {"min_x_mm": round(min(xs), 4), "max_x_mm": round(max(xs), 4),
+            "min_y_mm": round(min(ys), 4), "max_y_mm": round(max(ys), 4),
+            "min_z_mm": round(min(zs), 4), "max_z_mm": round(max(zs), 4)}
+
+
+def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: dict[str, Any],
+                 checks: list[dict], warnings: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    ops = [{"name": s.name, "moves": len(s.moves), "cut_length_mm": 0.0, "rapid_length_mm": 0.0,
+            "estimated_time_s": 0.0, "warnings": list(s.warnings)} for s in program.sections]
+    retracts = 0
+    for k, start, move in walk(program):
+        length = move_length(start, move)
+        op = ops[k]
+        if isinstance(move, Rapid):
+            op["rapid_length_mm"] += length
+            op["estimated_time_s"] += length / rapid_mm_min * 60
+            if move.z >= program.safe_z_mm - 1e-6 > start[2]:
+                retracts += 1
+        else:
+            op["cut_length_mm"] += length
+            op["estimated_time_s"] += length / move.feed * 60 if move.feed > 0 else 0.0
+    for op in ops:
+        for key in ("cut_length_mm", "rapid_length_mm", "estimated_time_s"):
+            op[key] = round(op[key], 3)
+    totals = {
+        "moves": sum(o["moves"] for o in ops),
+        "cut_length_mm": round(sum(o["cut_length_mm"] for o in ops), 3),
+        "rapid_length_mm": round(sum(o["rapid_length_mm"] for o in ops), 3),
+        "retracts": retracts,
+        "estimated_time_s": round(sum(o["estimated_time_s"] for o in ops), 3),
+    }
+    all_warnings = list(warnings) + [w for s in program.sections for w in s.warnings]
+    report = {"units": program.units, "post": post, "tool": tool, "operations": ops, "totals": totals,
+              "checks": checks, "warnings": all_warnings, "bounds": bounds(program)}
+    report.update(extra or {})
+    return report
+
+
+def _fmt(v: float) -> str:
+    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def preview_svg(program: Program, *, margin_mm: float = 5.0) -> str:
+    """Top view: y up (SVG y is negated), cuts solid, rapids dashed, arcs as SVG arcs."""
+    b = bounds(program)
+    if not b:
+        return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>\n'
+    min_x, max_x = b["min_x_mm"] - margin_mm, b["max_x_mm"] + margin_mm
+    min_y, max_y = b["min_y_mm"] - margin_mm, b["max_y_mm"] + margin_mm
+    width, height = max_x - min_x, max_y - min_y
+    stroke = max(width, height) / 400
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_fmt(min_x)} {_fmt(-max_y)} {_fmt(width)} '
+        f'{_fmt(height)}" width="{_fmt(width)}mm" height="{_fmt(height)}mm">',
+        "<style>.cut{fill:none;stroke:#c0392b;stroke-width:%s}"
+        ".rapid{fill:none;stroke:#2980b9;stroke-width:%s;stroke-dasharray:%s,%s}</style>"
+        % (_fmt(stroke), _fmt(stroke / 2), _fmt(stroke * 4), _fmt(stroke * 3)),
+    ]
+    current: list[str] = []
+    section_open = None
+
+    def flush() -> None:
+        if current:
+            parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
+            current.clear()
+
+    for k, start, move in walk(program):
+        if section_open != k:
+            flush()
+            if section_open is not None:
+                parts.append("</g>")
+            parts.append(f'<g data-operation="{escape(program.sections[k].name, {chr(34): "&quot;"})}">')
+            section_open = k
+        sx, sy = start[0], -start[1]
+        ex, ey = move.x, -move.y
+        if isinstance(move, Rapid):
+            flush()
+            if math.hypot(ex - sx, ey - sy) > _EPS:
+                parts.append(f'<line class="rapid" x1="{_fmt(sx)}" y1="{_fmt(sy)}" '
+                             f'x2="{_fmt(ex)}" y2="{_fmt(ey)}"/>')
+            continue
+        if not current:
+            current.append(f"M{_fmt(sx)} {_fmt(sy)}")
+        if isinstance(move, Line):
+            if math.hypot(ex - sx, ey - sy) > _EPS:
+                current.append(f"L{_fmt(ex)} {_fmt(ey)}")
+            continue
+        r = math.hypot(start[0] - move.cx, start[1] - move.cy)
+        sweep_angle = arc_sweep(start[0], start[1], move)
+        # y is flipped, so a counter-clockwise arc in the work frame is
+        # clockwise on screen: SVG's sweep-flag 1.
+        sweep_flag = 0 if move.clockwise else 1
+        if sweep_angle > math.pi * 1.999:
+            # SVG cannot draw a closed arc in one command: two halves.
+            mx, my = 2 * move.cx - start[0], -(2 * move.cy - start[1])
+            current.append(f"A{_fmt(r)} {_fmt(r)} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)}")
+            current.append(f"A{_fmt(r)} {_fmt(r)} 0 0 {sweep_flag} {_fmt(ex)} {_fmt(ey)}")
+        else:
+            large = 1 if sweep_angle > math.pi else 0
+            current.append(f"A{_fmt(r)} {_fmt(r)} 0 {large} {sweep_flag} {_fmt(ex)} {_fmt(ey)}")
+    flush()
+    if section_open is not None:
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
