@@ -80,8 +80,17 @@ def test_malformed_json_is_400(cam_client):
         resp = cam_client.http.post(BASE + path, headers=JSON, body=b'{"mode": ')
         assert resp.status_code == 400, path
         assert resp.json_body["code"] == "malformed_json"
-        resp = cam_client.http.post(BASE + path, headers=JSON, body=b'{"depth": NaN}')
-        assert resp.status_code == 400, path
+
+
+def test_non_finite_numbers_name_their_field(cam_client):
+    body = b'{"mode": "router_3axis", "design": {"operation": "pocket", "depth_mm": NaN, "x": [1, -Infinity]}}'
+    for path in ("/intents", "/plan"):
+        resp = cam_client.http.post(BASE + path, headers=JSON, body=body)
+        assert resp.status_code == 422, path
+        assert [d["field"] for d in resp.json_body["details"]] == ["design.depth_mm", "design.x.1"]
+    resp = cam_client.http.post(f"{BASE}/intents/validate", headers=JSON, body=body)
+    assert resp.status_code == 200 and resp.json_body["ok"] is False
+    assert resp.json_body["issues"][0]["path"] == "design.depth_mm"
 
 
 def test_wrong_media_type_is_415(cam_client):

@@ -11,6 +11,7 @@ intent repairs.
 """
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from typing import Any
@@ -20,7 +21,7 @@ from chalice import Blueprint
 from chalicelib import config
 from chalicelib.contracts.fingerprint import canonical_json, fingerprint
 from chalicelib.contracts.jobs import intent_request_key
-from chalicelib.http import ApiError, api_route, conflict, json_body, json_response, not_found, uuid_param
+from chalicelib.http import DEFAULT_MAX_BODY_BYTES, ApiError, api_route, conflict, json_body, json_response, not_found, uuid_param
 from chalicelib.rmos.cam.jobs import IntentConflict, JobStore, result_of, utc_now
 from chalicelib.storage import blobs
 from chalicelib.storage.table import Item
@@ -49,6 +50,43 @@ def _invalid(issues: list[Any], code: str = "validation_error") -> ApiError:
     details = _issue_details(issues)
     fields = ", ".join(sorted({d["field"] for d in details})) or "body"
     return ApiError(422, code, f"invalid fields: {fields}", details)
+
+
+def _intent_body(max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
+    """The JSON body; NaN/Infinity become a 422 naming their fields, not a 400.
+
+    A caller who sends `"depth_mm": NaN` wrote a well-formed document with a
+    bad value in a known place, and deserves to be told which place.
+    """
+    request = bp.current_request
+    try:
+        return json_body(request, max_bytes=max_bytes)
+    except ApiError as exc:
+        if exc.code != "malformed_json":
+            raise
+        try:
+            loose = json.loads(request.raw_body)
+        except (ValueError, UnicodeDecodeError):
+            raise exc from None
+    details = [{"field": path, "path": path, "code": "finite_number",
+                "message": "must be a finite number (NaN and Infinity are not allowed)"}
+               for path in _non_finite_paths(loose)]
+    raise ApiError(422, "validation_error", "invalid fields: " + ", ".join(d["field"] for d in details), details)
+
+
+def _non_finite_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "body"]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, child in items:
+        found.extend(_non_finite_paths(child, f"{path}.{key}" if path else str(key)))
+    return found
 
 
 def _validated(body: Any) -> Any:
@@ -110,7 +148,7 @@ def _resume(store: JobStore, job_id: str, body: bytes) -> Item:
 
 @api_route(bp, "/intents", methods=["POST"])
 def submit_intent() -> Any:
-    outcome = _validated(json_body(bp.current_request))
+    outcome = _validated(_intent_body())
     intent = outcome.intent
     store = JobStore()
     body = _stored_intent(intent)
@@ -133,7 +171,13 @@ def submit_intent() -> Any:
 
 @api_route(bp, "/intents/validate", methods=["POST"])
 def validate_intent() -> Any:
-    body = json_body(bp.current_request)
+    try:
+        body = _intent_body()
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        return {"ok": False, "normalized": None,
+                "issues": [{"code": d["code"], "message": d["message"], "path": d["path"]} for d in exc.details]}
     from chalicelib.rmos.cam import pipeline
 
     if not isinstance(body, dict):
@@ -146,7 +190,7 @@ def validate_intent() -> Any:
 
 @api_route(bp, "/plan", methods=["POST"])
 def plan_preview() -> Any:
-    body = json_body(bp.current_request, max_bytes=PLAN_MAX_BODY_BYTES)
+    body = _intent_body(PLAN_MAX_BODY_BYTES)
     from chalicelib.rmos.cam import pipeline, profiles
     from chalicelib.rmos.cam.toolpath import PlanningError
 
