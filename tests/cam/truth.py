@@ -295,6 +295,12 @@ def assert_no_rapid_through_material(canon: Canon, tool_radius: float, tol: floa
             win, dist = grid.seg_distance(a, b, r)
             sub = height[win]
             np.minimum(sub, np.where(dist <= r, z, 0.0), out=sub)
+            # The tool's flat end reaches each sampled point's own depth
+            # (a plunge removes down to its bottom, not to its top).
+            if b[2] < z:
+                win, dist = grid.seg_distance(b, b, r)
+                sub = height[win]
+                np.minimum(sub, np.where(dist <= r, b[2], 0.0), out=sub)
 
 
 def disc(center: tuple[float, float], radius: float) -> BaseGeometry:

@@ -102,6 +102,9 @@ def issues_from_validation(exc: ValidationError, prefix: str, path_of=None) -> l
     issues = []
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
+        if err.get("type") == "union_tag_invalid":
+            # The wrong value is the tag itself: name the key that holds it.
+            loc = loc + (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
         path = path_of(loc) if path_of else _loc_path(prefix, loc)
         code = "unknown_field" if err.get("type") == "extra_forbidden" else "invalid_value"
         if err.get("type") == "missing":

@@ -97,9 +97,13 @@ def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: f
         (x0, y0, z0), (x1, y1, z1) = m.start, m.end
         same_xy = math.isclose(x0, x1, abs_tol=1e-6) and math.isclose(y0, y1, abs_tol=1e-6) \
             or math.isnan(x0)
-        if m.code == 1 and same_xy and not math.isnan(x1):
-            key = (round(x1, 3), round(y1, 3))
-            drilled[key] = min(drilled.get(key, math.inf), z1)
+        if m.code != 0 and not math.isnan(x1):
+            # Where a cut has been, and how deep: a rapid may later drop
+            # straight down there (a drilled hole, the end of a finished ring).
+            for px, py, pz in ((x0, y0, z0), (x1, y1, z1)):
+                if not math.isnan(px):
+                    key = (round(px, 3), round(py, 3))
+                    drilled[key] = min(drilled.get(key, math.inf), pz)
         if m.code != 0:
             continue
         if not same_xy and (min(z0, z1) < safe_z_mm - _EPS):

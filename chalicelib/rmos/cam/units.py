@@ -7,7 +7,7 @@ do not matter (the frozen envelope keeps `_mm` keys even in inch intents).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -34,13 +34,30 @@ def _scale_numbers(value: Any, factor: float) -> Any:
     return value
 
 
+def _is_length(field: Any) -> bool:
+    """LENGTH on the field itself, or on an arm of an optional/union type
+    (`Annotated[float, LENGTH] | None` keeps the marker inside the union)."""
+    if any(meta is LENGTH for meta in field.metadata):
+        return True
+    stack = [field.annotation]
+    while stack:
+        tp = stack.pop()
+        if get_origin(tp) is Annotated:
+            if any(meta is LENGTH for meta in tp.__metadata__):
+                return True
+            stack.append(get_args(tp)[0])
+        elif get_origin(tp) is Union or type(tp).__name__ == "UnionType":
+            stack.extend(get_args(tp))
+    return False
+
+
 def scale_lengths(obj: Any, factor: float) -> Any:
     """A copy of `obj` with every LENGTH field multiplied by `factor`."""
     if isinstance(obj, BaseModel):
         updates = {}
         for name, field in type(obj).model_fields.items():
             value = getattr(obj, name)
-            if any(meta is LENGTH for meta in field.metadata):
+            if _is_length(field):
                 updates[name] = _scale_numbers(value, factor)
             elif isinstance(value, (BaseModel, list, tuple)):
                 updates[name] = scale_lengths(value, factor)

@@ -49,9 +49,15 @@ class Dialect:
     inch_decimals: int = 5
 
 
+# Letters and signs luthiers type that Unicode does not decompose to ASCII.
+_TRANSLITERATE = str.maketrans({"Ø": "O", "ø": "o", "°": " deg", "×": "x", "–": "-", "—": "-",
+                                "‘": "'", "’": "'", "“": '"', "”": '"', "ß": "ss", "Æ": "AE", "æ": "ae"})
+
+
 def sanitize_comment(text: str, dialect: Dialect) -> str:
     """Plain printable ASCII without the dialect's forbidden characters."""
-    flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    flat = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    flat = flat.encode("ascii", "ignore").decode("ascii")
     out = []
     for ch in flat:
         if not 32 <= ord(ch) < 127 or ch in dialect.forbidden_chars:
