@@ -81,7 +81,7 @@ def test_invalid_intents_are_422_naming_the_field_and_store_nothing(cam_client):
     # (body, the field that must be named, a word the message must contain)
     cases = [
         (circle_pocket(mode="plasma"), "mode", "router_3axis"),
-        (circle_pocket(design={"operation": "engrave", "depth_mm": 1.0}), "design", "engrave"),
+        (circle_pocket(design={"operation": "engrave", "depth_mm": 1.0}), "design.operation", "engrave"),
         (circle_pocket(design={"operation": "pocket", "depth_mm": -1.0,
                                "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 5.0}}),
          "design.depth_mm", ""),
