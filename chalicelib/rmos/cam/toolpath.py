@@ -1,0 +1,102 @@
+"""The neutral toolpath: what operations produce, dressups transform and posts render.
+
+Coordinates are absolute millimetres in the work frame: X/Y as designed, Z = 0
+at the top of the stock, cutting at negative Z. An `Arc` runs in the XY plane
+from the previous position to (x, y) about (cx, cy); a change of Z along it
+makes a helix. Every section starts and ends with the tool at `safe_z_mm`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Rapid:
+    x: float
+    y: float
+    z: float
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    x: float
+    y: float
+    z: float
+    feed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Arc:
+    x: float
+    y: float
+    z: float
+    cx: float
+    cy: float
+    clockwise: bool
+    feed: float
+
+
+Move = Union[Rapid, Line, Arc]
+
+
+@dataclass(frozen=True)
+class CutParams:
+    """Everything an operation needs to know about the cutter and the cut, in mm."""
+
+    tool_diameter_mm: float
+    stepover_mm: float
+    stepdown_mm: float
+    feed_mm_min: float
+    plunge_mm_min: float
+    safe_z_mm: float
+    spindle_rpm: float
+    climb: bool = True
+    ramp_angle_deg: float = 3.0
+    arc_tolerance_mm: float = 0.005
+
+    @property
+    def tool_radius_mm(self) -> float:
+        return self.tool_diameter_mm / 2
+
+
+@dataclass
+class Section:
+    """One operation's toolpath, ready for a post."""
+
+    name: str
+    moves: list[Move]
+    spindle_rpm: float
+    tool_diameter_mm: float
+    tool_label: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Program:
+    """What a post renders: sections in order; `units` is the output unit only."""
+
+    sections: list[Section]
+    safe_z_mm: float
+    units: Literal["mm", "inch"] = "mm"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem with an intent a person can act on; `path` names the field."""
+
+    code: str
+    message: str
+    path: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "path": self.path}
+
+
+class PlanningError(Exception):
+    """The intent is valid JSON but cannot be made; carries the issues."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(f"{i.path}: {i.message}" if i.path else i.message for i in issues))
+        self.issues = issues
