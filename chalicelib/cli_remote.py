@@ -1,7 +1,7 @@
 """`submit`, `status`, `download`: the CLI over the HTTP API (see chalicelib/sdk.py).
 
 Each command takes `--api URL` (default: $LUTHIER_CAM_API, else the local
-stack's http://127.0.0.1:8001). Exit codes: 0 done, 1 the API refused or could
+stack's http://127.0.0.1:8001/api). Exit codes: 0 done, 1 the API refused or could
 not be reached (the API's code and message go to stderr), 3 the job failed or
 did not finish in time.
 """

@@ -5,13 +5,15 @@ the Lambda package. Every failure the API reports arrives as an `ApiError`
 subclass carrying the API's `code`, `message` and `details`:
 
     from chalicelib.sdk import Client, ValidationFailed
-    api = Client("http://127.0.0.1:8001")
+    api = Client("http://127.0.0.1:8001/api")
     job = api.submit_intent({"mode": "router_3axis", "design": {...}})
     job = api.wait_for_job(job["job_id"])
     paths = api.download_artifacts(job["job_id"], "out/")
 
-The base URL is what the route paths are appended to: for the local stack
-`http://127.0.0.1:8001`, for API Gateway the stage URL (`https://…/api`).
+The base URL ends with the `/api` prefix every route shares: for the local
+stack `http://127.0.0.1:8001/api`; deployed, the stage URL plus `/api`
+(`https://{id}.execute-api.{region}.amazonaws.com/api/api`, as scripts/deploy.py
+writes into the site's config.json).
 """
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-DEFAULT_API = "http://127.0.0.1:8001"
+DEFAULT_API = "http://127.0.0.1:8001/api"
 API_ENV = "LUTHIER_CAM_API"
-ART = "/api/art/design-first-workflow"
-CAM = "/api/rmos/cam"
+ART = "/art/design-first-workflow"
+CAM = "/rmos/cam"
 FINAL_STATUSES = ("completed", "failed")
 
 

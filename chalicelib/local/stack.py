@@ -38,7 +38,8 @@ class Settings:
 
     @property
     def api_base(self) -> str:
-        return f"http://{self._url_host}:{self.api_port}"
+        # Ends with the "/api" prefix all routes share, like the deployed site's config.json.
+        return f"http://{self._url_host}:{self.api_port}/api"
 
     @property
     def aws_endpoint(self) -> str:
@@ -211,10 +212,15 @@ def _quiet_emulator_logs() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return serve(parse_settings(argv, os.environ))
+
+
+def serve(settings: Settings, app: Any | None = None,
+          handler: Callable[[dict[str, Any], Any], Any] | None = None) -> int:
+    """Run until SIGINT/SIGTERM/SIGHUP, then stop everything; the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _quiet_emulator_logs()
-    settings = parse_settings(argv, os.environ)
-    stack = LocalStack(settings)
+    stack = LocalStack(settings, app=app, handler=handler)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:

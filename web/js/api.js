@@ -1,8 +1,9 @@
 // The HTTP API as the page uses it. Every failure becomes an ApiError carrying
 // the server's {code, message, details}, so the page can show it as it is.
 
-export const ART = "/api/art/design-first-workflow";
-export const CAM = "/api/rmos/cam";
+// apiBase ends with the "/api" prefix every route shares (http://127.0.0.1:8001/api locally).
+export const ART = "/art/design-first-workflow";
+export const CAM = "/rmos/cam";
 
 export class ApiError extends Error {
   constructor(status, code, message, details = null) {
