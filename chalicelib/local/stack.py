@@ -103,6 +103,26 @@ def load_app_module() -> Any:
     return importlib.import_module("app")
 
 
+def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
+    """Host the Chalice app object with Chalice's local server in a thread; return its stop function."""
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    config = Config.create(chalice_stage="dev", app_name=app.app_name, chalice_app=app,
+                           lambda_timeout=29, lambda_memory_size=512, project_dir=str(REPO_ROOT))
+    server = LocalDevServer(app, config, host, port)
+    server.server.daemon_threads = True
+    thread = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server.server_close()
+        thread.join(5)
+
+    return stop
+
+
 class LocalStack:
     def __init__(self, settings: Settings, app: Any | None = None,
                  handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
@@ -166,30 +186,11 @@ class LocalStack:
         self.pump.start()
         self._stoppers.append(self.pump.stop)
 
-        self._stoppers.append(self._start_api(app))
+        self._stoppers.append(start_api(app, s.host, s.api_port))
 
         site = SiteServer(s.host, s.web_port, s.api_base)
         site.start()
         self._stoppers.append(site.stop)
-
-    def _start_api(self, app: Any) -> Callable[[], None]:
-        from chalice.config import Config
-        from chalice.local import LocalDevServer
-
-        s = self.settings
-        config = Config.create(chalice_stage="dev", app_name=app.app_name, chalice_app=app,
-                               lambda_timeout=29, lambda_memory_size=512, project_dir=str(REPO_ROOT))
-        server = LocalDevServer(app, config, s.host, s.api_port)
-        server.server.daemon_threads = True
-        thread = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server.server_close()
-            thread.join(5)
-
-        return stop
 
     def _save(self, snapshot: Any, buckets: list[str]) -> None:
         from chalicelib import aws, config

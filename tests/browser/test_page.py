@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.conftest import Stack, start_stack, stop_stack
+from tests.stackproc import Stack, start_stack, stop_stack
 from tests.browser.fake_backend import PROGRAM
 
 pytestmark = pytest.mark.browser
