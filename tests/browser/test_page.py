@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.stackproc import Stack, start_stack, stop_stack
 from tests.browser.fake_backend import PROGRAM
@@ -55,7 +56,7 @@ def test_design_approve_promote_and_download(page, stack: Stack, tmp_path: Path)
     page.get_by_role("button", name="Create session").click()
     page.wait_for_function("location.hash.startsWith('#/sessions/')")
     assert page.locator("#session-state").inner_text() == "Draft"
-    assert page.locator("#session-list li").count() == 1
+    expect(page.locator("#session-list li")).to_have_count(1)
 
     page.get_by_role("button", name="Check feasibility").click()
     page.wait_for_selector("#risk-badge.risk-GREEN")
