@@ -6,6 +6,7 @@ is in test_full_flow.py.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Iterator
@@ -91,6 +92,9 @@ def test_design_approve_promote_and_download(page, stack: Stack, tmp_path: Path)
     info.value.save_as(target)
     assert target.read_text() == PROGRAM
     assert re.fullmatch(r"rosette-[0-9a-f]{8}\.nc", info.value.suggested_filename)
+    shot = os.environ.get("LUTHIER_DOCS_SCREENSHOT")
+    if shot:
+        page.screenshot(path=shot, full_page=True)
 
 
 def test_infeasible_design_says_why_it_cannot_be_approved(page, stack: Stack) -> None:

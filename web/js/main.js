@@ -287,7 +287,7 @@ function renderSummary(session) {
     ["Complexity", summary.complexity ? `${summary.complexity.level} (${summary.complexity.score})` : "–"],
     ["Recommended bit", summary.tool_requirements ? `${fmt(summary.tool_requirements.recommended_tool_diameter_mm, 3)} mm` : "–"],
   ];
-  box.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+  box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v })])));
   box.hidden = false;
 }
 
@@ -548,7 +548,7 @@ function renderJob(job) {
     ["Post", String(report.post ?? "–")],
   ];
   if (report.tool && report.tool.diameter_mm) rows.push(["Tool", `${fmt(report.tool.diameter_mm, 3)} mm`]);
-  box.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })]));
+  box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
   const warnings = [...(report.warnings || []), ...(report.operations || []).flatMap((op) => op.warnings || [])];
   $("job-warnings").replaceChildren(...warnings.map((w) => el("li", { text: typeof w === "string" ? w : w.message || JSON.stringify(w) })));
