@@ -44,7 +44,5 @@ def aws_env():
 def client(aws_env):
     from app import app
 
-    # A stage with no entry in .chalice/config.json: the "dev" stage would swap
-    # in its own table and bucket names during each request.
-    with Client(app, stage_name="test") as test_client:
+    with Client(app) as test_client:
         yield test_client
