@@ -85,6 +85,8 @@ def test_dxf_reads_back_with_named_layers(client):
     assert sorted(layers["RING_BOUNDARIES"]) == pytest.approx(radii[1:-1])
     assert layers["SOUNDHOLE"] == pytest.approx([42.0])
     assert {"CHANNEL_EDGES", "RING_BOUNDARIES", "SOUNDHOLE"} <= {layer.dxf.name for layer in doc.layers}
+    auditor = doc.audit()
+    assert not auditor.has_errors, [str(e) for e in auditor.errors]
 
 
 def test_off_centre_design_without_soundhole(client):
