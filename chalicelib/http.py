@@ -70,9 +70,15 @@ def unprocessable(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ApiErro
     return ApiError(422, "validation_error", f"invalid fields: {fields}", details)
 
 
+class SiteCORSConfig(CORSConfig):
+    # Chalice always adds the headers of API Gateway's own auth schemes
+    # (Authorization, X-Api-Key, X-Amz-*); the site sends none of them.
+    _REQUIRED_HEADERS: list[str] = []
+
+
 def cors_config() -> CORSConfig:
     # Only the site's own origin, and only the header the site sends.
-    return CORSConfig(allow_origin=config.site_origin(), allow_headers=["Content-Type"], max_age=600)
+    return SiteCORSConfig(allow_origin=config.site_origin(), allow_headers=["Content-Type"], max_age=600)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

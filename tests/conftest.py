@@ -1,21 +1,25 @@
 """Shared fixtures: moto for AWS, and Chalice's test client for the app."""
 from __future__ import annotations
 
+import json
 import os
+import pathlib
+
+# chalice.test.Client runs handlers with the dev stage's environment from
+# .chalice/config.json, so the fixtures create exactly those resources.
+_DEV_ENV = json.loads((pathlib.Path(__file__).resolve().parent.parent / ".chalice" / "config.json")
+                      .read_text())["stages"]["dev"]["environment_variables"]
 
 # Before anything imports boto3 or the app: fake credentials, one region, and
 # never an endpoint left over from `make run` in the same shell.
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update(_DEV_ENV)
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "TABLE_NAME": "luthier-cam-test",
-    "REQUESTS_BUCKET": "luthier-cam-requests-test",
-    "ARTIFACTS_BUCKET": "luthier-cam-artifacts-test",
-    "SITE_ORIGIN": "http://127.0.0.1:8000",
 })
 
 import pytest  # noqa: E402

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "chalicelib"
 
@@ -38,5 +39,5 @@ def test_checker_sees_a_forbidden_import(tmp_path, monkeypatch):
     pkg = tmp_path / "art_studio"
     pkg.mkdir()
     (pkg / "bad.py").write_text("from chalicelib.rmos.cam import worker\n")
-    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert _offenders("art_studio", "chalicelib.rmos")

@@ -1,3 +1,140 @@
-from chalice import Blueprint
+"""Art Studio HTTP routes (/api/art/design-first-workflow): parse, call a service, respond."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.art_studio import promotion, sessions
+from chalicelib.contracts.rosette import RosetteDesignV1
+from chalicelib.http import api_route, int_param, json_body, json_response, parse_model, uuid_param
 
 bp = Blueprint(__name__)
+
+# A design with the maximum 64 rings is a few kB; anything near this is not a design.
+MAX_BODY_BYTES = 64_000
+
+Version = Annotated[int, Field(strict=True, ge=1)]
+Text = Annotated[str, Field(max_length=1000)]
+Actor = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateSessionBody(_Body):
+    design: RosetteDesignV1
+
+
+class UpdateDesignBody(_Body):
+    design: RosetteDesignV1
+    version: Version | None = None
+
+
+class TransitionBody(_Body):
+    to_state: Literal["draft", "in_review", "approved", "rejected", "exported"]
+    note: Text | None = None
+    actor: Actor | None = None
+    version: Version | None = None
+
+
+class FeasibilityBody(_Body):
+    version: Version | None = None
+
+
+class ExportBody(_Body):
+    note: Text | None = None
+    actor: Actor | None = None
+    version: Version | None = None
+
+
+def _body(model: type[BaseModel], required: bool = True) -> Any:
+    return parse_model(model, json_body(bp.current_request, required=required, max_bytes=MAX_BODY_BYTES))
+
+
+def _session_id(raw: str) -> str:
+    return uuid_param(raw, "session", "session_id")
+
+
+def _query() -> dict[str, str]:
+    return bp.current_request.query_params or {}
+
+
+@api_route(bp, "/sessions", methods=["POST"])
+def create_session() -> Response:
+    body = _body(CreateSessionBody)
+    return json_response(sessions.create_session(body.design), 201)
+
+
+@api_route(bp, "/sessions", methods=["GET"])
+def list_sessions() -> dict[str, Any]:
+    params = _query()
+    limit = int_param(params, "limit", 20, 1, 100)
+    items, next_cursor = sessions.list_sessions(limit, params.get("cursor") or None)
+    return {"items": [s.model_dump(mode="json") for s in items], "next_cursor": next_cursor}
+
+
+@api_route(bp, "/sessions/{session_id}", methods=["GET"])
+def get_session(session_id: str) -> Response:
+    return json_response(sessions.get_session(_session_id(session_id)))
+
+
+@api_route(bp, "/sessions/{session_id}", methods=["DELETE"])
+def delete_session(session_id: str) -> Response:
+    sid = _session_id(session_id)
+    params = _query()
+    version = int_param(params, "version", 1, 1, 2**53) if params.get("version") else None
+    sessions.delete_session(sid, version)
+    return Response(body="", status_code=204)
+
+
+@api_route(bp, "/sessions/{session_id}/design", methods=["PUT"])
+def update_design(session_id: str) -> Response:
+    sid = _session_id(session_id)
+    body = _body(UpdateDesignBody)
+    return json_response(sessions.update_design(sid, body.design, body.version))
+
+
+@api_route(bp, "/sessions/{session_id}/feasibility", methods=["POST"])
+def evaluate_feasibility(session_id: str) -> Response:
+    sid = _session_id(session_id)
+    body = _body(FeasibilityBody, required=False)
+    return json_response(sessions.evaluate_feasibility(sid, body.version))
+
+
+@api_route(bp, "/sessions/{session_id}/transition", methods=["POST"])
+def transition(session_id: str) -> Response:
+    sid = _session_id(session_id)
+    body = _body(TransitionBody)
+    return json_response(sessions.transition(sid, body.to_state, body.actor, body.note, body.version))
+
+
+@api_route(bp, "/sessions/{session_id}/export", methods=["POST"])
+def export(session_id: str) -> dict[str, Any]:
+    sid = _session_id(session_id)
+    body = _body(ExportBody, required=False)
+    session, downloads = sessions.export(sid, body.actor, body.note, body.version)
+    return {"session": session.model_dump(mode="json"), "downloads": downloads}
+
+
+@api_route(bp, "/sessions/{session_id}/promotion-intent", methods=["GET"])
+def promotion_intent(session_id: str) -> Response:
+    return json_response(promotion.promotion_intent(_session_id(session_id)))
+
+
+@api_route(bp, "/sessions/{session_id}/promote_to_cam", methods=["POST"])
+def promote_to_cam(session_id: str) -> Response:
+    sid = _session_id(session_id)
+    profile = _query().get("cam_profile_id")
+    try:
+        created, request = promotion.promote(sid, profile if profile != "" else None)
+    except promotion.PromotionBlocked as exc:
+        return json_response({"ok": False, "blocked_reason": exc.reason, "request": None}, 409)
+    return json_response({"ok": True, "request": request.model_dump(mode="json")}, 201 if created else 200)
+
+
+@api_route(bp, "/cam-promotion/requests/{request_id}", methods=["GET"])
+def get_promotion_request(request_id: str) -> dict[str, Any]:
+    return promotion.get_request(uuid_param(request_id, "promotion request", "request_id"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.contracts.fingerprint import fingerprint
 
@@ -67,13 +67,14 @@ class RosetteDesignV1(Contract):
                 f"they must match within {RING_WIDTH_TOLERANCE_MM} mm")
         return rings
 
-    @model_validator(mode="after")
-    def _soundhole_inside_channel(self) -> "RosetteDesignV1":
-        if self.soundhole_diameter_mm is not None and self.soundhole_diameter_mm >= self.inner_diameter_mm:
-            raise ValueError(
-                f"soundhole_diameter_mm ({self.soundhole_diameter_mm:g}) must be smaller than "
-                f"inner_diameter_mm ({self.inner_diameter_mm:g})")
-        return self
+    @field_validator("soundhole_diameter_mm")
+    @classmethod
+    def _soundhole_inside_channel(cls, hole: float | None, info: ValidationInfo) -> float | None:
+        # A field validator (not a model one) so the error names soundhole_diameter_mm.
+        inner = info.data.get("inner_diameter_mm")
+        if hole is not None and inner is not None and hole >= inner:
+            raise ValueError(f"soundhole_diameter_mm ({hole:g}) must be smaller than inner_diameter_mm ({inner:g})")
+        return hole
 
     @property
     def channel_width_mm(self) -> float:

@@ -166,11 +166,14 @@ class Table:
         return bool(resp.get("Attributes"))
 
     def transition(self, pk: str, sk: str, from_statuses: Iterable[str], to_status: str,
-                   updates: Item | None = None) -> Item:
+                   updates: Item | None = None, expect: Item | None = None) -> Item:
         """Set `status` to `to_status` only if it is one of `from_statuses`.
 
-        Returns the new item; raises TransitionRefused (with the current item,
-        or None when it does not exist) when the condition does not hold.
+        `expect` adds attribute values that must still hold (e.g. the lease
+        token of the worker that owns a job), so a holder that lost its claim
+        cannot move the item. Returns the new item; raises TransitionRefused
+        (with the current item, or None when it does not exist) when the
+        condition does not hold.
         """
         allowed = list(from_statuses)
         names = {"#status": "status"}
@@ -184,11 +187,16 @@ class Table:
         for i, status in enumerate(allowed):
             values[f":f{i}"] = _to_attr(status)
             placeholders.append(f":f{i}")
+        condition = f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})"
+        for i, (key, value) in enumerate((expect or {}).items()):
+            names[f"#e{i}"] = key
+            values[f":e{i}"] = _to_attr(value)
+            condition += f" AND #e{i} = :e{i}"
         try:
             resp = self.client.update_item(
                 TableName=self.name, Key=serialise({"pk": pk, "sk": sk}),
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except Exception as exc:
@@ -206,7 +214,10 @@ class Table:
             "ScanIndexForward": False, "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+            start = _decode_cursor(cursor)
+            if start["gsi1pk"] != _to_attr(collection):
+                raise BadCursor("cursor belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
         resp = self.client.query(**kwargs)
         items = [deserialise(raw) or {} for raw in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")

@@ -1,0 +1,9 @@
+"""The benchmark groups, in the order `make bench` prints them."""
+from __future__ import annotations
+
+from bench import coldstart, package
+
+SUITES = [
+    ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
+    ("package", lambda quick: package.run()),
+]

@@ -1,0 +1,161 @@
+"""Server-side manufacturability checks of a rosette design (ruleset rosette-feasibility-v1).
+
+Each check yields pass / warn / fail (GREEN / YELLOW / RED). The design passes
+when no check fails; its risk level is the worst check's. `value` is what was
+measured and `limit` the hard limit whose crossing fails the check (for the
+warn-only complexity check, the score at which it warns). Thresholds and the
+reasons for them: rules.py and docs/feasibility.md.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from chalicelib.art_studio import rules
+from chalicelib.art_studio.summary import complexity
+from chalicelib.contracts.rosette import FeasibilityCheckV1, FeasibilitySummaryV1, RosetteDesignV1
+
+Status = Literal["pass", "warn", "fail"]
+RISK = {"pass": "GREEN", "warn": "YELLOW", "fail": "RED"}
+_RANK = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+
+
+def _check(check_id: str, status: Status, message: str, value: float | None, limit: float | None) -> FeasibilityCheckV1:
+    return FeasibilityCheckV1(id=check_id, status=status, risk=RISK[status], message=message,
+                              value=None if value is None else round(value, 4),
+                              limit=None if limit is None else round(limit, 4))
+
+
+def _at_least(value: float, fail_below: float, warn_below: float) -> Status:
+    # Compare at the fingerprint's precision: 3.0 - 2.1 is 0.9 mm, not 0.8999999.
+    value = round(value, 6)
+    if value < fail_below:
+        return "fail"
+    if value < warn_below:
+        return "warn"
+    return "pass"
+
+
+def check_bit_fits_channel(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    width = d.channel_width_mm
+    smallest = min(rules.BIT_DIAMETERS_MM)
+    status = _at_least(width, smallest, 2 * smallest)
+    if status == "fail":
+        msg = f"channel is {width:.2f} mm wide; the smallest available bit is {smallest:g} mm"
+    elif status == "warn":
+        msg = f"channel is {width:.2f} mm wide: only a single full-width slot fits, walls get no finishing pass"
+    else:
+        msg = f"channel is {width:.2f} mm wide; at least two passes with a stocked bit"
+    return _check("bit_fits_channel", status, msg, width, smallest)
+
+
+def check_remaining_top(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    left = d.top_thickness_mm - d.channel_depth_mm
+    status = _at_least(left, rules.REMAINING_TOP_FAIL_MM, rules.REMAINING_TOP_PASS_MM)
+    msg = {
+        "fail": f"only {left:.2f} mm of top left under the channel (minimum {rules.REMAINING_TOP_FAIL_MM:g} mm)",
+        "warn": f"{left:.2f} mm of top left under the channel; under {rules.REMAINING_TOP_PASS_MM:g} mm is fragile",
+        "pass": f"{left:.2f} mm of top left under the channel",
+    }[status]
+    return _check("remaining_top_thickness", status, msg, left, rules.REMAINING_TOP_FAIL_MM)
+
+
+def check_channel_depth(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    depth = d.channel_depth_mm
+    if depth >= d.top_thickness_mm:
+        return _check("channel_depth", "fail",
+                      f"channel depth {depth:.2f} mm cuts through the {d.top_thickness_mm:.2f} mm top",
+                      depth, d.top_thickness_mm)
+    status = _at_least(depth, rules.CHANNEL_DEPTH_FAIL_MM, rules.CHANNEL_DEPTH_WARN_MM)
+    msg = {
+        "fail": f"channel depth {depth:.2f} mm leaves no inlay after levelling (minimum {rules.CHANNEL_DEPTH_FAIL_MM:g} mm)",
+        "warn": f"channel depth {depth:.2f} mm is shallow; levelling may sand through the inlay",
+        "pass": f"channel depth {depth:.2f} mm",
+    }[status]
+    return _check("channel_depth", status, msg, depth, rules.CHANNEL_DEPTH_FAIL_MM)
+
+
+def check_ring_width(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    narrowest = min(r.width_mm for r in d.rings)
+    index = [r.width_mm for r in d.rings].index(narrowest)
+    status = _at_least(narrowest, rules.RING_WIDTH_FAIL_MM, rules.RING_WIDTH_WARN_MM)
+    msg = {
+        "fail": f"ring {index} is {narrowest:.2f} mm wide; no strip that thin survives bending and gluing",
+        "warn": f"ring {index} is {narrowest:.2f} mm wide; thinner than a standard veneer, fragile",
+        "pass": f"narrowest ring is {narrowest:.2f} mm",
+    }[status]
+    return _check("min_ring_width", status, msg, narrowest, rules.RING_WIDTH_FAIL_MM)
+
+
+def check_tile_length(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    tiles = [(i, r.tile_length_mm) for i, r in enumerate(d.rings)
+             if r.pattern_type in rules.TILED_PATTERNS and r.tile_length_mm is not None]
+    if not tiles:
+        return _check("min_tile_length", "pass", "no patterned ring gives a tile length", None,
+                      rules.TILE_LENGTH_FAIL_MM)
+    index, shortest = min(tiles, key=lambda t: t[1])
+    status = _at_least(shortest, rules.TILE_LENGTH_FAIL_MM, rules.TILE_LENGTH_WARN_MM)
+    msg = {
+        "fail": f"ring {index} repeats every {shortest:.2f} mm; tiles that short break when sliced",
+        "warn": f"ring {index} repeats every {shortest:.2f} mm; short tiles are slow to assemble",
+        "pass": f"shortest tile is {shortest:.2f} mm",
+    }[status]
+    return _check("min_tile_length", status, msg, shortest, rules.TILE_LENGTH_FAIL_MM)
+
+
+def check_soundhole_diameter(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    lo_fail, hi_fail = rules.SOUNDHOLE_FAIL_RANGE_MM
+    if not d.cut_soundhole:
+        return _check("soundhole_diameter", "pass", "soundhole is not cut", None, None)
+    dia = d.effective_soundhole_diameter_mm
+    lo_pass, hi_pass = rules.SOUNDHOLE_PASS_RANGE_MM
+    nearest = lo_fail if dia < (lo_fail + hi_fail) / 2 else hi_fail
+    if not lo_fail <= dia <= hi_fail:
+        status: Status = "fail"
+        msg = f"soundhole {dia:.1f} mm is outside {lo_fail:g}-{hi_fail:g} mm (a units mistake, or not a guitar-family hole)"
+    elif not lo_pass <= dia <= hi_pass:
+        status = "warn"
+        msg = f"soundhole {dia:.1f} mm is unusual; common holes are {lo_pass:g}-{hi_pass:g} mm"
+    else:
+        status = "pass"
+        msg = f"soundhole {dia:.1f} mm"
+    return _check("soundhole_diameter", status, msg, dia, nearest)
+
+
+def check_soundhole_margin(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    if not d.cut_soundhole:
+        return _check("soundhole_margin", "pass", "soundhole is not cut", None, None)
+    margin = (d.inner_diameter_mm - d.effective_soundhole_diameter_mm) / 2
+    status = _at_least(margin, rules.SOUNDHOLE_MARGIN_FAIL_MM, rules.SOUNDHOLE_MARGIN_WARN_MM)
+    msg = {
+        "fail": f"{margin:.2f} mm of top between soundhole and channel; it will split out",
+        "warn": f"{margin:.2f} mm of top between soundhole and channel is narrow",
+        "pass": f"{margin:.2f} mm of top between soundhole and channel",
+    }[status]
+    return _check("soundhole_margin", status, msg, margin, rules.SOUNDHOLE_MARGIN_FAIL_MM)
+
+
+def check_complexity(d: RosetteDesignV1) -> FeasibilityCheckV1:
+    c = complexity(d)
+    status: Status = "warn" if c.level == "HIGH" else "pass"
+    msg = f"complexity {c.score}/100 ({c.level})"
+    if status == "warn":
+        msg += ": expect long assembly and tight tolerances"
+    return _check("complexity", status, msg, float(c.score), float(rules.COMPLEXITY_HIGH_FROM))
+
+
+CHECKS = (check_bit_fits_channel, check_remaining_top, check_channel_depth, check_ring_width,
+          check_tile_length, check_soundhole_diameter, check_soundhole_margin, check_complexity)
+
+
+def evaluate(design: RosetteDesignV1, now: datetime | None = None) -> FeasibilitySummaryV1:
+    checks = [check(design) for check in CHECKS]
+    risk = max((c.risk for c in checks), key=_RANK.__getitem__)
+    return FeasibilitySummaryV1(
+        passed=all(c.status != "fail" for c in checks),
+        risk_level=risk,
+        checks=checks,
+        ruleset=rules.RULESET,
+        design_fingerprint=design.fingerprint(),
+        evaluated_at=now or datetime.now(timezone.utc),
+    )

@@ -1,0 +1,139 @@
+"""Session use cases: create, edit the design, evaluate feasibility, move state, export, delete.
+
+Each write reads the session, applies the change in memory and stores it with
+`version + 1` on the condition that the stored version is still the one read,
+so a concurrent writer gets 409 `stale_version` instead of losing an update.
+A caller that sends `version` asserts which version it edited.
+"""
+from __future__ import annotations
+
+import uuid
+
+from chalicelib import config
+from chalicelib.art_studio import drawing, feasibility, workflow
+from chalicelib.art_studio.store import HistoryEntry, Session, SessionStore, now_iso, stale
+from chalicelib.art_studio.summary import summarise
+from chalicelib.contracts.rosette import FeasibilitySummaryV1, RosetteDesignV1
+from chalicelib.http import conflict
+from chalicelib.storage import blobs
+
+DEFAULT_ACTOR = "anonymous"
+
+
+def _store(store: SessionStore | None) -> SessionStore:
+    return store or SessionStore()
+
+
+def _check_version(session: Session, version: int | None) -> None:
+    if version is not None and version != session.version:
+        raise stale(version, session.version)
+
+
+def _save(store: SessionStore, session: Session) -> Session:
+    expected = session.version
+    updated = session.model_copy(update={"version": expected + 1, "updated_at": now_iso()})
+    store.save(updated, expected)
+    return updated
+
+
+def create_session(design: RosetteDesignV1, store: SessionStore | None = None) -> Session:
+    now = now_iso()
+    session = Session(session_id=str(uuid.uuid4()), state="draft", version=1, design=design,
+                      design_fingerprint=design.fingerprint(), design_summary=summarise(design),
+                      feasibility=None, history=[], created_at=now, updated_at=now)
+    _store(store).create(session)
+    return session
+
+
+def get_session(session_id: str, store: SessionStore | None = None) -> Session:
+    return _store(store).get(session_id)
+
+
+def list_sessions(limit: int, cursor: str | None, store: SessionStore | None = None) -> tuple[list[Session], str | None]:
+    return _store(store).list(limit, cursor)
+
+
+def delete_session(session_id: str, version: int | None = None, store: SessionStore | None = None) -> None:
+    _store(store).delete(session_id, version)
+
+
+def update_design(session_id: str, design: RosetteDesignV1, version: int | None = None,
+                  store: SessionStore | None = None) -> Session:
+    store = _store(store)
+    session = store.get(session_id)
+    _check_version(session, version)
+    workflow.require_editable(session.state)
+    # The stored feasibility judged the old design; it no longer says anything.
+    session = session.model_copy(update={"design": design, "design_fingerprint": design.fingerprint(),
+                                         "design_summary": summarise(design), "feasibility": None})
+    return _save(store, session)
+
+
+def evaluate_feasibility(session_id: str, version: int | None = None,
+                         store: SessionStore | None = None) -> FeasibilitySummaryV1:
+    store = _store(store)
+    session = store.get(session_id)
+    _check_version(session, version)
+    if session.state not in workflow.FEASIBILITY_STATES:
+        raise conflict("not_editable",
+                       f"feasibility is evaluated in draft or in_review; this session is {session.state!r}",
+                       {"state": session.state, "allowed_states": list(workflow.FEASIBILITY_STATES)})
+    result = feasibility.evaluate(session.design)
+    _save(store, session.model_copy(update={"feasibility": result}))
+    return result
+
+
+def export_keys(session: Session) -> dict[str, str]:
+    base = f"exports/{session.session_id}/{session.design_fingerprint}"
+    return {"svg": f"{base}.svg", "dxf": f"{base}.dxf"}
+
+
+def _write_drawings(session: Session) -> dict[str, str]:
+    """Content-addressed by design, so a retried export rewrites nothing."""
+    keys = export_keys(session)
+    bucket = config.artifacts_bucket()
+    if not blobs.exists(bucket, keys["svg"]):
+        title = f"Rosette {session.design_fingerprint[:12]}"
+        blobs.put_immutable(bucket, keys["svg"], drawing.render_svg(session.design, title), "image/svg+xml")
+    if not blobs.exists(bucket, keys["dxf"]):
+        blobs.put_immutable(bucket, keys["dxf"], drawing.render_dxf(session.design), "application/dxf")
+    return keys
+
+
+def transition(session_id: str, to_state: str, actor: str | None = None, note: str | None = None,
+               version: int | None = None, store: SessionStore | None = None) -> Session:
+    store = _store(store)
+    session = store.get(session_id)
+    _check_version(session, version)
+    workflow.require_transition(session.state, to_state)
+    if to_state == "approved":
+        blocked = workflow.feasibility_gate(session.design_fingerprint, session.feasibility)
+        if blocked:
+            code, reason = blocked
+            raise conflict(code, reason, {"design_fingerprint": session.design_fingerprint,
+                                          "feasibility_design_fingerprint":
+                                              session.feasibility.design_fingerprint if session.feasibility else None})
+    if to_state == "exported":
+        # Drawings first: an exported session always has its files.
+        _write_drawings(session)
+    entry = HistoryEntry(from_state=session.state, to_state=to_state, actor=actor or DEFAULT_ACTOR,
+                         note=note, at=now_iso())
+    session = session.model_copy(update={"state": to_state, "history": [*session.history, entry]})
+    return _save(store, session)
+
+
+def export(session_id: str, actor: str | None = None, note: str | None = None, version: int | None = None,
+           store: SessionStore | None = None) -> tuple[Session, dict[str, str]]:
+    """approved -> exported with SVG + DXF; an exported session gets fresh links to the same files."""
+    store = _store(store)
+    session = store.get(session_id)
+    if session.state == "exported":
+        _check_version(session, version)
+        keys = _write_drawings(session)
+    else:
+        session = transition(session_id, "exported", actor=actor, note=note, version=version, store=store)
+        keys = export_keys(session)
+    bucket = config.artifacts_bucket()
+    stem = f"rosette-{session.design_fingerprint[:12]}"
+    downloads = {kind: blobs.presigned_get(bucket, key, filename=f"{stem}.{kind}") for kind, key in keys.items()}
+    return session, downloads

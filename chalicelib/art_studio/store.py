@@ -1,0 +1,126 @@
+"""Session persistence on the shared table, and the session document's shape.
+
+Item: pk `SESSION#{id}`, sk `META`, `version`, `doc` (the session JSON),
+gsi1pk `SESSIONS`, gsi1sk `{created_at}#{id}` (newest-first listing). Every
+write is conditional on `version`, so two editors can never overwrite each
+other silently.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.contracts.rosette import DesignSummaryV1, FeasibilitySummaryV1, RosetteDesignV1
+from chalicelib.http import ApiError, conflict, not_found
+from chalicelib.storage.table import BadCursor, StaleVersion, Table
+
+COLLECTION = "SESSIONS"
+META = "META"
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    from_state: str
+    to_state: str
+    actor: str
+    note: str | None = None
+    at: str
+
+
+class Session(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session_id: str
+    state: str
+    version: int
+    design: RosetteDesignV1
+    design_fingerprint: str
+    design_summary: DesignSummaryV1
+    feasibility: FeasibilitySummaryV1 | None = None
+    history: list[HistoryEntry] = []
+    created_at: str
+    updated_at: str
+
+
+def iso(moment: datetime) -> str:
+    # Fixed width with microseconds, so the listing sort key orders lexically.
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+def session_pk(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def _item(session: Session) -> dict[str, Any]:
+    return {
+        "pk": session_pk(session.session_id), "sk": META,
+        "version": session.version,
+        "state": session.state,
+        "doc": json.dumps(session.model_dump(mode="json"), sort_keys=True),
+        "gsi1pk": COLLECTION, "gsi1sk": f"{session.created_at}#{session.session_id}",
+    }
+
+
+def _session(item: dict[str, Any]) -> Session:
+    session = Session.model_validate(json.loads(str(item["doc"])))
+    session.version = int(item["version"])  # type: ignore[arg-type]
+    return session
+
+
+class SessionStore:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def get(self, session_id: str) -> Session:
+        item = self.table.get(session_pk(session_id), META)
+        if item is None:
+            raise not_found("session", session_id, "session_id")
+        return _session(item)
+
+    def create(self, session: Session) -> None:
+        self.table.put_versioned(_item(session), None)
+
+    def save(self, session: Session, expected_version: int) -> None:
+        """Write `session` (already at expected_version + 1) if nobody wrote in between."""
+        try:
+            self.table.put_versioned(_item(session), expected_version)
+        except StaleVersion as exc:
+            if exc.actual is None:
+                raise not_found("session", session.session_id, "session_id") from None
+            raise stale(expected_version, exc.actual) from None
+
+    def delete(self, session_id: str, expected_version: int | None) -> None:
+        try:
+            deleted = self.table.delete_versioned(session_pk(session_id), META, expected_version)
+        except StaleVersion as exc:
+            raise stale(expected_version or 0, exc.actual) from None
+        if not deleted:
+            raise not_found("session", session_id, "session_id")
+
+    def list(self, limit: int, cursor: str | None) -> tuple[list[Session], str | None]:
+        try:
+            items, next_cursor = self.table.list_newest(COLLECTION, limit, cursor)
+        except BadCursor:
+            raise bad_cursor() from None
+        except Exception as exc:
+            # A well-formed cursor that names a key outside this listing.
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ValidationException" and cursor:
+                raise bad_cursor() from None
+            raise
+        return [_session(i) for i in items], next_cursor
+
+
+def bad_cursor() -> ApiError:
+    return ApiError(422, "validation_error", "cursor is not one this listing returned",
+                    [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
+
+
+def stale(expected: int, actual: Any) -> ApiError:
+    return conflict("stale_version", f"the session changed: you sent version {expected}, it is now at {actual}; "
+                                     "reload and retry", {"expected": expected, "actual": actual})

@@ -1,0 +1,251 @@
+"""Start, run and stop the local stack; `main()` is `python -m chalicelib.local`."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from chalicelib.local.ports import NotLoopback, PortInUse, check_free, require_loopback
+
+log = logging.getLogger("luthier_cam.local")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    web_port: int = 8000
+    api_port: int = 8001
+    aws_port: int = 5001
+    data_dir: Path = Path(".local-data")
+    keep_data: bool = False
+
+    @property
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def site_origin(self) -> str:
+        return f"http://{self._url_host}:{self.web_port}"
+
+    @property
+    def api_base(self) -> str:
+        # Ends with the "/api" prefix all routes share, like the deployed site's config.json.
+        return f"http://{self._url_host}:{self.api_port}/api"
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self._url_host}:{self.aws_port}"
+
+
+def _port(value: str, name: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise SystemExit(f"error: {name}={value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise SystemExit(f"error: {name}={port} is outside 1-65535")
+    return port
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ[str]) -> Settings:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.local",
+        description="Run Luthier CAM Bridge on loopback: emulated AWS, the API, the web page and the CAM worker.")
+    parser.add_argument("--host", default=environ.get("HOST", "127.0.0.1"),
+                        help="loopback address to listen on (env HOST, default 127.0.0.1)")
+    parser.add_argument("--web-port", default=environ.get("WEB_PORT", "8000"), help="web page port (env WEB_PORT)")
+    parser.add_argument("--api-port", default=environ.get("API_PORT", "8001"), help="API port (env API_PORT)")
+    parser.add_argument("--aws-port", default=environ.get("AWS_PORT", "5001"),
+                        help="emulated AWS (moto) port (env AWS_PORT)")
+    parser.add_argument("--data-dir", default=environ.get("LOCAL_DATA_DIR", ".local-data"),
+                        help="where --keep-data saves the data (env LOCAL_DATA_DIR, default .local-data)")
+    parser.add_argument("--keep-data", action="store_true", default=_truthy(environ.get("LOCAL_KEEP_DATA")),
+                        help="load the data saved by the last run and save it again on exit (env LOCAL_KEEP_DATA=1)")
+    args = parser.parse_args(argv)
+    try:
+        host = require_loopback(args.host)
+    except NotLoopback as exc:
+        raise SystemExit(f"error: {exc}") from None
+    return Settings(host=host, web_port=_port(args.web_port, "WEB_PORT"), api_port=_port(args.api_port, "API_PORT"),
+                    aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir),
+                    keep_data=args.keep_data)
+
+
+def stack_environment(settings: Settings) -> dict[str, str]:
+    """What the app, the worker and boto3 read, pointed at this stack."""
+    return {
+        "AWS_ENDPOINT_URL": settings.aws_endpoint,
+        # Fixed dummy credentials: every client talks to the emulator, never to a real account.
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "SITE_ORIGIN": settings.site_origin,
+    }
+
+
+def load_app_module() -> Any:
+    """app.py, imported only after the environment is set (it reads the bucket name at import)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module("app")
+
+
+def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
+    """Host the Chalice app object with Chalice's local server in a thread; return its stop function."""
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    config = Config.create(chalice_stage="dev", app_name=app.app_name, chalice_app=app,
+                           lambda_timeout=29, lambda_memory_size=512, project_dir=str(REPO_ROOT))
+    server = LocalDevServer(app, config, host, port)
+    server.server.daemon_threads = True
+    thread = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server.server_close()
+        thread.join(5)
+
+    return stop
+
+
+class LocalStack:
+    def __init__(self, settings: Settings, app: Any | None = None,
+                 handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
+        self.settings = settings
+        self._app = app
+        self._handler = handler
+        self._stoppers: list[Callable[[], None]] = []
+        self.pump: Any = None
+
+    def check_ports(self) -> None:
+        s = self.settings
+        for port, name in ((s.aws_port, "AWS_PORT"), (s.api_port, "API_PORT"), (s.web_port, "WEB_PORT")):
+            check_free(s.host, port, name)
+        if len({s.aws_port, s.api_port, s.web_port}) < 3:
+            raise SystemExit("error: WEB_PORT, API_PORT and AWS_PORT must be three different ports")
+
+    def start(self) -> None:
+        self.check_ports()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        from chalicelib import aws, config
+        from chalicelib.local import snapshot
+        from chalicelib.local.pump import EventPump, connect_bucket_to_queue
+        from chalicelib.local.site import SiteServer
+        from chalicelib.storage.provision import create_resources
+
+        s = self.settings
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(stack_environment(s))
+        aws.reset()
+
+        moto = ThreadedMotoServer(ip_address=s.host, port=s.aws_port, verbose=False)
+        moto.start()
+        self._stoppers.append(moto.stop)
+
+        create_resources()
+        buckets = [config.requests_bucket(), config.artifacts_bucket()]
+        if s.keep_data:
+            counts = snapshot.restore(s.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
+            log.info("restored from %s: %s", s.data_dir, counts)
+            self._stoppers.append(lambda: self._save(snapshot, buckets))
+
+        import boto3
+
+        sqs = boto3.session.Session().client("sqs")
+        queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket())
+
+        module = load_app_module() if self._app is None or self._handler is None else None
+        app = self._app if self._app is not None else module.app
+        # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
+        handler = self._handler if self._handler is not None else module.cam_worker
+        self.pump = EventPump(sqs, queue_url, handler)
+        self.pump.start()
+        self._stoppers.append(self.pump.stop)
+
+        self._stoppers.append(start_api(app, s.host, s.api_port))
+
+        site = SiteServer(s.host, s.web_port, s.api_base)
+        site.start()
+        self._stoppers.append(site.stop)
+
+    def _save(self, snapshot: Any, buckets: list[str]) -> None:
+        from chalicelib import aws, config
+
+        counts = snapshot.save(self.settings.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
+        log.info("saved to %s: %s", self.settings.data_dir, counts)
+
+    def stop(self) -> None:
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception:
+                log.exception("stopping a part of the local stack failed")
+
+
+def _quiet_emulator_logs() -> None:
+    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return serve(parse_settings(argv, os.environ))
+
+
+def serve(settings: Settings, app: Any | None = None,
+          handler: Callable[[dict[str, Any], Any], Any] | None = None) -> int:
+    """Run until SIGINT/SIGTERM/SIGHUP, then stop everything; the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_emulator_logs()
+    stack = LocalStack(settings, app=app, handler=handler)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, request_stop)
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    data_note = (f"data kept in {settings.data_dir} between runs" if settings.keep_data
+                 else "data starts fresh and is discarded on exit (--keep-data keeps it)")
+    print(f"Luthier CAM Bridge is running ({data_note})\n"
+          f"  web page:  {settings.site_origin}/\n"
+          f"  API base:  {settings.api_base}\n"
+          f"  AWS (moto): {settings.aws_endpoint}\n"
+          "Press Ctrl-C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("Stopping...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,212 @@
+"""The CAM job record and the intent idempotency index.
+
+A job record (`contracts.jobs.job_key`) moves `pending -> processing ->
+completed | failed`. Every move is a conditional write in `storage.table`, so
+duplicate S3 events, concurrent workers and repeated HTTP calls settle there:
+
+* `claim`    - `pending -> processing` with a fresh lease token. The loser of a
+  race gets `JobBusy` (someone holds a live lease) or `JobFinished`.
+* lease      - a worker owns a `processing` record for `LEASE_SECONDS`, longer
+  than any Lambda can live (15 min). Past that the owner has died (timeout,
+  out of memory, crash) and the next delivery of the request may re-claim it.
+  A re-claim is conditional on the old token, so of two re-claimers one wins.
+* `release`  - `processing -> pending`, by the lease owner only: a transient AWS
+  error hands the job back so Lambda's retry can claim it at once instead of
+  waiting for the lease to run out.
+* `complete` / `fail` - by the lease owner only; `fail` without a lease also
+  accepts a `pending` record (input refused before any work started).
+
+Intent idempotency: `INTENT#{intent_id}` / `IDX` holds the job id and the
+fingerprint of the validated intent (without `created_at_utc`). The same id
+with the same payload returns the existing job; a different payload is an
+`IntentConflict`.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from chalicelib.contracts.jobs import JobKind, job_key, pending_job_item
+from chalicelib.storage.table import Item, Table, TransitionRefused
+
+LEASE_SECONDS = 15 * 60
+INTENT_SK = "IDX"
+
+
+class JobError(Exception):
+    """Base of the conditions a caller of this module can act on."""
+
+
+class JobNotFound(JobError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job {job_id}")
+        self.job_id = job_id
+
+
+class JobBusy(JobError):
+    """Another worker holds a live lease on the job: this delivery is a duplicate."""
+
+    def __init__(self, item: Item) -> None:
+        super().__init__(f"job {item.get('job_id')} is being processed")
+        self.item = item
+
+
+class JobFinished(JobError):
+    """The job already ended (completed or failed): nothing is left to do."""
+
+    def __init__(self, item: Item) -> None:
+        super().__init__(f"job {item.get('job_id')} is already {item.get('status')}")
+        self.item = item
+
+
+class LeaseLost(JobError):
+    """The caller's lease was taken over (it outlived LEASE_SECONDS) or the job ended."""
+
+    def __init__(self, job_id: str, current: Item | None) -> None:
+        super().__init__(f"lease on job {job_id} is no longer held")
+        self.job_id = job_id
+        self.current = current
+
+
+class IntentConflict(JobError):
+    """The intent_id is already bound to a different payload."""
+
+    def __init__(self, intent_id: str, job_id: str) -> None:
+        super().__init__(f"intent_id {intent_id!r} was already used for a different intent (job {job_id})")
+        self.intent_id = intent_id
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class Lease:
+    job_id: str
+    token: str
+    item: Item
+
+
+@dataclass(frozen=True)
+class IntentBinding:
+    created: bool
+    job_id: str
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JobStore:
+    """Job records and the intent index on the one table.
+
+    `clock` (epoch seconds) is injectable so lease expiry is testable without waiting.
+    """
+
+    def __init__(self, table: Table | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.table = table or Table()
+        self.clock = clock
+
+    # -- records ---------------------------------------------------------------
+
+    def get(self, job_id: str) -> Item | None:
+        return self.table.get(*job_key(job_id))
+
+    def create_pending(self, job_id: str, kind: JobKind, request_key: str,
+                       created_at: str | None = None, **extra: str | None) -> Item:
+        """The `pending` record, or the one already stored under this id."""
+        item = pending_job_item(job_id, kind, request_key, created_at or utc_now())
+        item.update(extra)
+        return self.table.claim(item).item
+
+    def claim(self, job_id: str) -> Lease:
+        """`pending -> processing` (or take over an expired lease)."""
+        pk, sk = job_key(job_id)
+        try:
+            item = self.table.transition(pk, sk, ["pending"], "processing", self._lease_updates())
+            return Lease(job_id, str(item["lease_token"]), item)
+        except TransitionRefused as exc:
+            current = exc.current
+        if current is None:
+            raise JobNotFound(job_id)
+        if current.get("status") != "processing":
+            raise JobFinished(current)
+        if not self._expired(current):
+            raise JobBusy(current)
+        try:
+            item = self.table.transition(pk, sk, ["processing"], "processing", self._lease_updates(),
+                                         expect={"lease_token": current.get("lease_token")})
+        except TransitionRefused as exc:
+            # Another worker re-claimed (or finished) it first.
+            latest = exc.current or current
+            raise (JobBusy(latest) if latest.get("status") == "processing" else JobFinished(latest)) from None
+        return Lease(job_id, str(item["lease_token"]), item)
+
+    def release(self, lease: Lease, reason: str) -> Item:
+        """Hand the job back to `pending` so a retry can claim it immediately."""
+        return self._owned(lease, "pending", {"reason": reason, "lease_token": None, "lease_until": None})
+
+    def complete(self, lease: Lease, result: dict[str, Any]) -> Item:
+        return self._owned(lease, "completed", {"reason": None, "result": json.dumps(result, sort_keys=True),
+                                               "lease_token": None, "lease_until": None})
+
+    def fail(self, job_id: str, reason: str, result: dict[str, Any] | None = None,
+             lease: Lease | None = None) -> Item:
+        """End the job as `failed` with a reason a person can act on."""
+        updates: Item = {"reason": reason, "result": json.dumps(result or {}, sort_keys=True),
+                         "lease_token": None, "lease_until": None}
+        if lease is not None:
+            return self._owned(lease, "failed", updates)
+        pk, sk = job_key(job_id)
+        updates["updated_at"] = utc_now()
+        try:
+            return self.table.transition(pk, sk, ["pending", "processing"], "failed", updates)
+        except TransitionRefused as exc:
+            if exc.current is None:
+                raise JobNotFound(job_id) from None
+            raise JobFinished(exc.current) from None
+
+    def _owned(self, lease: Lease, to_status: str, updates: Item) -> Item:
+        pk, sk = job_key(lease.job_id)
+        updates = {**updates, "updated_at": utc_now()}
+        try:
+            return self.table.transition(pk, sk, ["processing"], to_status, updates,
+                                         expect={"lease_token": lease.token})
+        except TransitionRefused as exc:
+            raise LeaseLost(lease.job_id, exc.current) from None
+
+    def _lease_updates(self) -> Item:
+        return {"lease_token": str(uuid.uuid4()), "lease_until": int(self.clock()) + LEASE_SECONDS,
+                "updated_at": utc_now(), "reason": None}
+
+    def _expired(self, item: Item) -> bool:
+        until = item.get("lease_until")
+        return not isinstance(until, int) or isinstance(until, bool) or until <= self.clock()
+
+    # -- intent idempotency ----------------------------------------------------
+
+    def bind_intent(self, intent_id: str, payload_fingerprint: str, job_id: str) -> IntentBinding:
+        """Bind `intent_id` to `job_id` once; a repeat returns the first binding."""
+        claim = self.table.claim({"pk": intent_index_pk(intent_id), "sk": INTENT_SK, "intent_id": intent_id,
+                                  "job_id": job_id, "fingerprint": payload_fingerprint,
+                                  "created_at": utc_now()})
+        bound_job = str(claim.item["job_id"])
+        if not claim.created and claim.item.get("fingerprint") != payload_fingerprint:
+            raise IntentConflict(intent_id, bound_job)
+        return IntentBinding(claim.created, bound_job)
+
+
+def intent_index_pk(intent_id: str) -> str:
+    return f"INTENT#{intent_id}"
+
+
+def result_of(item: Item) -> dict[str, Any]:
+    raw = item.get("result")
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,94 @@
+// The HTTP API as the page uses it. Every failure becomes an ApiError carrying
+// the server's {code, message, details}, so the page can show it as it is.
+
+// apiBase ends with the "/api" prefix every route shares (http://127.0.0.1:8001/api locally).
+export const ART = "/art/design-first-workflow";
+export const CAM = "/rmos/cam";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export async function loadConfig() {
+  const reply = await fetch("config.json", { cache: "no-store" });
+  if (!reply.ok) throw new ApiError(reply.status, "config_missing", "The page's config.json could not be loaded.");
+  const config = await reply.json();
+  return { apiBase: String(config.apiBase || "").replace(/\/+$/, "") };
+}
+
+function errorFrom(status, body, text) {
+  if (body && typeof body === "object") {
+    if (body.code && body.message) return new ApiError(status, body.code, body.message, body.details ?? null);
+    // promote_to_cam refuses with the seed's own shape.
+    if (body.ok === false && body.blocked_reason) {
+      return new ApiError(status, "promotion_blocked", body.blocked_reason, null);
+    }
+    if (body.message) return new ApiError(status, `http_${status}`, body.message, null);
+  }
+  return new ApiError(status, `http_${status}`, text ? text.slice(0, 300) : `The server answered HTTP ${status}.`);
+}
+
+export class Api {
+  constructor(base) {
+    this.base = base;
+  }
+
+  async request(method, path, body) {
+    const init = { method, headers: {} };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let reply;
+    try {
+      reply = await fetch(this.base + path, init);
+    } catch (err) {
+      throw new ApiError(0, "unreachable", `Cannot reach the API at ${this.base || "this site"}: ${err.message}`);
+    }
+    const text = await reply.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = null; }
+    }
+    if (!reply.ok) throw errorFrom(reply.status, data, text);
+    return data;
+  }
+
+  listSessions(cursor) {
+    const query = new URLSearchParams({ limit: "20" });
+    if (cursor) query.set("cursor", cursor);
+    return this.request("GET", `${ART}/sessions?${query}`);
+  }
+  getSession(id) { return this.request("GET", `${ART}/sessions/${encodeURIComponent(id)}`); }
+  createSession(design) { return this.request("POST", `${ART}/sessions`, { design }); }
+  updateDesign(id, design, version) {
+    return this.request("PUT", `${ART}/sessions/${encodeURIComponent(id)}/design`, { design, version });
+  }
+  feasibility(id) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/feasibility`); }
+  transition(id, body) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/transition`, body); }
+  exportSession(id) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/export`); }
+  promote(id, profileId) {
+    const query = profileId ? `?cam_profile_id=${encodeURIComponent(profileId)}` : "";
+    return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/promote_to_cam${query}`);
+  }
+  profiles() { return this.request("GET", `${CAM}/profiles`); }
+  job(id) { return this.request("GET", `${CAM}/jobs/${encodeURIComponent(id)}`); }
+}
+
+// Artifacts come from presigned storage links, not from the API.
+export async function fetchText(url) {
+  let reply;
+  try {
+    reply = await fetch(url);
+  } catch (err) {
+    throw new ApiError(0, "unreachable", `Cannot download ${new URL(url).pathname}: ${err.message}`);
+  }
+  const text = await reply.text();
+  if (!reply.ok) throw new ApiError(reply.status, "download_failed", `Downloading the file failed (HTTP ${reply.status}).`);
+  return text;
+}
