@@ -90,7 +90,7 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
         lo = 0.0
     else:
         lo = inner + r
-        if hi < lo - 1e-7:
+        if hi < lo - 1e-6:
             raise PlanningError([Issue("tool_too_large",
                                        f"the channel is {outer - inner:g} mm wide; a "
                                        f"{p.tool_diameter_mm:g} mm tool leaves nothing it can cut", path)])
