@@ -113,8 +113,15 @@ def _runs_near(flat, ring, tol=0.05):
     return runs
 
 
+def _run_points(run):
+    pts = [run[0].start[:2]]
+    for s in run:
+        pts += [p[:2] for p in s.xy_points()[1:]]
+    return pts
+
+
 def _signed_area(run):
-    pts = [run[0].start[:2]] + [s.end[:2] for s in run]
+    pts = _run_points(run)
     return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:])) / 2
 
 
@@ -130,7 +137,7 @@ def test_rings_are_closed_and_climb():
         assert len(runs) == 1, "each wall is cut once at full depth"
         run = runs[0]
         assert math.dist(run[0].start[:2], run[-1].end[:2]) < 1e-6, "the wall ring was left open"
-        length = sum(math.dist(s.start[:2], s.end[:2]) for s in run)
+        length = LineString(_run_points(run)).length
         assert length == pytest.approx(ring.length, rel=0.01)
         assert (_signed_area(run) > 0) is ccw
 
@@ -274,3 +281,20 @@ def test_allowance_wider_than_the_pocket_is_reported_not_ignored():
     section = plan(pocket([[0, 0], [10, 0], [10, 40], [0, 40], [0, 0]], depth=2.0, finish_allowance_mm=3.0),
                    cut_params(tool=6.0))[0]
     assert any("allowance" in w for w in section.warnings)
+
+
+def test_rounded_corners_are_written_as_arcs_about_the_corner():
+    params = cut_params()
+    section = plan(pocket(RECT, [ISLAND_A, ISLAND_B], depth=2.0), params)[0]
+    corners = {(float(x), float(y)) for island in (ISLAND_A, ISLAND_B) for x, y in island}
+    corner_arcs = [m for m in section.moves if isinstance(m, Arc) and (m.cx, m.cy) in corners]
+    # Each island's four corners on every ring round it, at least on the wall ring.
+    assert len(corner_arcs) >= 8
+    for s in steps(section.moves):
+        if isinstance(s.move, Arc) and (s.move.cx, s.move.cy) in corners:
+            rho0 = math.dist(s.start[:2], (s.move.cx, s.move.cy))
+            rho1 = math.dist(s.end[:2], (s.move.cx, s.move.cy))
+            assert rho0 == pytest.approx(rho1, abs=1e-7)
+            assert rho0 >= params.tool_radius_mm
+    # Chords no longer: a ring round a rectangular island is a handful of moves.
+    assert sum(isinstance(m, Line) for m in section.moves) < 600

@@ -18,10 +18,11 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
-from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, polygon_loop, reversed_loop
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 
 PathFn = Callable[..., str]
@@ -48,6 +49,7 @@ class Node:
     """One piece of one offset ring; its children are the pieces of the next ring inside it."""
 
     poly: Polygon
+    loops: list[Loop]
     children: list["Node"] = field(default_factory=list)
 
 
@@ -134,14 +136,16 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     # Rings shrink inward, so the wall ring's size bounds every ring's.
     b.budget(len(offsets) * levels_n * 3)
 
-    levels: list[list[Polygon]] = []
+    corners = CornerArcs([boundary, *islands])
+    levels: list[list[Node]] = []
     for e in offsets:
         if e == 0:
             # The wall ring is left exactly as offset: simplifying it could
             # only trade wall finish for fewer moves.
-            pieces = regions
+            pieces, d = regions, r
         else:
-            pieces = shapes.inset(boundary, island_union, r + e + tol, tol)
+            d = r + e + tol
+            pieces = shapes.inset(boundary, island_union, d, tol)
             pieces = shapes.polygons(shapely.simplify(shapely.MultiPolygon(pieces), tol, preserve_topology=True)) \
                 if pieces else []
         if not pieces:
@@ -149,20 +153,18 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         if not levels:
             wall_vertices = sum(len(ring.coords) for poly in pieces for ring in shapes.rings(poly))
             b.budget(len(offsets) * levels_n * (wall_vertices + 3))
-        levels.append(pieces)
+        radius = shapes.fillet_radius(d, tol)
+        levels.append([Node(poly, _loops(poly, corners, radius, r, p.climb)) for poly in pieces])
 
-    roots = [Node(poly) for poly in levels[0]]
+    roots = levels[0]
     parents = roots
-    for pieces in levels[1:]:
-        nodes = []
-        for poly in pieces:
-            probe = poly.representative_point()
+    for nodes in levels[1:]:
+        for node in nodes:
+            probe = node.poly.representative_point()
             owner = next((n for n in parents if n.poly.intersects(probe)), None)
             if owner is None:
                 owner = min(parents, key=lambda n: n.poly.distance(probe))
-            node = Node(poly)
             owner.children.append(node)
-            nodes.append(node)
         parents = nodes
 
     region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
@@ -180,10 +182,10 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         here = Point(b.pos[0], b.pos[1])
 
 
-def _loops(poly: Polygon, climb: bool) -> list[Loop]:
+def _loops(poly: Polygon, corners: CornerArcs, radius: float, clearance: float, climb: bool) -> list[Loop]:
     out = []
     for ring in shapes.rings(poly):
-        loop = polygon_loop(ring.coords)
+        loop = corners.loop(ring.coords, radius, clearance)
         if loop:
             out.append(loop if climb else reversed_loop(loop))
     return out
@@ -209,7 +211,7 @@ def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: Po
         children.remove(child)
         _cut_node(b, child, z, z_above, clearing)
     helix = _helix_for(node.poly, b.params.tool_radius_mm) if not node.children else None
-    loops = _loops(node.poly, b.params.climb)
+    loops = list(node.loops)
     while loops:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
         loop = min(loops, key=lambda lp: LineString([s.start for s in lp] + [lp[0].start]).distance(here))

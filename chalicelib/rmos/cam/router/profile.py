@@ -17,6 +17,7 @@ from typing import Callable
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.dressups.tabs import TabZone, apply_tabs
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, closest_distance, level_depths, \
@@ -86,10 +87,12 @@ def _polygon_loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, i
     else:
         pieces = shapes.polygons(part)
         keep_inside = True
+    corners = CornerArcs([boundary, *islands])
+    radius = shapes.fillet_radius(offset) if offset > 0 else 0.0
     loops = []
     for poly in pieces:
         for ring in shapes.rings(poly):
-            loop = polygon_loop(ring.coords)
+            loop = corners.loop(ring.coords, radius, offset) if offset > 0 else polygon_loop(ring.coords)
             # Rings come exterior CCW, holes CW; a kept part must be on the right.
             loops.append(reversed_loop(loop) if keep_inside else loop)
     return loops

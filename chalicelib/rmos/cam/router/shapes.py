@@ -116,13 +116,17 @@ def quad_segs_for(d: float, tolerance: float) -> int:
     return max(4, min(256, math.ceil(1.5 * (math.pi / 2) / (2 * half))))
 
 
+def fillet_radius(d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> float:
+    """Radius on which the vertices of `safe_buffer`'s rounded corners lie."""
+    return abs(d) / math.cos(_widest_half_chord(quad_segs_for(abs(d), tolerance)))
+
+
 def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
     """`geom` grown (d > 0) or shrunk (d < 0) by at least |d| everywhere, chords included."""
     if d == 0:
         return geom
     q = quad_segs_for(abs(d), tolerance)
-    grown = abs(d) / math.cos(_widest_half_chord(q))
-    return geom.buffer(math.copysign(grown, d), quad_segs=q)
+    return geom.buffer(math.copysign(fillet_radius(d, tolerance), d), quad_segs=q)
 
 
 def shrink(shape: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
