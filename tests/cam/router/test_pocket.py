@@ -298,3 +298,13 @@ def test_rounded_corners_are_written_as_arcs_about_the_corner():
             assert rho0 >= params.tool_radius_mm
     # Chords no longer: a ring round a rectangular island is a handful of moves.
     assert sum(isinstance(m, Line) for m in section.moves) < 600
+
+
+def test_parts_narrower_than_the_tool_are_reported():
+    split = plan(pocket(DUMBBELL, depth=2.0), cut_params())[0]
+    assert any("narrower than the 6 mm tool" in w for w in split.warnings)
+    near_wall = plan(pocket(RECT, [[[2, 20], [20, 20], [20, 40], [2, 40]]], depth=2.0), cut_params())[0]
+    assert any("left uncut" in w for w in near_wall.warnings)
+    for points, islands in [(RECT, [ISLAND_A, ISLAND_B]), (L_SHAPE, [])]:
+        section = plan(pocket(points, islands, depth=2.0), cut_params())[0]
+        assert not any("left uncut" in w for w in section.warnings), section.warnings

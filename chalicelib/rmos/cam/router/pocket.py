@@ -126,6 +126,7 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         raise PlanningError([Issue("tool_too_large",
                                    f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
                                    path)])
+    _report_unreachable(b, boundary, island_union, regions)
     inscribed = max(shapely.maximum_inscribed_circle(poly, 0.01 * r).length for poly in regions)
     if allowance > 0 and inscribed <= allowance:
         b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
@@ -180,6 +181,32 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
             z_above = z
         b.retract()
         here = Point(b.pos[0], b.pos[1])
+
+
+def _report_unreachable(b: PathBuilder, boundary: Polygon, islands, regions: list[Polygon]) -> None:
+    """Say so when parts of the pocket are narrower than the tool (beyond its corners).
+
+    A round tool always leaves a fillet in a corner; anything else it cannot
+    reach (a neck, a gap between an island and the wall) is reported.
+    """
+    r = b.params.tool_radius_mm
+    pocket = boundary.difference(islands) if islands is not None else boundary
+    remnant = pocket.difference(shapely.union_all(regions).buffer(r * 1.001, quad_segs=16))
+    corners = shapely.points(np.vstack([np.asarray(ring.coords)[:, :2] for poly in shapes.polygons(pocket)
+                                        for ring in shapes.rings(poly)]))
+    tree = shapely.STRtree(corners)
+    left = []
+    for piece in shapes.polygons(remnant):
+        if piece.area < 1e-3:
+            continue
+        nearest = corners[tree.nearest(piece.representative_point())]
+        if not piece.within(nearest.buffer(2 * r)):
+            left.append(piece)
+    if left:
+        area = sum(piece.area for piece in left)
+        where = max(left, key=lambda piece: piece.area).representative_point()
+        b.warn(f"{area:.1f} mm2 of the pocket is narrower than the {b.params.tool_diameter_mm:g} mm tool and "
+               f"is left uncut (for example near X{where.x:.2f} Y{where.y:.2f})")
 
 
 def _loops(poly: Polygon, corners: CornerArcs, radius: float, clearance: float, climb: bool) -> list[Loop]:
