@@ -1,9 +1,10 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, package
+from bench import coldstart, package, planning
 
 SUITES = [
+    ("planning", planning.run),
     ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
     ("package", lambda quick: package.run()),
 ]
