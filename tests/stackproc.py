@@ -70,3 +70,10 @@ def stop_stack(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             stack.process.kill()
             stack.process.wait(5)
+
+
+def open_page(page, stack: Stack, timeout_ms: int) -> None:
+    """Load the site and wait until its script has rendered the first screen."""
+    page.set_default_timeout(timeout_ms)
+    page.goto(stack.site + "/")
+    page.wait_for_selector("body[data-ready=true]")

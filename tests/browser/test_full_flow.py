@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chalicelib.contracts.jobs import artifact_key
-from tests.stackproc import Stack, start_stack, stop_stack
+from tests.stackproc import Stack, open_page, start_stack, stop_stack
 
 pytestmark = pytest.mark.browser
 
@@ -51,12 +51,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stop_stack(running)
 
 
-def open_page(page, stack: Stack) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(stack.site + "/")
-    page.wait_for_selector("body[data-ready=true]")
-
-
 def fill_design(page, outer, inner, depth, top, rings) -> None:
     page.get_by_label("Outer diameter (mm)").fill(str(outer))
     page.get_by_label("Inner diameter (mm)").fill(str(inner))
@@ -84,7 +78,7 @@ def worker_missing(stack: Stack) -> bool:
 
 def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     require_routes(stack.api, ART_ROUTE, CAM_ROUTE)
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     fill_design(page, 110, 90, 1.5, 3.0, [(2, "SOLID", None, "ebony"), (6, "MOSAIC", 4, "maple"),
                                           (2, "SOLID", None, "ebony")])
     expect(page.locator("#rosette-svg g.ring")).to_have_count(3)
@@ -132,7 +126,7 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
 
 def test_infeasible_design_shows_why_it_cannot_be_approved(page, stack: Stack) -> None:
     require_routes(stack.api, ART_ROUTE)
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     # 2.9 mm deep in a 3 mm top leaves almost nothing under the inlay.
     fill_design(page, 110, 90, 2.9, 3.0, [(2, "SOLID", None, "ebony"), (6, "MOSAIC", 4, "maple"),
                                           (2, "SOLID", None, "ebony")])
@@ -154,7 +148,7 @@ def test_infeasible_design_shows_why_it_cannot_be_approved(page, stack: Stack) -
 
 def test_server_error_is_shown_not_swallowed(page, stack: Stack) -> None:
     require_routes(stack.api, ART_ROUTE)
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     # A 12 mm channel filled with 10 mm of rings: the server names both numbers.
     fill_design(page, 114, 90, 1.5, 3.0, [(2, "SOLID", None, "ebony"), (6, "MOSAIC", 4, "maple"),
                                           (2, "SOLID", None, "ebony")])

@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.stackproc import Stack, start_stack, stop_stack
+from tests.stackproc import Stack, open_page, start_stack, stop_stack
 from tests.browser.fake_backend import PROGRAM
 
 pytestmark = pytest.mark.browser
@@ -29,12 +29,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stop_stack(running)
 
 
-def open_page(page, stack: Stack) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(stack.site + "/")
-    page.wait_for_selector("body[data-ready=true]")
-
-
 def set_design(page, outer: float, inner: float, depth: float, top: float = 3.0) -> None:
     page.get_by_label("Outer diameter (mm)").fill(str(outer))
     page.get_by_label("Inner diameter (mm)").fill(str(inner))
@@ -43,7 +37,7 @@ def set_design(page, outer: float, inner: float, depth: float, top: float = 3.0)
 
 
 def test_design_approve_promote_and_download(page, stack: Stack, tmp_path: Path) -> None:
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     assert page.locator("#api-info").inner_text().endswith(stack.api)
     set_design(page, 124, 100, 1.5)
     # The channel is now 12 mm; a fourth ring and a fitted outer ring make the widths add up.
@@ -98,7 +92,7 @@ def test_design_approve_promote_and_download(page, stack: Stack, tmp_path: Path)
 
 
 def test_infeasible_design_says_why_it_cannot_be_approved(page, stack: Stack) -> None:
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     set_design(page, 120, 100, 2.6, top=3.0)
     page.get_by_role("button", name="Create session").click()
     page.wait_for_function("location.hash.startsWith('#/sessions/')")
@@ -119,7 +113,7 @@ def test_infeasible_design_says_why_it_cannot_be_approved(page, stack: Stack) ->
 
 
 def test_server_validation_error_is_shown(page, stack: Stack) -> None:
-    open_page(page, stack)
+    open_page(page, stack, TIMEOUT_MS)
     set_design(page, 130, 100, 1.5)   # a 15 mm channel; the default rings fill only 10 mm
     assert "must match" in page.locator("#ring-total").inner_text()
     page.get_by_role("button", name="Create session").click()
