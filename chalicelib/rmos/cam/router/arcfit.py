@@ -24,11 +24,23 @@ class CornerArcs:
     """The original outline's vertices (arc centres) and walls (clearance check)."""
 
     def __init__(self, outlines: Sequence[BaseGeometry]) -> None:
-        coords = [np.asarray(ring.coords)[:-1, :2] for poly in outlines
-                  for ring in [poly.exterior, *poly.interiors]]
-        self.centres = np.vstack(coords) if coords else np.zeros((0, 2))
+        rings = [np.asarray(ring.coords)[:, :2] for poly in outlines
+                 for ring in [poly.exterior, *poly.interiors]]
+        self.centres = np.vstack([r[:-1] for r in rings]) if rings else np.zeros((0, 2))
         self.tree = shapely.STRtree(shapely.points(self.centres))
-        self.walls = shapely.union_all([poly.boundary for poly in outlines])
+        # Every wall edge on its own, so a nearest-wall query is an index lookup
+        # rather than a scan of the whole outline.
+        edges = [np.stack([r[:-1], r[1:]], axis=1) for r in rings]
+        self.walls = shapely.STRtree(shapely.linestrings(np.vstack(edges)) if edges else [])
+
+    def wall_distance(self, points: np.ndarray) -> np.ndarray:
+        """Distance from each point (n x 2) to the nearest wall."""
+        if len(points) == 0:
+            return np.zeros(0)
+        index, dist = self.walls.query_nearest(shapely.points(points), return_distance=True, all_matches=False)
+        out = np.full(len(points), np.inf)
+        out[index[0]] = dist
+        return out
 
     def loop(self, ring_coords: Sequence[Sequence[float]], radius: float, clearance: float) -> Loop:
         """The ring as a loop, with chord runs on a `radius` circle about a vertex as arcs.
@@ -48,27 +60,41 @@ class CornerArcs:
         on = np.abs(d - radius) <= 1e-7 * max(1.0, radius)
         tag = np.where(on, centre_of, -1)
         # Start the walk at a vertex where a run changes, so no run wraps past the seam.
-        breaks = [i for i in range(n) if tag[i] == -1 or tag[i] != tag[i - 1]]
-        if not breaks:
+        breaks = np.flatnonzero((tag == -1) | (tag != np.roll(tag, 1)))
+        if len(breaks) == 0:
             return polygon_loop(ring_coords)
-        start = breaks[0]
-        order = [(start + k) % n for k in range(n)]
-
-        def line(k: int) -> None:
-            a, b = body[order[k]], body[order[(k + 1) % n]]
-            if (a != b).any():
-                segs.append(Seg((float(a[0]), float(a[1])), (float(b[0]), float(b[1]))))
-
-        segs: list[Seg] = []
+        order = (breaks[0] + np.arange(n)) % n
+        walk = body[order]
+        tags = tag[order]
+        # Runs of equal tags (k..j inclusive, in walk order) long enough to be an arc.
+        runs: list[tuple[int, int]] = []
         k = 0
         while k < n:
-            t = tag[order[k]]
+            t = tags[k]
             j = k
             if t != -1:
-                while j + 1 < n and tag[order[j + 1]] == t:
+                while j + 1 < n and tags[j + 1] == t:
                     j += 1
             if j - k + 1 >= MIN_RUN:
-                arc = self._arc([body[order[m]] for m in range(k, j + 1)], self.centres[t], clearance)
+                runs.append((k, j))
+            k = j + 1
+        arcs = self._arcs(walk, tags, runs, clearance)
+
+        segs: list[Seg] = []
+        xy = [(float(x), float(y)) for x, y in walk]
+
+        def line(a: int) -> None:
+            p, q = xy[a], xy[(a + 1) % n]
+            if p != q:
+                segs.append(Seg(p, q))
+
+        next_run = 0
+        k = 0
+        while k < n:
+            if next_run < len(runs) and runs[next_run][0] == k:
+                j = runs[next_run][1]
+                arc = arcs[next_run]
+                next_run += 1
                 if arc is not None:
                     segs.append(arc)
                 else:
@@ -79,23 +105,53 @@ class CornerArcs:
             k += 1
         return segs
 
-    def _arc(self, run: list[np.ndarray], centre: np.ndarray, clearance: float) -> Seg | None:
-        cx, cy = float(centre[0]), float(centre[1])
-        sweep = 0.0
-        for a, b in zip(run, run[1:]):
-            a0 = math.atan2(a[1] - cy, a[0] - cx)
-            a1 = math.atan2(b[1] - cy, b[0] - cx)
-            step = (a1 - a0 + math.pi) % (2 * math.pi) - math.pi
-            if sweep and (step > 0) != (sweep > 0):
-                return None
-            sweep += step
-        if not 0 < abs(sweep) < 2 * math.pi - 1e-6:
-            return None
-        start = (float(run[0][0]), float(run[0][1]))
-        end = (float(run[-1][0]), float(run[-1][1]))
-        seg = Seg(start, end, (cx, cy), sweep)
-        samples = max(8, math.ceil(seg.length / 0.01))
-        pts = [seg.point_at(t / samples) for t in range(samples + 1)]
-        if shapely.distance(shapely.points(pts), self.walls).min() < clearance - 1e-9:
-            return None
-        return seg
+    def _arcs(self, walk: np.ndarray, tags: np.ndarray, runs: list[tuple[int, int]],
+              clearance: float) -> list[Seg | None]:
+        """Each run as one arc about its centre, or None where that arc would not be safe.
+
+        A run's vertices are measured against the walls; every point of the arc
+        lies within half a step (along the arc) of one of them, so subtracting
+        that bounds the arc's distance from below. Arcs that bound cannot clear
+        (the wall ring, which runs at exactly the clearance) are sampled finely.
+        """
+        out: list[Seg | None] = []
+        checks: list[tuple[int, np.ndarray, float]] = []
+        for index, (k, j) in enumerate(runs):
+            run = walk[k:j + 1]
+            cx, cy = self.centres[tags[k]]
+            angles = np.arctan2(run[:, 1] - cy, run[:, 0] - cx)
+            steps = (np.diff(angles) + math.pi) % (2 * math.pi) - math.pi
+            sweep = float(steps.sum())
+            if not (np.all(steps > 0) or np.all(steps < 0)) or not 0 < abs(sweep) < 2 * math.pi - 1e-6:
+                out.append(None)
+                continue
+            start, end = (float(run[0, 0]), float(run[0, 1])), (float(run[-1, 0]), float(run[-1, 1]))
+            seg = Seg(start, end, (float(cx), float(cy)), sweep)
+            out.append(seg)
+            checks.append((index, run, float(np.abs(steps).max()) * seg.radius / 2))
+        if not checks:
+            return out
+        vertex_dist = self.wall_distance(np.vstack([run for _, run, _ in checks]))
+        fine: list[int] = []
+        at = 0
+        for index, run, half_step in checks:
+            lowest = float(vertex_dist[at:at + len(run)].min())
+            at += len(run)
+            if lowest - half_step < clearance - 1e-9:
+                fine.append(index)
+        if fine:
+            samples, owner = [], []
+            for index in fine:
+                seg = out[index]
+                count = max(8, math.ceil(seg.length / 0.01))
+                a0 = math.atan2(seg.start[1] - seg.center[1], seg.start[0] - seg.center[0])
+                a = a0 + seg.sweep * np.linspace(0.0, 1.0, count + 1)
+                r = seg.radius
+                samples.append(np.column_stack([seg.center[0] + r * np.cos(a), seg.center[1] + r * np.sin(a)]))
+                owner.append(np.full(count + 1, index))
+            near = self.wall_distance(np.vstack(samples))
+            who = np.concatenate(owner)
+            too_close = np.unique(who[near < clearance - 1e-9])
+            for index in too_close:
+                out[int(index)] = None
+        return out

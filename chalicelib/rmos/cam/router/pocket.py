@@ -91,12 +91,40 @@ class PolygonClearing:
         near = [g for g in near if not g.is_empty]
         if not near:
             return False
-        # Distance to the cut path is 1-Lipschitz along the link, so samples
-        # r/100 apart bound it everywhere to within half a percent of r.
-        n = max(1, math.ceil(link.length / (self.r / 100)))
-        t = np.linspace(0.0, 1.0, n + 1)
-        samples = shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-        return bool(np.all(shapely.distance(samples, shapely.union_all(near)) <= reach))
+        return _within(a, b, shapely.union_all(near), reach, self.r / 100)
+
+
+def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
+    """Whether every point of the segment a-b lies within `reach` of `cut`.
+
+    The distance to `cut` is 1-Lipschitz along the segment, so between two
+    samples h apart with distances d0 and d1 it cannot exceed (d0 + d1 + h) / 2.
+    Intervals whose bound is over `reach` are halved until that bound holds,
+    or, once h is below `resolution`, their samples alone decide.
+    """
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    n = max(1, math.ceil(length / (25 * resolution)))  # a quarter of the tool radius apart
+    t = np.linspace(0.0, 1.0, n + 1)
+    d = _distances(a, b, t, cut)
+    lo, hi, d_lo, d_hi = t[:-1], t[1:], d[:-1], d[1:]
+    while True:
+        if np.any(d_lo > reach) or np.any(d_hi > reach):
+            return False
+        h = (hi - lo) * length
+        open_ = (d_lo + d_hi + h) / 2 > reach
+        if not open_.any():
+            return True
+        if h[open_].max() < resolution:
+            return True
+        lo, hi, d_lo, d_hi = lo[open_], hi[open_], d_lo[open_], d_hi[open_]
+        mid = (lo + hi) / 2
+        d_mid = _distances(a, b, mid, cut)
+        lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
+        d_lo, d_hi = np.concatenate([d_lo, d_mid]), np.concatenate([d_mid, d_hi])
+
+
+def _distances(a: XY, b: XY, t: np.ndarray, cut) -> np.ndarray:
+    return shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
 
 
 def _overlaps(a, b) -> bool:
