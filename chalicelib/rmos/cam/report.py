@@ -45,13 +45,20 @@ def walk(program: Program) -> Iterator[tuple[int, tuple[float, float, float], Mo
             pos = (move.x, move.y, move.z)
 
 
-def _arc_points(start: tuple[float, float, float], move: Arc, n: int = 48) -> list[tuple[float, float]]:
+def _arc_extremes(start: tuple[float, float, float], move: Arc) -> list[tuple[float, float]]:
+    """The arc's end points and every point where it crosses an axis direction (its extent)."""
     sx, sy, _ = start
     r = math.hypot(sx - move.cx, sy - move.cy)
     a0 = math.atan2(sy - move.cy, sx - move.cx)
-    sweep = arc_sweep(sx, sy, move) * (-1 if move.clockwise else 1)
-    return [(move.cx + r * math.cos(a0 + sweep * t / n), move.cy + r * math.sin(a0 + sweep * t / n))
-            for t in range(n + 1)]
+    sweep = arc_sweep(sx, sy, move)
+    points = [(sx, sy), (move.x, move.y)]
+    for k in range(4):
+        axis = k * math.pi / 2
+        # Angle travelled from the start until the arc points along `axis`.
+        ahead = ((a0 - axis) if move.clockwise else (axis - a0)) % (2 * math.pi)
+        if ahead <= sweep:
+            points.append((move.cx + r * math.cos(axis), move.cy + r * math.sin(axis)))
+    return points
 
 
 def bounds(program: Program) -> dict[str, float]:
@@ -59,7 +66,7 @@ def bounds(program: Program) -> dict[str, float]:
     for _, start, move in walk(program):
         zs += [start[2], move.z]
         if isinstance(move, Arc):
-            for x, y in _arc_points(start, move):
+            for x, y in _arc_extremes(start, move):
                 xs.append(x)
                 ys.append(y)
         else:
@@ -110,9 +117,12 @@ def _fmt(v: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def preview_svg(program: Program, *, margin_mm: float = 5.0) -> str:
-    """Top view: y up (SVG y is negated), cuts solid, rapids dashed, arcs as SVG arcs."""
-    b = bounds(program)
+def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: dict[str, float] | None = None) -> str:
+    """Top view: y up (SVG y is negated), cuts solid, rapids dashed, arcs as SVG arcs.
+
+    `extent`: the program's `bounds`, when the caller already has them.
+    """
+    b = bounds(program) if extent is None else extent
     if not b:
         return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>\n'
     min_x, max_x = b["min_x_mm"] - margin_mm, b["max_x_mm"] + margin_mm

@@ -20,6 +20,7 @@ from shapely.ops import unary_union
 from chalicelib.rmos.cam.router import shapes
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
+from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_ring
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, reversed_loop
@@ -73,7 +74,11 @@ class PolygonClearing:
             if s.center is None:
                 pts.append(s.end)
             else:
-                n = max(2, math.ceil(abs(s.sweep) / (2 * math.pi) * 64))
+                # Chords no further than r/2000 inside the arc: well within
+                # the 0.2 % margin link_ok allows on the tool's reach.
+                rho = s.radius
+                piece = 2 * math.acos(max(-1.0, 1 - self.r / 2000 / rho)) if rho > 0 else math.pi
+                n = max(2, math.ceil(abs(s.sweep) / piece))
                 pts += [s.point_at(i / n) for i in range(1, n + 1)]
         if len(pts) >= 2:
             self.cut.append(LineString(pts))
@@ -146,7 +151,8 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
                         allowance: float, path: str) -> None:
     p = b.params
     r = p.tool_radius_mm
-    # Half the arc tolerance goes to rounding corners, half to simplifying rings.
+    # Half the arc tolerance goes to rounding corners, half to fitting rings
+    # with lines and arcs.
     tol = max(1e-4, min(p.arc_tolerance_mm, 0.01) / 2)
     island_union = unary_union(islands) if islands else None
     regions = shapes.inset(boundary, island_union, r, tol)
@@ -169,21 +175,18 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     levels: list[list[Node]] = []
     for e in offsets:
         if e == 0:
-            # The wall ring is left exactly as offset: simplifying it could
-            # only trade wall finish for fewer moves.
-            pieces, d = regions, r
-        else:
-            d = r + e + tol
-            pieces = shapes.inset(boundary, island_union, d, tol)
-            pieces = shapes.polygons(shapely.simplify(shapely.MultiPolygon(pieces), tol, preserve_topology=True)) \
-                if pieces else []
+            levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, p.climb))
+            continue
+        # Offset by one tolerance more than the ring's place, then fitted within
+        # that tolerance: the path never comes nearer the walls than r + e.
+        pieces = shapes.inset(boundary, island_union, r + e + tol, tol)
         if not pieces:
             break
-        if not levels:
-            wall_vertices = sum(len(ring.coords) for poly in pieces for ring in shapes.rings(poly))
-            b.budget(len(offsets) * levels_n * (wall_vertices + 3))
-        radius = shapes.fillet_radius(d, tol)
-        levels.append([Node(poly, _loops(poly, corners, radius, r, p.climb)) for poly in pieces])
+        levels.append([_fitted_node(poly, tol, p.climb) for poly in pieces])
+
+    # Every loop is cut once per level; inner rings are simplified, so their
+    # own segment counts, not the wall ring's, give the size of the job.
+    b.budget(levels_n * sum(len(loop) + 3 for nodes in levels for node in nodes for loop in node.loops))
 
     roots = levels[0]
     parents = roots
@@ -235,6 +238,29 @@ def _report_unreachable(b: PathBuilder, boundary: Polygon, islands, regions: lis
         where = max(left, key=lambda piece: piece.area).representative_point()
         b.warn(f"{area:.1f} mm2 of the pocket is narrower than the {b.params.tool_diameter_mm:g} mm tool and "
                f"is left uncut (for example near X{where.x:.2f} Y{where.y:.2f})")
+
+
+def _fitted_node(poly: Polygon, tol: float, climb: bool) -> Node:
+    loops = [fit_ring(ring, tol) for ring in shapes.rings(poly)]
+    outline = shapely.simplify(poly, tol * THIN_SHARE, preserve_topology=True)
+    return Node(outline if isinstance(outline, Polygon) and not outline.is_empty else poly,
+                [loop if climb else reversed_loop(loop) for loop in loops if loop])
+
+
+def _wall_nodes(boundary: Polygon, islands, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
+                climb: bool) -> list[Node]:
+    """The wall ring: offset half a tolerance further in and fitted within that half.
+
+    It then lies between r and r + tol from the walls. A region that offset
+    loses altogether (a slot exactly the tool's width) keeps its exact ring,
+    with only its rounded corners turned into arcs.
+    """
+    pieces = shapes.inset(boundary, islands, r + tol / 2, tol)
+    nodes = [_fitted_node(poly, tol / 2, climb) for poly in pieces]
+    for region in regions:
+        if not any(region.intersects(piece) for piece in pieces):
+            nodes.append(Node(region, _loops(region, corners, shapes.fillet_radius(r, tol), r, climb)))
+    return nodes
 
 
 def _loops(poly: Polygon, corners: CornerArcs, radius: float, clearance: float, climb: bool) -> list[Loop]:

@@ -1,0 +1,144 @@
+"""Closed rings of many short edges written as a few lines and arcs, within a tolerance.
+
+An offset ring of a curved outline has one vertex per input vertex; cut as
+lines that is tens of thousands of G-code blocks for a body outline. This
+module replaces each stretch of the ring that lies close to one circle with a
+single arc, and each stretch close to one straight line with a single line.
+
+The guarantee is two-sided and holds for every point, not only at vertices:
+every point of the result lies within `tolerance` of the ring and every point
+of the ring within `tolerance` of the result. Callers offset the ring by the
+tolerance beforehand, so the fitted path never comes nearer a wall than the
+ring it replaces would have without that allowance.
+
+How: the ring is first thinned with Douglas-Peucker (shapely.simplify) at a
+quarter of the tolerance, which removes collinear vertices and leaves curved
+stretches as chords whose sagitta is about that quarter. Arcs are then grown
+greedily (gallop, then bisect) over the thinned vertices. A candidate arc
+through the first, middle and last vertex of a stretch is accepted when every
+vertex lies within `radial` of its circle, the vertices turn monotonically
+about its centre, and every edge is close enough to the circle that
+radial deviation + chord sagitta <= what is left of the tolerance.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import LinearRing
+
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg
+
+# Arcs larger than this are written as their chords' lines: a huge radius
+# adds nothing over a line and makes the centre a poor number to print.
+MAX_RADIUS_MM = 2000.0
+THIN_SHARE = 0.25  # of the tolerance, spent on the Douglas-Peucker pass
+
+
+def fit_ring(ring: LinearRing, tolerance: float) -> Loop:
+    """The ring (closed, any orientation; direction kept) as lines and arcs."""
+    thin = shapely.simplify(ring, tolerance * THIN_SHARE)
+    pts = np.asarray(thin.coords, dtype=float)[:, :2]
+    if len(pts) < 4:
+        pts = np.asarray(ring.coords, dtype=float)[:, :2]
+    return fit_points(pts, tolerance * (1 - THIN_SHARE))
+
+
+def fit_points(pts: np.ndarray, tolerance: float) -> Loop:
+    """Points of a closed ring (last == first) as lines and arcs within `tolerance`."""
+    xy = [(float(x), float(y)) for x, y in pts]
+    n = len(xy) - 1
+    segs: list[Seg] = []
+    i = 0
+    guess = 8
+    while i < n:
+        found = _longest(xy, i, n, tolerance, guess)
+        if found is None:
+            if xy[i] != xy[i + 1]:
+                segs.append(Seg(xy[i], xy[i + 1]))
+            i += 1
+            continue
+        j, seg = found
+        segs.append(seg)
+        guess = max(4, j - i)
+        i = j
+    return segs
+
+
+def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> tuple[int, Seg] | None:
+    """The furthest j (<= n) such that xy[i..j] is one arc, with that arc; None if not even two edges are."""
+    best = _arc(xy, i, i + 2, tol) if i + 2 <= n else None
+    if best is None:
+        return None
+    lo, best_j = i + 2, i + 2
+    step = max(2, guess)
+    hi = None
+    # Gallop outwards from the last arc's length, then bisect between pass and fail.
+    while lo < n:
+        j = min(n, lo + step)
+        seg = _arc(xy, i, j, tol)
+        if seg is None:
+            hi = j
+            break
+        lo, best_j, best = j, j, seg
+        step *= 2
+    while hi is not None and hi - lo > 1:
+        mid = (lo + hi) // 2
+        seg = _arc(xy, i, mid, tol)
+        if seg is None:
+            hi = mid
+        else:
+            lo, best_j, best = mid, mid, seg
+    return best_j, best
+
+
+def _arc(xy: list[XY], i: int, j: int, tol: float) -> Seg | None:
+    """One arc through xy[i..j] within `tol` of every edge, or None.
+
+    Plain floats rather than numpy: most candidate stretches are a handful of
+    points, where array set-up would cost more than the arithmetic.
+    """
+    a, m, b = xy[i], xy[(i + j) // 2], xy[j]
+    centre = _circumcentre(a, m, b)
+    if centre is None:
+        return None
+    cx, cy = centre
+    radius = math.hypot(a[0] - cx, a[1] - cy)
+    if radius > MAX_RADIUS_MM:
+        return None
+    hypot, atan2, cos, tau, pi = math.hypot, math.atan2, math.cos, 2 * math.pi, math.pi
+    prev_dev = 0.0
+    prev_angle = atan2(a[1] - cy, a[0] - cx)
+    sweep = 0.0
+    direction = 0.0
+    for k in range(i + 1, j + 1):
+        x, y = xy[k]
+        dev = abs(hypot(x - cx, y - cy) - radius)
+        if dev > tol:
+            return None
+        angle = atan2(y - cy, x - cx)
+        step = (angle - prev_angle + pi) % tau - pi
+        if step == 0 or (direction and (step > 0) != (direction > 0)):
+            return None
+        direction = step
+        # The edge against its piece of the circle: end points off by at most
+        # their radial deviation, the chord inside the circle by its sagitta.
+        if max(dev, prev_dev) + radius * (1 - cos(min(abs(step) / 2, pi / 2))) > tol:
+            return None
+        sweep += step
+        prev_angle, prev_dev = angle, dev
+    if abs(sweep) >= tau - 1e-6:
+        return None
+    return Seg(a, b, centre, sweep)
+
+
+def _circumcentre(a: XY, b: XY, c: XY) -> XY | None:
+    ax, ay = a
+    bx, by = b[0] - ax, b[1] - ay
+    cx, cy = c[0] - ax, c[1] - ay
+    det = 2 * (bx * cy - by * cx)
+    if abs(det) < 1e-12:
+        return None
+    b2, c2 = bx * bx + by * by, cx * cx + cy * cy
+    return (ax + (cy * b2 - by * c2) / det, ay + (bx * c2 - cx * b2) / det)

@@ -1,0 +1,110 @@
+"""Rings written as lines and arcs: few moves, and every point within the tolerance both ways."""
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import shapely
+from shapely.geometry import LinearRing, LineString, Point, Polygon
+
+from chalicelib.rmos.cam.report import _arc_extremes
+from chalicelib.rmos.cam.router.fit import fit_ring
+from chalicelib.rmos.cam.toolpath import Arc
+
+
+def _dense(loop, step=0.002):
+    """The fitted loop as a densely sampled line (arcs sampled on the arc itself)."""
+    pts = [loop[0].start]
+    for seg in loop:
+        n = max(1, math.ceil(seg.length / step))
+        pts += [seg.point_at(k / n) for k in range(1, n + 1)]
+    return LineString(pts)
+
+
+def _ellipse(n, a=80.0, b=50.0, noise=0.0, seed=1):
+    rnd = random.Random(seed)
+    pts = [(a * math.cos(t) + rnd.uniform(-noise, noise), b * math.sin(t) + rnd.uniform(-noise, noise))
+           for t in (2 * math.pi * k / n for k in range(n))]
+    return LinearRing(pts)
+
+
+def _farthest(points: LineString, path: LineString) -> float:
+    """Largest distance from a vertex of `points` to `path` (indexed by the path's edges)."""
+    coords = shapely.get_coordinates(path)
+    tree = shapely.STRtree(shapely.linestrings(list(zip(coords[:-1], coords[1:]))))
+    _, dist = tree.query_nearest(shapely.points(shapely.get_coordinates(points)), return_distance=True,
+                                 all_matches=False)
+    return float(dist.max())
+
+
+def _assert_two_sided(ring, loop, tol):
+    step = 0.004
+    fitted = _dense(loop, step)
+    densified = shapely.segmentize(LineString(ring.coords), step)
+    # Both ways, on samples `step` apart: each may add step / 2.
+    assert _farthest(fitted, LineString(ring.coords)) <= tol + 1e-9
+    assert _farthest(densified, fitted) <= tol + step / 2
+    for a, b in zip(loop, loop[1:] + loop[:1]):
+        assert math.dist(a.end, b.start) < 1e-9, "the fitted loop is continuous and closed"
+
+
+@pytest.mark.parametrize("ring, tol", [
+    (_ellipse(5000), 0.005),
+    (_ellipse(20000), 0.0025),
+    (_ellipse(3000, noise=0.002), 0.005),
+    (LinearRing(Polygon([(0, 0), (80, 0), (80, 50), (0, 50)]).buffer(-6, quad_segs=64).exterior.coords), 0.005),
+])
+def test_fitted_ring_stays_within_the_tolerance_of_the_ring(ring, tol):
+    loop = fit_ring(ring, tol)
+    _assert_two_sided(ring, loop, tol)
+
+
+def test_a_smooth_curve_becomes_a_few_arcs():
+    ring = _ellipse(20000)
+    loop = fit_ring(ring, 0.005)
+    assert len(loop) < 400, len(loop)
+    assert sum(seg.is_arc for seg in loop) > 0.8 * len(loop)
+
+
+def test_straight_edges_stay_lines_and_rounded_corners_become_one_arc_each():
+    square = Polygon([(0, 0), (60, 0), (60, 60), (0, 60)]).buffer(5, quad_segs=64)
+    loop = fit_ring(square.exterior, 0.005)
+    arcs = [seg for seg in loop if seg.is_arc]
+    lines = [seg for seg in loop if not seg.is_arc]
+    assert len(arcs) == 4 and len(lines) == 4
+    for arc in arcs:
+        assert arc.radius == pytest.approx(5, abs=0.005)
+        assert abs(arc.sweep) == pytest.approx(math.pi / 2, abs=0.01)
+
+
+def test_direction_is_kept():
+    ring = _ellipse(2000)
+    for oriented in (ring, LinearRing(list(ring.coords)[::-1])):
+        loop = fit_ring(oriented, 0.005)
+        area = shapely.Polygon([seg.start for seg in loop]).area
+        signed = 0.5 * sum(a.start[0] * a.end[1] - a.end[0] * a.start[1] for a in loop)
+        assert math.copysign(1, signed) == (1 if oriented.is_ccw else -1)
+        assert area > 0
+
+
+@pytest.mark.parametrize("start_deg, end_deg, clockwise", [
+    (10, 100, False), (100, 10, True), (350, 20, False), (20, 350, True), (45, 45, False), (200, 199, False),
+])
+def test_arc_extent_matches_dense_sampling(start_deg, end_deg, clockwise):
+    cx, cy, r = 3.0, -2.0, 7.5
+    a0, a1 = math.radians(start_deg), math.radians(end_deg)
+    start = (cx + r * math.cos(a0), cy + r * math.sin(a0), 0.0)
+    move = Arc(x=cx + r * math.cos(a1), y=cy + r * math.sin(a1), z=0.0, cx=cx, cy=cy, clockwise=clockwise,
+               feed=100.0)
+    sweep = (a0 - a1) % (2 * math.pi) if clockwise else (a1 - a0) % (2 * math.pi)
+    sweep = sweep or 2 * math.pi
+    direction = -1 if clockwise else 1
+    dense = [(cx + r * math.cos(a0 + direction * sweep * k / 4000), cy + r * math.sin(a0 + direction * sweep * k / 4000))
+             for k in range(4001)]
+    extremes = _arc_extremes(start, move)
+    for axis in (0, 1):
+        assert min(p[axis] for p in extremes) == pytest.approx(min(p[axis] for p in dense), abs=1e-5)
+        assert max(p[axis] for p in extremes) == pytest.approx(max(p[axis] for p in dense), abs=1e-5)
+    assert all(abs(math.dist(p, (cx, cy)) - r) < 1e-9 for p in extremes)
+    assert Point(start[:2]).distance(Point(extremes[0])) < 1e-12
