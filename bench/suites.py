@@ -1,11 +1,12 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, package, planning, router
+from bench import coldstart, overhead, package, planning, router
 
 SUITES = [
     ("planning", planning.run),
     ("router", router.run),
+    ("overhead", overhead.run),
     ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
     ("package", lambda quick: package.run()),
 ]
