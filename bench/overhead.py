@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import time
 import uuid
 from typing import Any, Callable
@@ -30,8 +31,6 @@ def _design(n: int) -> dict[str, Any]:
 
 
 def _post(client: Any, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    import json
-
     resp = client.http.post(PREFIX + path, headers=JSON, body="" if body is None else json.dumps(body))
     if resp.status_code not in (200, 201):
         raise RuntimeError(f"POST {path}: {resp.status_code} {resp.json_body}")
