@@ -33,6 +33,22 @@ def timed(fn: Callable[[], Any], runs: int, warmup: int = 1) -> tuple[Sample, An
     return Sample.of(values), result
 
 
+def timed_within(fn: Callable[[], Any], runs: int, budget_s: float, warmup: int = 0) -> tuple[Sample, Any]:
+    """Like `timed`, but no further run starts once the measured runs took `budget_s` (at least one runs).
+
+    For work whose cost is still moving: a slow case gets few runs, a fast one all `runs`.
+    """
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    values: list[float] = []
+    while len(values) < runs and (not values or sum(values) < budget_s):
+        start = time.perf_counter()
+        result = fn()
+        values.append(time.perf_counter() - start)
+    return Sample.of(values), result
+
+
 @dataclass
 class Row:
     """One figure, the floor it is compared with in the same run, and its target."""

@@ -1,10 +1,13 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, package, planning
+from bench import coldstart, overhead, package, planning, router, worker
 
 SUITES = [
     ("planning", planning.run),
+    ("router", router.run),
+    ("overhead", overhead.run),
+    ("worker", worker.run),
     ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
     ("package", lambda quick: package.run()),
 ]

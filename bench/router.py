@@ -1,15 +1,17 @@
-"""Planning time and output size for the router's heavy cases.
-
-    python -m bench.router_plan
-
-Timings live here, not in tests: the suite asserts sizes and geometry only.
-"""
+"""The router's heavier cases: planning + post time (grbl), G-code size, moves. Figures, no targets."""
 from __future__ import annotations
 
+import copy
 import math
-import time
+from typing import Any
 
-from chalicelib.rmos.cam.pipeline import plan_intent
+from bench.harness import Row, timed_within, spread_text
+
+GROUP = "router cases"
+# (max runs, measured-time budget in s per case), quick and full.
+RUNS = {True: (3, 2.0), False: (7, 6.0)}
+NOTES = {"49,999-vertex ellipse 100x60 mm, 1/8 in":
+         "kept in --quick: it plans in a few seconds (measured 3-4 s on 2 cores), well under 10 s"}
 
 
 def ellipse(n: int, a: float, b: float) -> list[list[float]]:
@@ -17,7 +19,7 @@ def ellipse(n: int, a: float, b: float) -> list[list[float]]:
     return pts + [pts[0]]
 
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "rosette channel 100-118 mm, 1/16 in": {
         "design": {"operation": "pocket", "depth_mm": 1.6,
                    "geometry": {"type": "annulus", "center": [0, 0], "inner_radius_mm": 50, "outer_radius_mm": 59}}},
@@ -43,14 +45,27 @@ CASES = {
 }
 
 
-def main() -> None:
+def _plan(intent: dict[str, Any]) -> Any:
+    from chalicelib.rmos.cam.pipeline import plan_intent
+
+    return plan_intent({"mode": "router_3axis", **copy.deepcopy(intent)}, post="grbl")
+
+
+def run(quick: bool) -> list[Row]:
+    runs, budget = RUNS[quick]
+    _plan(CASES["soundhole 90 mm, inside profile, 4 tabs"])  # imports and caches, outside every figure
+    rows = []
     for name, intent in CASES.items():
-        start = time.perf_counter()
-        result = plan_intent({"mode": "router_3axis", **intent}, post="grbl")
-        took = time.perf_counter() - start
-        print(f"{name:45s} {took * 1000:8.0f} ms {len(result.program.encode()) / 1024:9.1f} kB "
-              f"{result.report['totals']['moves']:8d} moves")
-
-
-if __name__ == "__main__":
-    main()
+        sample, result = timed_within(lambda: _plan(intent), runs, budget)
+        moves = result.report["totals"]["moves"]
+        size = len(result.program.encode())
+        notes = [NOTES.get(name, "")]
+        if sample.runs < runs:
+            notes.append(f"runs stop after {budget:g} s measured (max {runs})")
+        rows += [
+            Row(GROUP, f"{name}: time", sample.median, "s", spread_text(sample, "s"),
+                note="; ".join(n for n in notes if n)),
+            Row(GROUP, f"{name}: G-code", size, "B"),
+            Row(GROUP, f"{name}: moves", moves, "moves"),
+        ]
+    return rows

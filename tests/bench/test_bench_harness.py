@@ -1,0 +1,34 @@
+"""The bench's own machinery: budgeted timing and the in-process stage."""
+from __future__ import annotations
+
+import os
+import time
+
+from bench.harness import timed_within
+from bench.stage import moto_stage
+
+
+def test_timed_within_stops_starting_runs_once_the_budget_is_spent():
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.02)
+        return len(calls)
+
+    sample, result = timed_within(slow, runs=50, budget_s=0.05, warmup=1)
+    assert 3 <= sample.runs <= 4 and result == len(calls) == sample.runs + 1
+
+
+def test_timed_within_runs_once_even_over_budget_and_never_past_runs():
+    assert timed_within(lambda: time.sleep(0.01), runs=5, budget_s=0.0)[0].runs == 1
+    assert timed_within(lambda: None, runs=5, budget_s=60.0)[0].runs == 5
+
+
+def test_moto_stage_serves_the_app_and_restores_the_environment(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    before = dict(os.environ)
+    with moto_stage() as client:
+        assert client.http.get("/api/rmos/cam/profiles").status_code == 200
+        assert os.environ["TABLE_NAME"] == "luthier-cam-dev" and "AWS_ENDPOINT_URL" not in os.environ
+    assert dict(os.environ) == before
