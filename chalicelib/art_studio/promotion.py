@@ -131,24 +131,23 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     intent = build_intent(session)
     pk = index_pk(intent.design_fingerprint, intent.feasibility_fingerprint)
 
-    existing = table.get(pk, INDEX_SK)
-    if existing is None:
-        bucket = config.requests_bucket()
-        blobs.put_immutable(bucket, design_key(intent.design_fingerprint), canonical_json(session.design))
-        request = CamPromotionRequestV1(
-            promotion_request_id=str(uuid.uuid4()), created_at=intent.created_at,
-            session_id=session.session_id, design_fingerprint=intent.design_fingerprint,
-            feasibility_fingerprint=intent.feasibility_fingerprint, intent_snapshot=intent,
-            cam_profile_id=profile, status="pending")
-        stamp = now_iso()
-        claim = table.claim({
-            "pk": pk, "sk": INDEX_SK, "request_id": request.promotion_request_id,
-            "session_id": session.session_id, "request": request_bytes(request).decode("utf-8"),
-            "created_at": stamp, "gsi1pk": INDEX_COLLECTION, "gsi1sk": f"{stamp}#{request.promotion_request_id}",
-        })
-        created, item = claim.created, claim.item
-    else:
-        created, item = False, existing
+    # No read first: the conditional put hands back the existing item when it
+    # loses, so a first promotion costs one DynamoDB call here, not two. A
+    # repeat re-puts the content-addressed snapshot, which changes nothing.
+    bucket = config.requests_bucket()
+    blobs.put_immutable(bucket, design_key(intent.design_fingerprint), canonical_json(session.design))
+    request = CamPromotionRequestV1(
+        promotion_request_id=str(uuid.uuid4()), created_at=intent.created_at,
+        session_id=session.session_id, design_fingerprint=intent.design_fingerprint,
+        feasibility_fingerprint=intent.feasibility_fingerprint, intent_snapshot=intent,
+        cam_profile_id=profile, status="pending")
+    stamp = now_iso()
+    claim = table.claim({
+        "pk": pk, "sk": INDEX_SK, "request_id": request.promotion_request_id,
+        "session_id": session.session_id, "request": request_bytes(request).decode("utf-8"),
+        "created_at": stamp, "gsi1pk": INDEX_COLLECTION, "gsi1sk": f"{stamp}#{request.promotion_request_id}",
+    })
+    created, item = claim.created, claim.item
     request = stored_request(item)
     repaired = ensure_handoff(request, table)
     if not created:
