@@ -71,7 +71,8 @@ def test_report_shape_and_exact_arc_lengths(tmp_path):
     report = result.report
     assert set(report) >= {"units", "post", "tool", "operations", "totals", "checks", "warnings", "bounds"}
     for op in report["operations"]:
-        assert set(op) >= {"name", "moves", "cut_length_mm", "rapid_length_mm", "estimated_time_s", "warnings"}
+        assert set(op) >= {"name", "moves", "cut_length_mm", "rapid_length_mm", "full_width_cut_mm", "estimated_time_s",
+                           "warnings"}
     totals = report["totals"]
     assert totals["moves"] == sum(op["moves"] for op in report["operations"])
     assert all(c["status"] == "pass" for c in report["checks"])

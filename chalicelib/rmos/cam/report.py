@@ -82,7 +82,8 @@ def bounds(program: Program) -> dict[str, float]:
 def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: dict[str, Any],
                  checks: list[dict], warnings: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     ops = [{"name": s.name, "moves": len(s.moves), "cut_length_mm": 0.0, "rapid_length_mm": 0.0,
-            "estimated_time_s": 0.0, "warnings": list(s.warnings)} for s in program.sections]
+            "full_width_cut_mm": round(s.full_width_mm, 3), "estimated_time_s": 0.0,
+            "warnings": list(s.warnings)} for s in program.sections]
     retracts = 0
     for k, start, move in walk(program):
         length = move_length(start, move)
@@ -102,6 +103,7 @@ def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: dict
         "moves": sum(o["moves"] for o in ops),
         "cut_length_mm": round(sum(o["cut_length_mm"] for o in ops), 3),
         "rapid_length_mm": round(sum(o["rapid_length_mm"] for o in ops), 3),
+        "full_width_cut_mm": round(sum(o["full_width_cut_mm"] for o in ops), 3),
         "retracts": retracts,
         "estimated_time_s": round(sum(o["estimated_time_s"] for o in ops), 3),
     }

@@ -70,6 +70,9 @@ class Section:
     tool_diameter_mm: float
     tool_label: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Length of passes that cut into solid material across the tool's whole
+    # width (slots): the hardest work for a small bit, reported per operation.
+    full_width_mm: float = 0.0
 
 
 @dataclass

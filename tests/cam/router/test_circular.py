@@ -155,3 +155,12 @@ def test_finish_allowance_cuts_both_walls_last():
     assert radii[-2:] == pytest.approx([59 - r, 50 + r])
     rough = radii[:-2]
     assert min(rough) == pytest.approx(50 + r + 0.2) and max(rough) == pytest.approx(59 - r - 0.2)
+
+
+def test_only_the_first_ring_of_each_level_counts_as_a_full_width_cut():
+    params = rosette_params()
+    section = plan(annulus(50.0, 59.0, 1.6), params)[0]
+    first_ring = 2 * math.pi * (50.0 + params.tool_radius_mm)
+    assert section.full_width_mm == pytest.approx(2 * first_ring, rel=1e-9)
+    deeper = plan(annulus(50.0, 59.0, 2.4), params)[0]
+    assert deeper.full_width_mm == pytest.approx(3 * first_ring, rel=1e-9)

@@ -312,3 +312,15 @@ def test_parts_narrower_than_the_tool_are_reported():
     for points, islands in [(RECT, [ISLAND_A, ISLAND_B]), (L_SHAPE, [])]:
         section = plan(pocket(points, islands, depth=2.0), cut_params())[0]
         assert not any("left uncut" in w for w in section.warnings), section.warnings
+
+
+def test_full_width_cut_is_the_innermost_rings_once_per_level():
+    params = cut_params()
+    square = [[0, 0], [60, 0], [60, 60], [0, 60], [0, 0]]
+    one = plan(pocket(square, depth=2.0), params)[0]
+    two = plan(pocket(square, depth=4.0), params)[0]
+    cut = sum(math.dist(s.start, s.end) for s in cut_steps(one.moves))
+    assert 0 < one.full_width_mm < cut / 4
+    assert two.full_width_mm == pytest.approx(2 * one.full_width_mm, rel=1e-9)
+    # The innermost ring of a square pocket is a small square-ish loop round its middle.
+    assert one.full_width_mm < 4 * 2 * params.stepover_mm + 1e-6

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, go_to_loop, level_depths
-from chalicelib.rmos.cam.router.path2d import XY, Seg, circle_loop
+from chalicelib.rmos.cam.router.path2d import XY, Seg, circle_loop, loop_length
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, PlanningError
 
 TOL = 1e-9
@@ -130,8 +130,11 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
     z_above = 0.0
     for z in levels:
         clearing = CircularClearing(center, lo, hi, r)
-        for rho in radii + walls:
-            go_to_loop(b, loop_for(rho), z, z_above, clearing)
+        for k, rho in enumerate(radii + walls):
+            loop = loop_for(rho)
+            if k == 0:
+                b.full_width_mm += loop_length(loop)  # the first ring of a level slots
+            go_to_loop(b, loop, z, z_above, clearing)
         b.retract()
         z_above = z
     b.finish()

@@ -44,6 +44,7 @@ class PathBuilder:
     moves: list[Move] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     pos: tuple[float, float, float] | None = None
+    full_width_mm: float = 0.0
 
     @property
     def safe_z(self) -> float:

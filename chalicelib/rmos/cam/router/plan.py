@@ -65,6 +65,7 @@ def plan_router(design: RouterDesign, params: CutParams) -> list[Section]:
             tool_diameter_mm=p.tool_diameter_mm,
             tool_label=f"{p.tool_diameter_mm:g} mm end mill",
             warnings=list(builder.warnings),
+            full_width_mm=builder.full_width_mm,
         ))
     if issues:
         raise PlanningError(issues)

@@ -23,7 +23,7 @@ from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_ring
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
-from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, reversed_loop
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 
 PathFn = Callable[..., str]
@@ -292,6 +292,9 @@ def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: Po
         children.remove(child)
         _cut_node(b, child, z, z_above, clearing)
     helix = _helix_for(node.poly, b.params.tool_radius_mm) if not node.children else None
+    if not node.children:
+        # Nothing inside this piece is cut yet at this depth: its rings slot.
+        b.full_width_mm += sum(loop_length(loop) for loop in node.loops)
     loops = list(node.loops)
     while loops:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
