@@ -67,23 +67,40 @@ class PolygonClearing:
         self.cut: list[LineString] = []
 
     def add(self, segs: Sequence[Seg]) -> None:
-        pts: list[XY] = []
+        if not segs:
+            return
+        # Arcs become chords no further than r/2000 inside them: well within
+        # the 0.2 % margin link_ok allows on the tool's reach.
+        counts, starts, centres, sweeps, radii = [], [], [], [], []
         for s in segs:
-            if not pts:
-                pts.append(s.start)
             if s.center is None:
-                pts.append(s.end)
+                counts.append(1)
+                centres.append((math.nan, math.nan))
+                sweeps.append(0.0)
+                radii.append(0.0)
             else:
-                # Chords no further than r/2000 inside the arc: well within
-                # the 0.2 % margin link_ok allows on the tool's reach.
                 rho = s.radius
                 piece = 2 * math.acos(max(-1.0, 1 - self.r / 2000 / rho)) if rho > 0 else math.pi
-                n = max(2, math.ceil(abs(s.sweep) / piece))
-                pts += [s.point_at(i / n) for i in range(1, n + 1)]
-        if len(pts) >= 2:
-            self.cut.append(LineString(pts))
-        elif len(pts) == 1:
-            self.cut.append(LineString([pts[0], pts[0]]))
+                counts.append(max(2, math.ceil(abs(s.sweep) / piece)))
+                centres.append(s.center)
+                sweeps.append(s.sweep)
+                radii.append(rho)
+            starts.append(s.start)
+        n = np.asarray(counts)
+        owner = np.repeat(np.arange(len(segs)), n)
+        # Fraction along its own segment of every output point (1/n .. 1).
+        t = (np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n) + 1) / n[owner]
+        start = np.asarray(starts)[owner]
+        end = np.asarray([s.end for s in segs])[owner]
+        centre = np.asarray(centres)[owner]
+        arc = ~np.isnan(centre[:, 0])
+        pts = start + (end - start) * t[:, None]
+        if arc.any():
+            a0 = np.arctan2(start[arc, 1] - centre[arc, 1], start[arc, 0] - centre[arc, 0])
+            a = a0 + np.asarray(sweeps)[owner][arc] * t[arc]
+            rho = np.asarray(radii)[owner][arc]
+            pts[arc] = centre[arc] + rho[:, None] * np.column_stack([np.cos(a), np.sin(a)])
+        self.cut.append(LineString(np.vstack([np.asarray(segs[0].start)[None, :], pts])))
 
     def link_ok(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
