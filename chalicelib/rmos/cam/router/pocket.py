@@ -27,6 +27,10 @@ from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, revers
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 
 PathFn = Callable[..., str]
+# Rounded corners of rings that are fitted afterwards are made with finer
+# chords, so a corner's chords sit well inside the fitting tolerance and the
+# whole corner becomes one arc.
+FILLET_SHARE = 1 / 8
 
 
 def plan_pocket(b: PathBuilder, op: PocketOp, path: PathFn) -> None:
@@ -196,7 +200,7 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
             continue
         # Offset by one tolerance more than the ring's place, then fitted within
         # that tolerance: the path never comes nearer the walls than r + e.
-        pieces = shapes.inset(boundary, island_union, r + e + tol, tol)
+        pieces = shapes.inset(boundary, island_union, r + e + tol, tol * FILLET_SHARE)
         if not pieces:
             break
         levels.append([_fitted_node(poly, tol, p.climb) for poly in pieces])
@@ -272,7 +276,7 @@ def _wall_nodes(boundary: Polygon, islands, regions: list[Polygon], corners: Cor
     loses altogether (a slot exactly the tool's width) keeps its exact ring,
     with only its rounded corners turned into arcs.
     """
-    pieces = shapes.inset(boundary, islands, r + tol / 2, tol)
+    pieces = shapes.inset(boundary, islands, r + tol / 2, tol * FILLET_SHARE)
     nodes = [_fitted_node(poly, tol / 2, climb) for poly in pieces]
     for region in regions:
         if not any(region.intersects(piece) for piece in pieces):
