@@ -30,6 +30,35 @@ from chalicelib import aws  # noqa: E402
 from chalicelib.storage.provision import create_resources  # noqa: E402
 
 
+def _one_request_at_a_time() -> None:
+    """Serialise moto's in-process request handling.
+
+    DynamoDB applies a conditional write, and S3 an `If-None-Match` put,
+    atomically per request. moto's in-process backends take no lock, so two
+    threads can both pass a condition and both write. Handling one request at
+    a time restores the atomicity the services have and nothing more: a write
+    without a condition still overwrites, so the concurrency tests can fail.
+    """
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber, "_serialised", False):
+        return
+    lock = threading.Lock()
+    process = BotocoreStubber.process_request
+
+    def process_request(self, request):
+        with lock:
+            return process(self, request)
+
+    BotocoreStubber.process_request = process_request
+    BotocoreStubber._serialised = True
+
+
+_one_request_at_a_time()
+
+
 @pytest.fixture
 def aws_env():
     """A fresh moto account with the stage's table and buckets."""
