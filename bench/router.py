@@ -10,8 +10,6 @@ from bench.harness import Row, timed_within, spread_text
 GROUP = "router cases"
 # (max runs, measured-time budget in s per case), quick and full.
 RUNS = {True: (3, 2.0), False: (7, 6.0)}
-NOTES = {"49,999-vertex ellipse 100x60 mm, 1/8 in":
-         "kept in --quick: it plans in a few seconds (measured 3-4 s on 2 cores), well under 10 s"}
 
 
 def ellipse(n: int, a: float, b: float) -> list[list[float]]:
@@ -59,12 +57,9 @@ def run(quick: bool) -> list[Row]:
         sample, result = timed_within(lambda: _plan(intent), runs, budget)
         moves = result.report["totals"]["moves"]
         size = len(result.program.encode())
-        notes = [NOTES.get(name, "")]
-        if sample.runs < runs:
-            notes.append(f"runs stop after {budget:g} s measured (max {runs})")
+        note = f"runs stop after {budget:g} s measured (max {runs})" if sample.runs < runs else ""
         rows += [
-            Row(GROUP, f"{name}: time", sample.median, "s", spread_text(sample, "s"),
-                note="; ".join(n for n in notes if n)),
+            Row(GROUP, f"{name}: time", sample.median, "s", spread_text(sample, "s"), note=note),
             Row(GROUP, f"{name}: G-code", size, "B"),
             Row(GROUP, f"{name}: moves", moves, "moves"),
         ]

@@ -178,3 +178,29 @@ def test_5000_vertex_ellipse_stays_small_and_runs(tmp_path):
     assert_cuts_within(canon, target, R_1_8)
     assert_cleared(canon, target, 1.0, R_1_8)
     assert_no_rapid_through_material(canon, R_1_8)
+
+
+@pytest.mark.parametrize("post", ["grbl", "linuxcnc"])
+def test_body_outline_rings_fitted_with_arcs_cut_inside_and_clear(tmp_path, post):
+    """A dense, curved outline: rings become lines and arcs, and still never cut a wall."""
+    pts = []
+    for i in range(2000):
+        t = 2 * math.pi * i / 2000
+        waist = 1.0 - 0.22 * math.cos(t) ** 2 * (1 - math.cos(2 * t)) / 2
+        pts.append([round(66.0 * math.cos(t), 4), round(50.0 * math.sin(t) * waist * (1.0 + 0.08 * math.cos(t)), 4)])
+    pts.append(pts[0])
+    islands = [[[round(-32 + 9 * math.cos(a), 4), round(9 * math.sin(a), 4)] for a in
+                (2 * math.pi * k / 48 for k in range(48))]]
+    islands[0].append(islands[0][0])
+    design = {"operation": "pocket", "depth_mm": 2.0,
+              "geometry": {"type": "polyline", "points": pts, "islands": islands}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post=post)
+    moves = result.report["totals"]["moves"]
+    # About 35 rings a level: one move per outline vertex would be over 100,000.
+    assert moves < 10_000, "rings are fitted, not one move per outline vertex"
+    canon = run_rs274(result.program, tmp_path)
+    target = Polygon(pts).difference(Polygon(islands[0]))
+    assert_max_depth(canon, 2.0)
+    assert_cuts_within(canon, target, R_1_8)
+    assert_cleared(canon, target, 2.0, R_1_8)
+    assert_no_rapid_through_material(canon, R_1_8)
