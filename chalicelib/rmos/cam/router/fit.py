@@ -108,17 +108,19 @@ def _arc(xy: list[XY], i: int, j: int, tol: float) -> Seg | None:
     if radius > MAX_RADIUS_MM:
         return None
     hypot, atan2, cos, tau, pi = math.hypot, math.atan2, math.cos, 2 * math.pi, math.pi
+    # Walk from the far end back: a stretch grown too long usually fails at
+    # its newest vertices, so most rejections are decided in a few steps.
     prev_dev = 0.0
-    prev_angle = atan2(a[1] - cy, a[0] - cx)
+    prev_angle = atan2(b[1] - cy, b[0] - cx)
     sweep = 0.0
     direction = 0.0
-    for k in range(i + 1, j + 1):
+    for k in range(j - 1, i - 1, -1):
         x, y = xy[k]
         dev = abs(hypot(x - cx, y - cy) - radius)
         if dev > tol:
             return None
         angle = atan2(y - cy, x - cx)
-        step = (angle - prev_angle + pi) % tau - pi
+        step = (prev_angle - angle + pi) % tau - pi
         if step == 0 or (direction and (step > 0) != (direction > 0)):
             return None
         direction = step

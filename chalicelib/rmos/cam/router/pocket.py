@@ -67,8 +67,10 @@ class PolygonClearing:
 
     def __init__(self, region: Polygon, tool_radius: float) -> None:
         self.region = region.buffer(1e-6, join_style="mitre")
+        shapely.prepare(self.region)
         self.r = tool_radius
         self.cut: list[LineString] = []
+        self.cut_bounds: list[tuple[float, float, float, float]] = []
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
@@ -104,20 +106,23 @@ class PolygonClearing:
             a = a0 + np.asarray(sweeps)[owner][arc] * t[arc]
             rho = np.asarray(radii)[owner][arc]
             pts[arc] = centre[arc] + rho[:, None] * np.column_stack([np.cos(a), np.sin(a)])
-        self.cut.append(LineString(np.vstack([np.asarray(segs[0].start)[None, :], pts])))
+        line = LineString(np.vstack([np.asarray(segs[0].start)[None, :], pts]))
+        self.cut.append(line)
+        self.cut_bounds.append(line.bounds)
 
     def link_ok(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
         reach = self.r * 1.002 + 1e-6
-        x0, y0, x1, y1 = link.buffer(reach).bounds
-        near = [shapely.clip_by_rect(line, x0, y0, x1, y1) for line in self.cut
-                if _overlaps(line.bounds, (x0, y0, x1, y1))]
+        box = (min(a[0], b[0]) - reach, min(a[1], b[1]) - reach, max(a[0], b[0]) + reach, max(a[1], b[1]) + reach)
+        near = [shapely.clip_by_rect(line, *box) for line, bounds in zip(self.cut, self.cut_bounds)
+                if _overlaps(bounds, box)]
         near = [g for g in near if not g.is_empty]
         if not near:
             return False
-        return _within(a, b, shapely.union_all(near), reach, self.r / 100)
+        # A collection, not a union: distance needs no noding of the pieces.
+        return _within(a, b, shapely.GeometryCollection(near), reach, self.r / 100)
 
 
 def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
