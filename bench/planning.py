@@ -7,6 +7,7 @@ import pathlib
 import subprocess
 import sys
 
+from bench import phases
 from bench.cases import Case, all_cases
 from bench.harness import Row, timed, spread_text
 
@@ -41,7 +42,6 @@ def offset_floor(case: Case):
 def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     for case in all_cases():
-        # (b) and (c) are slow until the arc-fitting distance checks are batched (docs/performance.md).
         runs = {"a": 7 if quick else 21, "b": 3, "c": 1}[case.key]
         from chalicelib.rmos.cam.pipeline import IntentRejected
 
@@ -70,6 +70,8 @@ def run(quick: bool) -> list[Row]:
                             met=size <= GCODE_TARGET_BYTES[case.key]))
         if case.key in ("a", "b"):
             rows += efficiency(case, result.report)
+        if case.key == "b":
+            rows += phases.run(case, runs)
     rows.append(peak_memory())
     return rows
 
