@@ -23,6 +23,14 @@ R_1_16 = 1.5875 / 2
 R_1_8 = 3.175 / 2
 
 
+def assert_pocket_cut(canon, target, depth: float, tool_radius: float) -> None:
+    """The read-back program cuts only inside `target`, clears it to `depth`, never deeper, never rapids through stock."""
+    assert_max_depth(canon, depth)
+    assert_cuts_within(canon, target, tool_radius)
+    assert_cleared(canon, target, depth, tool_radius)
+    assert_no_rapid_through_material(canon, tool_radius)
+
+
 def router(design: dict, **extra) -> dict:
     return {"mode": "router_3axis", "design": design, **extra}
 
@@ -39,10 +47,7 @@ def test_rosette_channel_is_compact_and_cleared(tmp_path, post):
     assert len(result.program.encode()) < 5000
     canon = run_rs274(result.program, tmp_path)
     channel = disc((0, 0), 59.0).difference(disc((0, 0), 50.0))
-    assert_max_depth(canon, 1.6)
-    assert_cuts_within(canon, channel, R_1_16)
-    assert_cleared(canon, channel, 1.6, R_1_16)
-    assert_no_rapid_through_material(canon, R_1_16)
+    assert_pocket_cut(canon, channel, 1.6, R_1_16)
     depths = sorted({round(s.end[2], 4) for s in canon.cuts if s.kind == "arc" and s.start[2] == s.end[2]})
     assert depths == [-1.6, -0.8]
     # Climb: the ring on the outer wall runs CCW, the one on the inner wall CW.
@@ -78,10 +83,7 @@ def test_split_pocket(tmp_path):
     result = plan_intent(router(design, tool_id="em-1-8-2f"), post="linuxcnc")
     canon = run_rs274(result.program, tmp_path)
     target = Polygon(points)
-    assert_max_depth(canon, 2.0)
-    assert_cuts_within(canon, target, R_1_8)
-    assert_cleared(canon, target, 2.0, R_1_8)
-    assert_no_rapid_through_material(canon, R_1_8)
+    assert_pocket_cut(canon, target, 2.0, R_1_8)
     for s in canon.cuts:
         if min(s.start[2], s.end[2]) < 0:
             assert (s.start[0] - 25) * (s.end[0] - 25) >= 0, "a cut crossed the neck"
@@ -96,10 +98,7 @@ def test_pocket_with_two_islands(tmp_path):
     result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
     canon = run_rs274(result.program, tmp_path)
     target = Polygon(points).difference(unary_union([Polygon(i) for i in islands]))
-    assert_max_depth(canon, 3.0)
-    assert_cuts_within(canon, target, R_1_8)
-    assert_cleared(canon, target, 3.0, R_1_8)
-    assert_no_rapid_through_material(canon, R_1_8)
+    assert_pocket_cut(canon, target, 3.0, R_1_8)
 
 
 def test_soundhole_profile_with_tabs(tmp_path):
@@ -174,10 +173,7 @@ def test_5000_vertex_ellipse_stays_small_and_runs(tmp_path):
     assert len(result.program.encode()) < 600_000
     canon = run_rs274(result.program, tmp_path)
     target = Polygon(pts)
-    assert_max_depth(canon, 1.0)
-    assert_cuts_within(canon, target, R_1_8)
-    assert_cleared(canon, target, 1.0, R_1_8)
-    assert_no_rapid_through_material(canon, R_1_8)
+    assert_pocket_cut(canon, target, 1.0, R_1_8)
 
 
 @pytest.mark.parametrize("post", ["grbl", "linuxcnc"])
@@ -200,7 +196,4 @@ def test_body_outline_rings_fitted_with_arcs_cut_inside_and_clear(tmp_path, post
     assert moves < 10_000, "rings are fitted, not one move per outline vertex"
     canon = run_rs274(result.program, tmp_path)
     target = Polygon(pts).difference(Polygon(islands[0]))
-    assert_max_depth(canon, 2.0)
-    assert_cuts_within(canon, target, R_1_8)
-    assert_cleared(canon, target, 2.0, R_1_8)
-    assert_no_rapid_through_material(canon, R_1_8)
+    assert_pocket_cut(canon, target, 2.0, R_1_8)
