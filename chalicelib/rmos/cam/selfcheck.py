@@ -33,8 +33,12 @@ class _Motion:
     line_no: int = 0
 
 
+_COMMENT = re.compile(r"\([^)]*\)")
+_CODE_LETTERS = frozenset("GMT")
+
+
 def _strip_comment(line: str) -> str:
-    return re.sub(r"\([^)]*\)", "", line).split(";")[0].strip().upper()
+    return _COMMENT.sub("", line).split(";")[0].strip().upper()
 
 
 def _canonical(letter: str, number: str) -> str:
@@ -44,7 +48,7 @@ def _canonical(letter: str, number: str) -> str:
 
 
 def parse_motions(text: str) -> tuple[list[_Motion], list[list[str]], float]:
-    """Motions in mm, per-line word lists, and the unit scale found in the text."""
+    """Motions in mm, each line's code words (G, M and T, canonical), and the unit scale found in the text."""
     scale = 1.0
     pos = [math.nan, math.nan, math.nan]
     motions: list[_Motion] = []
@@ -52,8 +56,9 @@ def parse_motions(text: str) -> tuple[list[_Motion], list[list[str]], float]:
     for n, raw in enumerate(text.splitlines(), start=1):
         body = _strip_comment(raw)
         pairs = _WORD.findall(body)
-        words_per_line.append([_canonical(a, b) for a, b in pairs])
-        codes = {_canonical(a, b) for a, b in pairs if a == "G"}
+        line_codes = [_canonical(a, b) for a, b in pairs if a in _CODE_LETTERS]
+        words_per_line.append(line_codes)
+        codes = {c for c in line_codes if c[0] == "G"}
         if "G20" in codes:
             scale = MM_PER_INCH
         if "G21" in codes:
