@@ -8,6 +8,7 @@ piece is cleared before the ring that encloses it. Circles and annuli go to
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -56,6 +57,19 @@ class Node:
     poly: Polygon
     loops: list[Loop]
     children: list["Node"] = field(default_factory=list)
+
+    @functools.cached_property
+    def lines(self) -> list[LineString]:
+        """Each loop through its segment starts, for nearest-loop choices (made once, used every level)."""
+        return [LineString([s.start for s in lp] + [lp[0].start]) for lp in self.loops]
+
+    def helix(self, tool_radius: float) -> Helix | None:
+        """The entry helix of a leaf piece (None for a piece with rings inside it), worked out once."""
+        if self.children:
+            return None
+        if "_helix" not in self.__dict__:
+            self.__dict__["_helix"] = _helix_for(self.poly, tool_radius)
+        return self.__dict__["_helix"]
 
 
 class PolygonClearing:
@@ -317,14 +331,14 @@ def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: Po
         child = min(children, key=lambda n: n.poly.distance(here))
         children.remove(child)
         _cut_node(b, child, z, z_above, clearing)
-    helix = _helix_for(node.poly, b.params.tool_radius_mm) if not node.children else None
+    helix = node.helix(b.params.tool_radius_mm)
     if not node.children:
         # Nothing inside this piece is cut yet at this depth: its rings slot.
         b.full_width_mm += sum(loop_length(loop) for loop in node.loops)
-    loops = list(node.loops)
-    while loops:
+    left = list(range(len(node.loops)))
+    while left:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        loop = min(loops, key=lambda lp: LineString([s.start for s in lp] + [lp[0].start]).distance(here))
-        loops.remove(loop)
-        go_to_loop(b, loop, z, z_above, clearing, helix)
+        k = min(left, key=lambda m: node.lines[m].distance(here))
+        left.remove(k)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix)
         helix = None
