@@ -1,6 +1,7 @@
 """Repeated measurement, medians and spreads, and the printed table."""
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,15 +23,7 @@ class Sample:
 
 def timed(fn: Callable[[], Any], runs: int, warmup: int = 1) -> tuple[Sample, Any]:
     """Median wall time in seconds over `runs` calls, after `warmup` unmeasured ones."""
-    result = None
-    for _ in range(warmup):
-        result = fn()
-    values = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        values.append(time.perf_counter() - start)
-    return Sample.of(values), result
+    return timed_within(fn, runs, math.inf, warmup)
 
 
 def timed_within(fn: Callable[[], Any], runs: int, budget_s: float, warmup: int = 0) -> tuple[Sample, Any]:

@@ -25,7 +25,7 @@ def _stopwatches() -> Iterator[dict[str, float]]:
     targets: list[tuple[object, str, str]] = [
         (pipeline, "_sections", "plan: all router work"),
         (pocket.shapes, "inset", "plan: GEOS offsets (shapes.inset)"),
-        (pocket, "fit_ring", "plan: fitting rings with lines and arcs"),
+        (pocket, "_fitted_node", "plan: thinning and fitting rings with lines and arcs"),
         (pocket.PolygonClearing, "link_ok", "plan: link-at-depth checks"),
         (pocket.PolygonClearing, "add", "plan: recording the cut path for links"),
         (pipeline.posts, "render", "post: G-code text"),

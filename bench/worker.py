@@ -12,8 +12,8 @@ from bench.stage import moto_stage
 GROUP = "worker"
 INTENTS = "/api/rmos/cam/intents"
 JSON = {"Content-Type": "application/json"}
-# (max runs, measured-time budget in s) per case, quick and full. (b) plans in seconds today, so the
-# budget caps it at one or a few runs; once planning is fast it gets all its runs.
+# (max runs, measured-time budget in s) per case, quick and full: a slow case gets fewer runs
+# rather than stretching `make bench`, a fast one all of them.
 RUNS = {"a": {True: (5, 5.0), False: (15, 15.0)}, "b": {True: (3, 5.0), False: (9, 40.0)}}
 
 

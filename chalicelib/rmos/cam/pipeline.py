@@ -165,5 +165,5 @@ def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
              "material": {"id": setup.material["id"], "name": setup.material["name"]}, **extra}
     report = build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min, tool=tool_report,
                           checks=checks, warnings=setup.warnings, extra=extra)
-    return PlanResult(program=text, report=report, preview_svg=preview_svg(program, extent=report["bounds"]), post=setup.post,
-                      units=norm.units, intent=intent, normalized=_normalized_dict(norm, setup))
+    return PlanResult(program=text, report=report, preview_svg=preview_svg(program, extent=report["bounds"]),
+                      post=setup.post, units=norm.units, intent=intent, normalized=_normalized_dict(norm, setup))

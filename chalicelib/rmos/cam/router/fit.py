@@ -39,10 +39,12 @@ THIN_SHARE = 0.25  # of the tolerance, spent on the Douglas-Peucker pass
 def fit_ring(ring: LinearRing, tolerance: float) -> Loop:
     """The ring (closed, any orientation; direction kept) as lines and arcs."""
     thin = shapely.simplify(ring, tolerance * THIN_SHARE)
-    pts = np.asarray(thin.coords, dtype=float)[:, :2]
-    if len(pts) < 4:
-        pts = np.asarray(ring.coords, dtype=float)[:, :2]
-    return fit_points(pts, tolerance * (1 - THIN_SHARE))
+    return fit_thinned(thin if len(thin.coords) >= 4 else ring, tolerance)
+
+
+def fit_thinned(ring: LinearRing, tolerance: float) -> Loop:
+    """`fit_ring` for a ring already thinned by at most THIN_SHARE of the tolerance."""
+    return fit_points(np.asarray(ring.coords, dtype=float)[:, :2], tolerance * (1 - THIN_SHARE))
 
 
 def fit_points(pts: np.ndarray, tolerance: float) -> Loop:

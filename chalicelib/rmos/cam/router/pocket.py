@@ -16,12 +16,13 @@ from typing import Callable, Sequence
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.router import shapes
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
-from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_ring
+from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, reversed_loop
@@ -281,10 +282,12 @@ def _report_unreachable(b: PathBuilder, boundary: Polygon, islands, regions: lis
 
 
 def _fitted_node(poly: Polygon, tol: float, climb: bool) -> Node:
-    loops = [fit_ring(ring, tol) for ring in shapes.rings(poly)]
+    # One Douglas-Peucker pass over the whole piece (topology kept) thins the
+    # rings for the fitter and gives the node its outline for containment.
     outline = shapely.simplify(poly, tol * THIN_SHARE, preserve_topology=True)
-    return Node(outline if isinstance(outline, Polygon) and not outline.is_empty else poly,
-                [loop if climb else reversed_loop(loop) for loop in loops if loop])
+    outline = orient(outline if isinstance(outline, Polygon) and not outline.is_empty else poly, 1.0)
+    loops = [fit_thinned(ring, tol) for ring in shapes.rings(outline)]
+    return Node(outline, [loop if climb else reversed_loop(loop) for loop in loops if loop])
 
 
 def _wall_nodes(boundary: Polygon, islands, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
