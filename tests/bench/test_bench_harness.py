@@ -4,16 +4,20 @@ from __future__ import annotations
 import os
 import time
 
+from bench import harness
 from bench.harness import timed_within
 from bench.stage import moto_stage
 
 
-def test_timed_within_stops_starting_runs_once_the_budget_is_spent():
+def test_timed_within_stops_starting_runs_once_the_budget_is_spent(monkeypatch):
+    # A clock that only moves when the work runs: the result cannot depend on machine load.
+    now = [0.0]
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: now[0])
     calls = []
 
     def slow() -> int:
         calls.append(1)
-        time.sleep(0.02)
+        now[0] += 0.02
         return len(calls)
 
     sample, result = timed_within(slow, runs=50, budget_s=0.05, warmup=1)
