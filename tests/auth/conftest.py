@@ -1,0 +1,51 @@
+"""Real Cognito tokens from moto, and moto server serving the pool's key set.
+
+In-process moto answers boto3 but not a plain HTTPS fetch of the JWKS, so the
+verifier reads the key set from moto in server mode on loopback, exactly as the
+local stack points `COGNITO_JWKS_URL` at its emulator.
+"""
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from chalicelib.auth import verify
+from tests.auth.cognito import create_pool_and_users
+
+# One user per role, a second designer (another owner), and a one-person shop.
+USERS = {
+    "dana": ["designer"],
+    "devi": ["designer"],
+    "rita": ["reviewer"],
+    "otto": ["operator"],
+    "ivan-bot": ["integrator"],
+    "ada": ["admin"],
+    "solo": ["designer", "reviewer", "operator"],
+    "nobody": [],
+}
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def pool(moto_server, monkeypatch):
+    """A fresh in-process pool; the verifier's settings point at it."""
+    with mock_aws():
+        made = create_pool_and_users(boto3.client("cognito-idp", region_name="us-east-1"), USERS)
+        jwks_url = f"{moto_server}/{made.pool_id}/.well-known/jwks.json"
+        for name, value in made.env(jwks_url).items():
+            monkeypatch.setenv(name, value)
+        for name in ("AWS_LAMBDA_FUNCTION_NAME", "AUTH_TOKEN_USE", "ALLOW_SELF_APPROVAL"):
+            monkeypatch.delenv(name, raising=False)
+        verify.reset()
+        yield made
+    verify.reset()
