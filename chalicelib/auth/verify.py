@@ -68,23 +68,26 @@ class KeySet:
         self._clock = clock
         self._cooldown = cooldown_seconds
         self._keys: dict[str, Any] | None = None
-        self._fetched_at = 0.0
+        self._refetched_at: float | None = None
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> Any | None:
         with self._lock:
             if self._keys is None:
                 self._keys = self._load()
-            elif kid not in self._keys and self._clock() - self._fetched_at >= self._cooldown:
+            elif kid not in self._keys and self._may_refetch():
+                self._refetched_at = self._clock()
                 try:
                     self._keys = self._load()
                 except KeysUnavailable:
                     pass  # keep the keys we have; the unknown kid stays unknown
             return self._keys.get(kid)
 
+    def _may_refetch(self) -> bool:
+        return self._refetched_at is None or self._clock() - self._refetched_at >= self._cooldown
+
     def _load(self) -> dict[str, Any]:
         self.fetches += 1
-        self._fetched_at = self._clock()
         try:
             document = self._fetch(self.url)
             keys = {}

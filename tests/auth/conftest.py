@@ -36,16 +36,21 @@ def moto_server():
     server.stop()
 
 
-@pytest.fixture
-def pool(moto_server, monkeypatch):
-    """A fresh in-process pool; the verifier's settings point at it."""
+@pytest.fixture(scope="module")
+def module_pool():
+    """One in-process pool per module: making users is the slow part, and tests only read them."""
     with mock_aws():
-        made = create_pool_and_users(boto3.client("cognito-idp", region_name="us-east-1"), USERS)
-        jwks_url = f"{moto_server}/{made.pool_id}/.well-known/jwks.json"
-        for name, value in made.env(jwks_url).items():
-            monkeypatch.setenv(name, value)
-        for name in ("AWS_LAMBDA_FUNCTION_NAME", "AUTH_TOKEN_USE", "ALLOW_SELF_APPROVAL"):
-            monkeypatch.delenv(name, raising=False)
-        verify.reset()
-        yield made
+        yield create_pool_and_users(boto3.client("cognito-idp", region_name="us-east-1"), USERS)
+
+
+@pytest.fixture
+def pool(module_pool, moto_server, monkeypatch):
+    """The module's pool, with the verifier's settings pointing at it and an empty key cache."""
+    jwks_url = f"{moto_server}/{module_pool.pool_id}/.well-known/jwks.json"
+    for name, value in module_pool.env(jwks_url).items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_LAMBDA_FUNCTION_NAME", "AUTH_TOKEN_USE", "ALLOW_SELF_APPROVAL"):
+        monkeypatch.delenv(name, raising=False)
+    verify.reset()
+    yield module_pool
     verify.reset()
