@@ -14,10 +14,10 @@ request into a call to Cognito.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -53,7 +53,10 @@ class Principal:
 def fetch_json(url: str) -> Any:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked in settings)
-        return json.loads(response.read(MAX_JWKS_BYTES + 1)[:MAX_JWKS_BYTES])
+        body = response.read(MAX_JWKS_BYTES + 1)
+    if len(body) > MAX_JWKS_BYTES:
+        raise ValueError("key set larger than any user pool's")
+    return json.loads(body)
 
 
 class KeySet:
@@ -95,7 +98,7 @@ class KeySet:
                 if entry.get("kty") != "RSA" or entry.get("use", "sig") != "sig" or "kid" not in entry:
                     continue
                 keys[entry["kid"]] = jwt.PyJWK.from_dict({**entry, "alg": ALGORITHM}).key
-        except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError, jwt.PyJWTError) as exc:
+        except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError, jwt.PyJWTError) as exc:
             raise KeysUnavailable(f"cannot load the user pool's signing keys: {type(exc).__name__}") from None
         if not keys:
             raise KeysUnavailable("the user pool's key set has no RSA signing key")

@@ -282,3 +282,16 @@ def test_key_set_url_must_be_https_or_loopback(url):
 def test_unusable_settings_are_named(env):
     with pytest.raises(AuthNotConfigured):
         auth_settings.load({**POOL_ENV, **env})
+
+
+@pytest.mark.parametrize("document", [{"keys": []}, {"no": "keys"}, ["not", "an", "object"],
+                                      {"keys": [{"kty": "EC", "kid": "k", "crv": "P-256"}]}])
+def test_key_set_without_a_usable_rsa_key_is_unavailable(document):
+    keys = verify.KeySet("https://example.invalid/jwks.json", fetch=lambda url: document)
+    with pytest.raises(KeysUnavailable):
+        keys.key("dummy")
+
+
+def test_key_set_url_answering_an_error_is_unavailable(moto_server):
+    with pytest.raises(KeysUnavailable):
+        verify.KeySet(f"{moto_server}/no-such-path").key("dummy")
