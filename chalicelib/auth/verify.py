@@ -11,18 +11,18 @@ The key set is fetched once per container and kept. A token naming a key id the
 set lacks (Cognito rotated its keys) triggers one refetch, and at most one per
 `REFETCH_COOLDOWN_SECONDS`, so a stream of made-up key ids cannot turn every
 request into a call to Cognito.
+
+PyJWT (and with it cryptography) and the HTTP client are imported on first use,
+so the CAM worker and the unauthenticated routes, which share this package,
+never pay for them at cold start.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-
-import jwt
 
 from chalicelib.auth import settings as auth_settings
 from chalicelib.auth.errors import KeysUnavailable, Unauthenticated
@@ -51,6 +51,8 @@ class Principal:
 
 
 def fetch_json(url: str) -> Any:
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked in settings)
         body = response.read(MAX_JWKS_BYTES + 1)
@@ -90,6 +92,10 @@ class KeySet:
         return self._refetched_at is None or self._clock() - self._refetched_at >= self._cooldown
 
     def _load(self) -> dict[str, Any]:
+        import http.client
+
+        import jwt
+
         self.fetches += 1
         try:
             document = self._fetch(self.url)
@@ -150,6 +156,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 def verify_token(token: str, cfg: auth_settings.AuthSettings | None = None,
                  keys: KeySet | None = None) -> Principal:
     """The principal a user-pool token names, or `Unauthenticated` with the failed check."""
+    import jwt
+
     cfg = cfg or auth_settings.load()
     keys = keys or keyset_for(cfg.jwks_url)
     try:
