@@ -4,7 +4,7 @@ Design the 110/90 mm rosette, check it, submit, approve, promote, watch the CAM
 job finish, see the toolpath, download the G-code and compare it with the
 artifact in the bucket; axe-core checks every state on the way, at desktop and
 phone width. Set LUTHIER_DOCS_SCREENSHOT=dir to also save the desktop and phone
-pages there (docs/img/ is made this way).
+pages there as local-stack-page.png and web-phone.png (docs/img/ is made this way).
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     shots = os.environ.get("LUTHIER_DOCS_SCREENSHOT")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shots) / "web-desktop.png"), full_page=True)
+        page.screenshot(path=str(Path(shots) / "local-stack-page.png"), full_page=True)
         page.set_viewport_size(PHONE)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(Path(shots) / "web-phone.png"), full_page=False)
