@@ -85,4 +85,4 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
         page.screenshot(path=str(Path(shots) / "local-stack-page.png"), full_page=True)
         page.set_viewport_size(PHONE)
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(Path(shots) / "web-phone.png"), full_page=False)
+        page.screenshot(path=str(Path(shots) / "web-phone.png"), full_page=True)

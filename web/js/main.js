@@ -503,7 +503,7 @@ function renderFeasibility(result) {
   }
   setBadge($("risk-badge"), `${result.risk_level}${result.passed ? "" : " · not feasible"}`, `risk-${result.risk_level}`);
   // Cards, not a table: the message is the part a luthier reads, at any screen width.
-  box.replaceChildren(...(result.checks || []).map((check) => el("li", { className: `check check-${check.status}` }, [
+  box.replaceChildren(...(result.checks || []).map((check) => el("li", { className: `check-card check-${check.status}` }, [
     el("div", { className: "check-head" }, [
       el("span", { className: `badge risk-${check.risk}`, text: STATUS_WORDS[check.status] || check.status }),
       el("strong", { className: "check-name", text: CHECK_NAMES[check.id] || check.id }),
