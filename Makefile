@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: two cores on CI; override with `make test JOBS=1`.
 JOBS   ?= 2
 
-.PHONY: install sysdeps test run bench schema-hash deploy clean
+.PHONY: install sysdeps nodedeps test run bench schema-hash deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,16 @@ install: $(STAMP)
 sysdeps:
 	bash scripts/ensure-system-deps.sh
 
+# axe-core, which the browser tests inject into the page (package-lock.json pins it).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+nodedeps: node_modules/.package-lock.json
+
 schema-hash: install
 	$(PY) -m chalicelib.ci.check_cam_intent_schema_hash
 
-test: install sysdeps schema-hash
+test: install sysdeps nodedeps schema-hash
 	$(PY) -m pytest -q -n $(JOBS)
 
 run: install
@@ -37,4 +43,4 @@ deploy: install
 	$(PY) scripts/deploy.py $(STAGE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts node_modules

@@ -65,6 +65,19 @@ def test_min_ring_width(narrow, status):
     c = check(design(rings=rings), "min_ring_width")
     assert c.status == status
     assert c.value == pytest.approx(narrow)
+    if status != "pass":
+        # Numbered from 1 like the form, so the luthier finds the ring the message means.
+        assert c.message.startswith("ring 1 (innermost) is ")
+
+
+def test_ring_messages_name_a_middle_ring_by_its_form_number():
+    rings = [{"width_mm": 2.0, "pattern_type": "SOLID"},
+             {"width_mm": 0.25, "pattern_type": "MOSAIC", "tile_length_mm": 0.8},
+             {"width_mm": 7.75, "pattern_type": "SOLID"}]
+    width = check(design(rings=rings), "min_ring_width")
+    tile = check(design(rings=rings), "min_tile_length")
+    assert width.message.startswith("ring 2 is 0.25 mm wide")
+    assert tile.message.startswith("ring 2 repeats every 0.80 mm")
 
 
 @pytest.mark.parametrize("tile,status", [(0.8, "fail"), (1.0, "warn"), (1.9, "warn"), (2.0, "pass")])
@@ -73,6 +86,8 @@ def test_min_tile_length_on_patterned_rings(tile, status):
              {"width_mm": 5.0, "pattern_type": "MOSAIC", "tile_length_mm": tile}]
     c = check(design(rings=rings), "min_tile_length")
     assert (c.status, c.value) == (status, tile)
+    if status != "pass":
+        assert c.message.startswith("ring 2 (outermost) repeats every ")
 
 
 def test_tile_length_of_a_solid_ring_is_not_checked():

@@ -26,6 +26,12 @@ def _check(check_id: str, status: Status, message: str, value: float | None, lim
                               limit=None if limit is None else round(limit, 4))
 
 
+def _ring_name(index: int, count: int) -> str:
+    # The form numbers rings from 1, soundhole outwards; messages must point at the same ring.
+    where = " (innermost)" if index == 0 else " (outermost)" if index == count - 1 else ""
+    return f"ring {index + 1}{where}" if count > 1 else "ring 1"
+
+
 def _at_least(value: float, fail_below: float, warn_below: float) -> Status:
     # Compare at the fingerprint's precision: 3.0 - 2.1 is 0.9 mm, not 0.8999999.
     value = round(value, 6)
@@ -80,8 +86,8 @@ def check_ring_width(d: RosetteDesignV1) -> FeasibilityCheckV1:
     index = [r.width_mm for r in d.rings].index(narrowest)
     status = _at_least(narrowest, rules.RING_WIDTH_FAIL_MM, rules.RING_WIDTH_WARN_MM)
     msg = {
-        "fail": f"ring {index} is {narrowest:.2f} mm wide; no strip that thin survives bending and gluing",
-        "warn": f"ring {index} is {narrowest:.2f} mm wide; thinner than a standard veneer, fragile",
+        "fail": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; no strip that thin survives bending and gluing",
+        "warn": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; thinner than a standard veneer, fragile",
         "pass": f"narrowest ring is {narrowest:.2f} mm",
     }[status]
     return _check("min_ring_width", status, msg, narrowest, rules.RING_WIDTH_FAIL_MM)
@@ -96,8 +102,8 @@ def check_tile_length(d: RosetteDesignV1) -> FeasibilityCheckV1:
     index, shortest = min(tiles, key=lambda t: t[1])
     status = _at_least(shortest, rules.TILE_LENGTH_FAIL_MM, rules.TILE_LENGTH_WARN_MM)
     msg = {
-        "fail": f"ring {index} repeats every {shortest:.2f} mm; tiles that short break when sliced",
-        "warn": f"ring {index} repeats every {shortest:.2f} mm; short tiles are slow to assemble",
+        "fail": f"{_ring_name(index, len(d.rings))} repeats every {shortest:.2f} mm; tiles that short break when sliced",
+        "warn": f"{_ring_name(index, len(d.rings))} repeats every {shortest:.2f} mm; short tiles are slow to assemble",
         "pass": f"shortest tile is {shortest:.2f} mm",
     }[status]
     return _check("min_tile_length", status, msg, shortest, rules.TILE_LENGTH_FAIL_MM)

@@ -14,6 +14,14 @@ export class ApiError extends Error {
   }
 }
 
+// Where one error detail points, as a dotted path ("design.rings.0.width_mm").
+// Older routes name it `field`; this is the only place that knows both shapes.
+export function detailPath(detail) {
+  if (!detail || typeof detail !== "object") return null;
+  const path = detail.path ?? detail.field;
+  return typeof path === "string" && path ? path : null;
+}
+
 export async function loadConfig() {
   const reply = await fetch("config.json", { cache: "no-store" });
   if (!reply.ok) throw new ApiError(reply.status, "config_missing", "The page's config.json could not be loaded.");

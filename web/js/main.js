@@ -1,10 +1,34 @@
 // The page: sessions, the rosette editor, feasibility, the workflow, promotion and the CAM job.
-import { Api, ApiError, fetchText, loadConfig } from "./api.js";
+import { Api, ApiError, detailPath, fetchText, loadConfig } from "./api.js";
 import { drawRosette, PATTERNS } from "./rosette.js";
 import { el, fmt } from "./svg.js";
 import { parseGcode, showToolpath } from "./toolpath.js";
+import { bitName, bitSize, getUnit, length, readLength, setUnit } from "./units.js";
 
 const $ = (id) => document.getElementById(id);
+
+// The form's own fields: the input, the words an error uses, and the design key.
+const FIELDS = {
+  outer: { key: "outer_diameter_mm", label: "Outer diameter" },
+  inner: { key: "inner_diameter_mm", label: "Inner diameter" },
+  depth: { key: "channel_depth_mm", label: "Channel depth" },
+  top: { key: "top_thickness_mm", label: "Top thickness" },
+  soundhole: { key: "soundhole_diameter_mm", label: "Soundhole diameter", optional: true },
+};
+const RING_FIELDS = { width_mm: "width", tile_length_mm: "tile", material: "material", pattern_type: "pattern" };
+
+// Check ids in the words a luthier uses.
+const CHECK_NAMES = {
+  bit_fits_channel: "Bit fits the channel",
+  remaining_top_thickness: "Top left under the channel",
+  channel_depth: "Channel depth",
+  min_ring_width: "Narrowest ring",
+  min_tile_length: "Shortest tile",
+  soundhole_diameter: "Soundhole size",
+  soundhole_margin: "Wood between soundhole and channel",
+  complexity: "Complexity",
+};
+const STATUS_WORDS = { pass: "OK", warn: "Take care", fail: "Cannot be made" };
 
 const DEFAULT_DESIGN = {
   outer_diameter_mm: 120,
@@ -51,6 +75,8 @@ const state = {
   pollMisses: 0,
   viewer: null,
   blobUrl: null,
+  unit: "mm",
+  hash: "",
 };
 
 // ---------------------------------------------------------------- messages
@@ -63,20 +89,131 @@ function clearError() {
 function showError(err, context) {
   const box = $("alert");
   const apiErr = err instanceof ApiError ? err : new ApiError(0, "page_error", err.message || String(err));
-  const where = apiErr.status ? `HTTP ${apiErr.status}, ${apiErr.code}` : apiErr.code;
+  // A design the server refused goes next to the fields it names; only the rest is a banner.
+  const rest = apiErr.status === 422 ? showServerFieldErrors(apiErr.details) : apiErr.details;
+  if (apiErr.status === 422 && Array.isArray(rest) && rest.length === 0) return;
+  const where = apiErr.status ? `HTTP ${apiErr.status}` : "no answer";
   const children = [
-    el("p", {}, [el("strong", { text: `${context}: ` }), document.createTextNode(apiErr.message)]),
-    el("p", { className: "muted", text: `(${where})` }),
+    el("p", {}, [el("strong", { text: `${context}: ` }), document.createTextNode(plainWords(apiErr.message))]),
   ];
-  if (Array.isArray(apiErr.details) && apiErr.details.length) {
-    children.push(el("ul", {}, apiErr.details.map((d) => el("li", {
-      text: d && typeof d === "object" ? `${d.field || d.path || "body"}: ${d.message || JSON.stringify(d)}` : String(d),
+  if (Array.isArray(rest) && rest.length) {
+    children.push(el("ul", {}, rest.map((d) => el("li", {
+      text: d && typeof d === "object" ? plainWords(d.message || JSON.stringify(d)) : String(d),
     }))));
   }
+  children.push(el("p", { className: "muted small", text: `(${where}, ${apiErr.code})` }));
   children.push(el("button", { type: "button", className: "secondary", text: "Dismiss", onclick: clearError }));
   box.replaceChildren(...children);
   box.hidden = false;
   box.focus();
+}
+
+// Field names in server messages, in the words of the form.
+const NAMES = {
+  outer_diameter_mm: "the outer diameter", inner_diameter_mm: "the inner diameter",
+  channel_depth_mm: "the channel depth", top_thickness_mm: "the top thickness",
+  soundhole_diameter_mm: "the soundhole diameter",
+};
+
+function plainWords(message) {
+  let text = String(message || "").replace(/^Value error, /, "");
+  const sum = text.match(/ring widths add up to ([\d.]+) mm but the channel \(outer - inner\)\/2 is ([\d.]+) mm/);
+  if (sum) {
+    return `The rings add up to ${fmt(Number(sum[1]), 3)} mm but the channel is ${fmt(Number(sum[2]), 3)} mm wide; ` +
+      "change the ring widths (or use “Fit the outer ring to the channel”) so they match.";
+  }
+  text = text.replace(/\b([a-z_]+_mm) \(([-\d.e+]+)\)/g, (all, name, value) => (NAMES[name] ? `${NAMES[name]} (${value} mm)` : all));
+  for (const [name, words] of Object.entries(NAMES)) text = text.replaceAll(name, words);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// A pydantic-style detail in plain words, for a field whose label is known.
+function fieldMessage(detail, label) {
+  const message = String(detail.message || "");
+  let m;
+  if ((m = message.match(/greater than (-?[\d.]+)/))) return `${label} must be more than ${m[1]} mm.`;
+  if ((m = message.match(/less than or equal to (-?[\d.]+)/))) return `${label} can be at most ${m[1]} mm.`;
+  if ((m = message.match(/less than (-?[\d.]+)/))) return `${label} must be less than ${m[1]} mm.`;
+  if (/required|missing/i.test(message)) return `Enter the ${label.toLowerCase()}.`;
+  if (/valid number|finite|float/i.test(message)) return `${label} must be a number.`;
+  if (/at most \d+ characters?/.test(message)) return `${label} is too long.`;
+  return plainWords(message);
+}
+
+// Which form control a server path names, and how the form calls it.
+function fieldForPath(path) {
+  const parts = path.split(".");
+  if (parts[0] === "design") parts.shift();
+  if (parts[0] === "rings") {
+    if (parts.length === 1) return { node: $("rings-error"), label: "Rings", list: true };
+    const n = Number(parts[1]) + 1;
+    const kind = RING_FIELDS[parts[2]];
+    const node = kind ? $(`ring-${n}-${kind}`) : null;
+    const words = { width: "width", tile: "tile length", material: "material", pattern: "pattern" };
+    return node ? { node, label: `Ring ${n} ${words[kind]}` } : { node: $("rings-error"), label: `Ring ${n}`, list: true };
+  }
+  const id = Object.keys(FIELDS).find((k) => FIELDS[k].key === parts[0]);
+  if (id && parts.length === 1) return { node: $(id), label: FIELDS[id].label };
+  if (parts[0] === "cut_soundhole") return { node: $("cut-soundhole"), label: "Cut the soundhole" };
+  return null;
+}
+
+// Shows each detail next to its field; returns the details no field claims.
+function showServerFieldErrors(details) {
+  if (!Array.isArray(details)) return details;
+  const rest = [];
+  let first = null;
+  for (const detail of details) {
+    const path = detailPath(detail);
+    const target = path && fieldForPath(path);
+    if (!target) { rest.push(detail); continue; }
+    const text = target.list ? plainWords(detail.message) : fieldMessage(detail, target.label);
+    setFieldError(target.node, text);
+    first = first || target.node;
+  }
+  if (first) {
+    say("The design was not saved: fix the marked fields.");
+    first.focus();
+  }
+  return rest;
+}
+
+function errorNodeFor(node) {
+  if (node.id === "rings-error") return node;
+  const id = `${node.id}-error`;
+  let box = $(id);
+  if (!box) {
+    box = el("p", { id, className: "field-error" });
+    (node.closest(".field, .ring-field") || node.parentElement).append(box);
+  }
+  return box;
+}
+
+function setFieldError(node, message) {
+  const box = errorNodeFor(node);
+  box.textContent = message;
+  box.hidden = false;
+  if (node.id !== "rings-error") {
+    node.setAttribute("aria-invalid", "true");
+    const described = new Set((node.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+    described.add(box.id);
+    node.setAttribute("aria-describedby", [...described].join(" "));
+  }
+}
+
+function clearFieldError(node) {
+  const box = $(`${node.id}-error`);
+  if (box) box.remove();
+  node.removeAttribute("aria-invalid");
+  const described = (node.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== `${node.id}-error`);
+  if (described.length) node.setAttribute("aria-describedby", described.join(" "));
+  else node.removeAttribute("aria-describedby");
+}
+
+function clearFieldErrors() {
+  for (const node of document.querySelectorAll("[aria-invalid=true]")) clearFieldError(node);
+  $("rings-error").hidden = true;
+  $("rings-error").textContent = "";
 }
 
 function say(text) {
@@ -94,59 +231,86 @@ async function act(context, fn) {
 }
 
 // ---------------------------------------------------------------- design form
-function numberOrNull(input) {
-  const value = input.valueAsNumber;
-  return Number.isFinite(value) ? value : null;
+// Reads the form into a design in mm, with a plain-words error per field that does not parse.
+function readForm() {
+  const errors = [];
+  const design = {};
+  for (const [id, field] of Object.entries(FIELDS)) {
+    if (id === "soundhole" && !$("cut-soundhole").checked) continue;
+    const read = readLength($(id).value, field.label, { required: !field.optional });
+    if (read.error) errors.push({ node: $(id), message: read.error });
+    else if (read.value !== null) design[field.key] = read.value;
+    else if (!field.optional) design[field.key] = null;
+  }
+  design.cut_soundhole = $("cut-soundhole").checked;
+  design.rings = state.rings.map((ring, index) => {
+    const n = index + 1;
+    const out = { pattern_type: ring.pattern_type };
+    const width = readLength(ring.width, `Ring ${n} width`);
+    if (width.error) errors.push({ node: $(`ring-${n}-width`), message: width.error });
+    out.width_mm = width.error ? null : width.value;
+    const tile = readLength(ring.tile, `Ring ${n} tile length`, { required: false });
+    if (tile.error) errors.push({ node: $(`ring-${n}-tile`), message: tile.error });
+    else if (tile.value !== null) out.tile_length_mm = tile.value;
+    if (ring.material && ring.material.trim()) out.material = ring.material.trim();
+    return out;
+  });
+  return { design, errors };
 }
 
 function readDesign() {
-  const design = {
-    outer_diameter_mm: numberOrNull($("outer")),
-    inner_diameter_mm: numberOrNull($("inner")),
-    channel_depth_mm: numberOrNull($("depth")),
-    top_thickness_mm: numberOrNull($("top")),
-    cut_soundhole: $("cut-soundhole").checked,
-    rings: state.rings.map((ring) => {
-      const out = { width_mm: Number.isFinite(ring.width_mm) ? ring.width_mm : null, pattern_type: ring.pattern_type };
-      if (Number.isFinite(ring.tile_length_mm)) out.tile_length_mm = ring.tile_length_mm;
-      if (ring.material && ring.material.trim()) out.material = ring.material.trim();
-      return out;
-    }),
-  };
-  const hole = numberOrNull($("soundhole"));
-  if (design.cut_soundhole && hole !== null) design.soundhole_diameter_mm = hole;
-  return design;
+  return readForm().design;
+}
+
+function text(value) {
+  return Number.isFinite(value) ? String(value) : "";
 }
 
 function fillDesign(design) {
-  $("outer").value = design.outer_diameter_mm ?? "";
-  $("inner").value = design.inner_diameter_mm ?? "";
-  $("depth").value = design.channel_depth_mm ?? "";
-  $("top").value = design.top_thickness_mm ?? "";
+  clearFieldErrors();
+  $("outer").value = text(design.outer_diameter_mm);
+  $("inner").value = text(design.inner_diameter_mm);
+  $("depth").value = text(design.channel_depth_mm);
+  $("top").value = text(design.top_thickness_mm);
   $("cut-soundhole").checked = Boolean(design.cut_soundhole);
-  $("soundhole").value = design.soundhole_diameter_mm ?? "";
+  $("soundhole").value = text(design.soundhole_diameter_mm);
   state.rings = (design.rings || []).map((ring) => ({
-    width_mm: ring.width_mm,
+    width: text(ring.width_mm),
     pattern_type: ring.pattern_type || "SOLID",
-    tile_length_mm: ring.tile_length_mm ?? NaN,
+    tile: text(ring.tile_length_mm),
     material: ring.material || "",
   }));
   renderRings();
   designChanged(false);
 }
 
+// Checks one field as it is typed; an empty required field waits for the submit.
+function checkField(node, label, optional = false) {
+  const read = readLength(node.value, label, { required: !optional });
+  if (read.error && node.value.trim()) setFieldError(node, read.error);
+  else clearFieldError(node);
+}
+
 function ringRow(ring, index, count) {
   const n = index + 1;
   const id = (name) => `ring-${n}-${name}`;
-  const width = el("input", { id: id("width"), type: "number", step: "0.1", min: "0", inputmode: "decimal",
-    value: Number.isFinite(ring.width_mm) ? ring.width_mm : "" });
-  width.addEventListener("input", () => { ring.width_mm = width.valueAsNumber; designChanged(true); });
+  const width = el("input", { id: id("width"), type: "text", inputmode: "decimal", autocomplete: "off",
+    spellcheck: "false", value: ring.width });
+  width.addEventListener("input", () => {
+    ring.width = width.value;
+    checkField(width, `Ring ${n} width`);
+    designChanged(true);
+  });
   const pattern = el("select", { id: id("pattern") }, PATTERNS.map((p) => el("option", { value: p, text: p.toLowerCase(),
     selected: p === ring.pattern_type })));
   pattern.addEventListener("change", () => { ring.pattern_type = pattern.value; designChanged(true); });
-  const tile = el("input", { id: id("tile"), type: "number", step: "0.1", min: "0", inputmode: "decimal",
-    value: Number.isFinite(ring.tile_length_mm) ? ring.tile_length_mm : "" });
-  tile.addEventListener("input", () => { ring.tile_length_mm = tile.valueAsNumber; designChanged(true); });
+  const tile = el("input", { id: id("tile"), type: "text", inputmode: "decimal", autocomplete: "off",
+    spellcheck: "false", value: ring.tile });
+  tile.addEventListener("input", () => {
+    ring.tile = tile.value;
+    checkField(tile, `Ring ${n} tile length`, true);
+    designChanged(true);
+  });
   const material = el("input", { id: id("material"), type: "text", maxlength: "80", value: ring.material || "" });
   material.addEventListener("input", () => { ring.material = material.value; designChanged(true); });
 
@@ -176,12 +340,16 @@ function ringRow(ring, index, count) {
       ($(`ring-${Math.min(n, state.rings.length)}-width`) || $("add-ring")).focus();
     },
   });
-  return el("li", { className: "ring-row", "aria-label": `Ring ${n}` }, [
-    el("span", { className: "ring-number", text: String(n), "aria-hidden": "true" }),
-    el("label", { for: id("width") }, [document.createTextNode("Width (mm)"), width]),
-    el("label", { for: id("pattern") }, [document.createTextNode("Pattern"), pattern]),
-    el("label", { for: id("tile") }, [document.createTextNode("Tile length (mm)"), tile]),
-    el("label", { for: id("material") }, [document.createTextNode("Material"), material]),
+  const where = count > 1 && index === 0 ? " (innermost)" : count > 1 && index === count - 1 ? " (outermost)" : "";
+  const field = (input, words) => el("div", { className: "ring-field" }, [
+    el("label", { for: input.id, text: `Ring ${n} ${words}` }), input,
+  ]);
+  return el("li", { className: "ring-row", "aria-label": `Ring ${n}${where}` }, [
+    el("span", { className: "ring-number", text: `Ring ${n}${where}` }),
+    field(width, "width (mm)"),
+    field(pattern, "pattern"),
+    field(tile, "tile length (mm)"),
+    field(material, "material"),
     el("span", { className: "ring-actions" }, [up, down, remove]),
   ]);
 }
@@ -197,14 +365,18 @@ function channelWidth(design) {
 function designChanged(byUser) {
   if (byUser) state.dirty = true;
   const design = readDesign();
-  drawRosette($("rosette-svg"), $("rosette-caption"), design);
+  drawRosette($("rosette-svg"), $("rosette-caption"), design, state.unit);
   const total = design.rings.reduce((sum, r) => sum + (Number.isFinite(r.width_mm) ? r.width_mm : 0), 0);
   const channel = channelWidth(design);
   const totalNote = $("ring-total");
+  for (const id of Object.keys(FIELDS)) {
+    const read = readLength($(id).value, FIELDS[id].label);
+    $(`${id}-hint`).textContent = state.unit === "in" && read.value ? `= ${length(read.value, "in")}` : "";
+  }
   if (Number.isFinite(channel)) {
     const off = Math.abs(total - channel) > 0.01;
-    totalNote.textContent = `Ring widths add up to ${fmt(total, 3)} mm; the channel is ${fmt(channel, 3)} mm wide` +
-      (off ? " — they must match." : ".");
+    totalNote.textContent = `Ring widths add up to ${length(total, state.unit, 3)}; ` +
+      `the channel is ${length(channel, state.unit, 3)} wide` + (off ? " — they must match." : ".");
     totalNote.classList.toggle("mismatch", off);
   } else {
     totalNote.textContent = "";
@@ -226,14 +398,29 @@ function renderSaveButton() {
     : session && state.dirty ? "Unsaved changes." : "";
 }
 
+// Shows the form's own errors next to their fields; true when the design can be sent.
+function validateForm() {
+  clearFieldErrors();
+  const { design, errors } = readForm();
+  for (const { node, message } of errors) setFieldError(node, message);
+  if (errors.length) {
+    say(`The design was not saved: ${errors.length === 1 ? "one field needs" : `${errors.length} fields need`} fixing.`);
+    errors[0].node.focus();
+    return null;
+  }
+  return design;
+}
+
 async function saveDesign() {
-  const design = readDesign();
+  const design = validateForm();
+  if (!design) return null;
   if (!state.session) {
     const session = await state.api.createSession(design);
     state.dirty = false;
-    say(`Session created (${shortId(session.session_id)}).`);
+    say(`Session created (${shortId(session.session_id)}). Next: check its feasibility.`);
     setSession(session);
-    location.hash = `#/sessions/${session.session_id}`;
+    state.hash = `#/sessions/${session.session_id}`;
+    location.hash = state.hash;
     refreshSessions();
     return session;
   }
@@ -265,7 +452,7 @@ function setSession(session, { keepForm = false } = {}) {
   } else {
     setBadge($("session-state"), STATE_LABELS[session.state] || session.state, `state-${session.state}`);
     $("session-info").textContent = `Session ${shortId(session.session_id)} · version ${session.version} · ` +
-      `updated ${new Date(session.updated_at).toLocaleString()}`;
+      `created ${new Date(session.created_at).toLocaleString()} · updated ${new Date(session.updated_at).toLocaleString()}`;
     if (!keepForm) fillDesign(session.design);
   }
   state.dirty = keepForm ? state.dirty : false;
@@ -282,12 +469,14 @@ function renderSummary(session) {
   if (!summary) { box.hidden = true; box.replaceChildren(); return; }
   const rows = [
     ["Rings", String(summary.ring_count)],
-    ["Channel width", `${fmt(summary.channel_width_mm)} mm`],
-    ["Narrowest ring", `${fmt(summary.min_ring_width_mm)} mm`],
+    ["Channel width", length(summary.channel_width_mm, state.unit)],
+    ["Narrowest ring", length(summary.min_ring_width_mm, state.unit)],
     ["Complexity", summary.complexity ? `${summary.complexity.level} (${summary.complexity.score})` : "–"],
-    ["Recommended bit", summary.tool_requirements ? `${fmt(summary.tool_requirements.recommended_tool_diameter_mm, 3)} mm` : "–"],
+    ["Recommended bit", summary.tool_requirements
+      ? `${bitName(summary.tool_requirements.recommended_tool_diameter_mm)} ` +
+        `(${bitSize(summary.tool_requirements.recommended_tool_diameter_mm)})` : "–"],
   ];
-  box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v })])));
+  box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
 }
 
@@ -296,35 +485,40 @@ function feasibilityIsCurrent(session) {
   return Boolean(f && f.design_fingerprint === session.design_fingerprint);
 }
 
+function checkFigure(check, value) {
+  if (value === null || value === undefined) return "–";
+  return check.id === "complexity" ? `${value}/100` : length(value, state.unit, 2);
+}
+
 function renderFeasibility(result) {
   const box = $("feasibility");
   const blocked = $("approve-blocked");
+  state.feasibility = result;
   if (!result) {
     setBadge($("risk-badge"), "");
-    box.replaceChildren(el("p", { className: "muted", text: state.session ? "Not checked yet." : "Create the session to check it." }));
+    $("feasibility-result").textContent = state.session ? "Not checked yet." : "Create the session to check it.";
+    box.replaceChildren();
     blocked.hidden = true;
     return;
   }
   setBadge($("risk-badge"), `${result.risk_level}${result.passed ? "" : " · not feasible"}`, `risk-${result.risk_level}`);
-  const rows = (result.checks || []).map((check) => el("tr", { className: `check-${check.status}` }, [
-    el("td", {}, [el("span", { className: `badge risk-${check.risk}`, text: check.risk })]),
-    el("th", { scope: "row", text: check.id }),
-    el("td", { text: check.status }),
-    el("td", { text: check.message }),
-    el("td", { text: check.value === null || check.value === undefined ? "–" : String(check.value) }),
-    el("td", { text: check.limit === null || check.limit === undefined ? "–" : String(check.limit) }),
-  ]));
-  box.replaceChildren(
-    el("table", { className: "checks" }, [
-      el("caption", { text: `${result.ruleset || "Checks"}: ${result.passed ? "passed" : "failed"}, ` +
-        `evaluated ${result.evaluated_at ? new Date(result.evaluated_at).toLocaleString() : ""}` }),
-      el("thead", {}, [el("tr", {}, ["Risk", "Check", "Status", "Message", "Value", "Limit"].map((h) => el("th", { scope: "col", text: h })))]),
-      el("tbody", {}, rows),
+  // Cards, not a table: the message is the part a luthier reads, at any screen width.
+  box.replaceChildren(...(result.checks || []).map((check) => el("li", { className: `check-card check-${check.status}` }, [
+    el("div", { className: "check-head" }, [
+      el("span", { className: `badge risk-${check.risk}`, text: STATUS_WORDS[check.status] || check.status }),
+      el("strong", { className: "check-name", text: CHECK_NAMES[check.id] || check.id }),
     ]),
-  );
+    el("p", { className: "check-message", text: plainWords(check.message) }),
+    el("p", { className: "check-figures muted small",
+      text: `Measured ${checkFigure(check, check.value)} · limit ${checkFigure(check, check.limit)}` }),
+  ])));
+  const when = result.evaluated_at ? new Date(result.evaluated_at).toLocaleString() : "";
+  $("feasibility-result").textContent = result.passed
+    ? `Feasible (${result.risk_level.toLowerCase()}): this design can be made. Checked ${when}.`
+    : `Not feasible: this design cannot be made as drawn. Checked ${when}.`;
   if (!result.passed) {
-    const reasons = (result.checks || []).filter((c) => c.risk === "RED" || c.status === "fail").map((c) => c.message);
-    blocked.textContent = `This design cannot be approved: ${reasons.join(" ") || "a check failed."}`;
+    const reasons = (result.checks || []).filter((c) => c.status === "fail").map((c) => plainWords(c.message));
+    blocked.textContent = `This design cannot be approved: ${reasons.join("; ") || "a check failed"}.`;
     blocked.hidden = false;
   } else {
     blocked.hidden = true;
@@ -341,7 +535,10 @@ function renderWorkflow(session) {
     exportsBox.replaceChildren();
     return;
   }
-  const buttons = (ACTIONS[session.state] || []).map((action) => el("button", {
+  const approvable = feasibilityIsCurrent(session) && session.feasibility.passed;
+  // Approval needs a current, passing check: the button is not offered until then.
+  const actions = (ACTIONS[session.state] || []).filter((a) => a.to !== "approved" || approvable);
+  const buttons = actions.map((action) => el("button", {
     type: "button",
     className: action.to === "rejected" ? "danger" : action.to === "draft" ? "secondary" : "",
     "data-action": action.to || "export",
@@ -349,13 +546,15 @@ function renderWorkflow(session) {
     onclick: () => (action.exportDrawings ? exportDrawings() : transition(action.to, action.label)),
   }));
   const notes = [];
-  if (session.state === "in_review" && !(feasibilityIsCurrent(session) && session.feasibility.passed)) {
+  if (session.state === "in_review" && !approvable) {
     notes.push(el("p", { className: "blocked", id: "approve-note",
       text: feasibilityIsCurrent(session)
-        ? "Approval needs a passing feasibility check; this design's check failed."
-        : "Approval needs a feasibility check of the current design; run it first." }));
+        ? "Approve is not offered: this design failed its feasibility check. Reopen it to change the design."
+        : "Approve is not offered until the current design passes a feasibility check; run it first." }));
   }
   box.replaceChildren(...buttons, ...notes);
+  $("workflow-result").textContent = `This session is ${STATE_LABELS[session.state] || session.state}.` +
+    (session.state === "approved" ? " Next: promote it to CAM." : "");
   history.replaceChildren(...(session.history || []).map((h) => el("li", {
     text: `${new Date(h.at).toLocaleString()}: ${h.from_state || "–"} → ${h.to_state}` +
       `${h.actor ? ` by ${h.actor}` : ""}${h.note ? ` — ${h.note}` : ""}`,
@@ -372,6 +571,7 @@ async function transition(toState, label) {
   say(`${label}: the session is now ${STATE_LABELS[session.state] || session.state}.`);
   setSession(session);
   refreshSessions();
+  $("workflow-result").focus();
 }
 
 async function exportDrawings() {
@@ -390,20 +590,26 @@ async function runFeasibility() {
   await act("Feasibility check", async () => {
     if (!state.session || state.dirty) {
       if (state.session && state.session.state !== "draft") return;
-      await saveDesign();
+      if (!(await saveDesign())) return;
     }
     const result = await state.api.feasibility(state.session.session_id);
     const session = await state.api.getSession(state.session.session_id);
     setSession(session, { keepForm: true });
     renderFeasibility(result);
     say(`Feasibility: ${result.risk_level}, ${result.passed ? "feasible" : "not feasible"}.`);
+    $("feasibility-result").focus();
   });
 }
 
 // ---------------------------------------------------------------- sessions list
 function sessionLabel(session) {
   const d = session.design || {};
-  return `${fmt(d.inner_diameter_mm, 1)}–${fmt(d.outer_diameter_mm, 1)} mm, ${(d.rings || []).length} rings`;
+  const rings = d.rings || [];
+  const widths = rings.map((r) => fmt(r.width_mm, 2)).join("/");
+  const size = state.unit === "in"
+    ? `${length(d.inner_diameter_mm, "in")}–${length(d.outer_diameter_mm, "in")}`
+    : `${fmt(d.inner_diameter_mm, 1)}–${fmt(d.outer_diameter_mm, 1)} mm`;
+  return `${size}, ${rings.length} ring${rings.length === 1 ? "" : "s"} (${widths} mm)`;
 }
 
 function sessionItem(session) {
@@ -415,7 +621,9 @@ function sessionItem(session) {
   }, [
     el("span", { className: `badge state-${session.state}`, text: STATE_LABELS[session.state] || session.state }),
     el("span", { className: "session-name", text: sessionLabel(session) }),
-    el("span", { className: "muted small", text: `${shortId(session.session_id)} · ${new Date(session.updated_at).toLocaleString()}` }),
+    // The list is newest-created first, so it shows the creation time it is sorted by.
+    el("span", { className: "muted small session-time",
+      text: `${shortId(session.session_id)} · created ${new Date(session.created_at).toLocaleString()}` }),
   ])]);
 }
 
@@ -451,7 +659,7 @@ function describeProfile() {
   const profile = state.profiles && state.profiles.profiles.find((p) => p.id === $("cam-profile").value);
   if (!profile) { $("profile-info").textContent = ""; return; }
   const tool = profile.tool || {};
-  const bits = [profile.description, tool.diameter_mm ? `${fmt(tool.diameter_mm, 3)} mm bit` : null,
+  const bits = [profile.description, tool.diameter_mm ? `${tool.name || "bit"} (${bitSize(tool.diameter_mm)})` : null,
     profile.post ? `${profile.post} post` : null].filter(Boolean);
   $("profile-info").textContent = bits.join(" · ");
 }
@@ -474,6 +682,7 @@ async function promote() {
   localStorage.setItem(`luthier-cam.job.${state.session.session_id}`, request.promotion_request_id);
   say(`Promoted to CAM: job ${shortId(request.promotion_request_id)} is ${request.status}.`);
   followJob(request.promotion_request_id, true);
+  $("job-title").focus();
 }
 
 function stopJob() {
@@ -541,13 +750,15 @@ function renderJob(job) {
   const t = report.totals;
   const rows = [
     ["Estimated time", formatDuration(t.estimated_time_s)],
-    ["Cut length", `${fmt(t.cut_length_mm, 1)} mm`],
-    ["Rapid length", `${fmt(t.rapid_length_mm, 1)} mm`],
+    ["Cut length", length(t.cut_length_mm, state.unit, 1)],
+    ["Rapid length", length(t.rapid_length_mm, state.unit, 1)],
     ["Moves", String(t.moves ?? "–")],
     ["Retracts", String(t.retracts ?? "–")],
     ["Post", String(report.post ?? "–")],
   ];
-  if (report.tool && report.tool.diameter_mm) rows.push(["Tool", `${fmt(report.tool.diameter_mm, 3)} mm`]);
+  if (report.tool && report.tool.diameter_mm) {
+    rows.push(["Tool", `${report.tool.name || bitName(report.tool.diameter_mm)} (${bitSize(report.tool.diameter_mm)})`]);
+  }
   box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
   const warnings = [...(report.warnings || []), ...(report.operations || []).flatMap((op) => op.warnings || [])];
@@ -584,13 +795,25 @@ async function showArtifacts(job) {
 }
 
 // ---------------------------------------------------------------- routing and wiring
+// Unsaved edits are only lost after the luthier says so.
+function confirmDiscard() {
+  return !state.dirty || window.confirm("This design has unsaved changes. Discard them?");
+}
+
 async function openFromHash() {
   const match = location.hash.match(/^#\/sessions\/([0-9a-fA-F-]{36})$/);
+  const same = match ? state.session && state.session.session_id === match[1] : !state.session;
+  if (!same && !confirmDiscard()) {
+    // Put the address back without another hashchange.
+    history.replaceState(null, "", state.hash || location.pathname + location.search);
+    return;
+  }
+  state.hash = location.hash;
   if (!match) {
     if (state.session) setSession(null);
     return;
   }
-  if (state.session && state.session.session_id === match[1]) return;
+  if (same) return;
   const session = await act("Opening the session", () => state.api.getSession(match[1]));
   if (session) {
     setSession(session);
@@ -599,10 +822,24 @@ async function openFromHash() {
 }
 
 function wire() {
-  for (const id of ["outer", "inner", "depth", "top", "soundhole"]) $(id).addEventListener("input", () => designChanged(true));
+  for (const [id, field] of Object.entries(FIELDS)) {
+    $(id).addEventListener("input", () => {
+      checkField($(id), field.label, field.optional);
+      designChanged(true);
+    });
+  }
+  for (const radio of document.querySelectorAll("input[name=unit]")) {
+    radio.checked = radio.value === state.unit;
+    radio.addEventListener("change", () => { if (radio.checked) changeUnit(radio.value); });
+  }
+  window.addEventListener("beforeunload", (event) => {
+    if (!state.dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
   $("cut-soundhole").addEventListener("change", () => designChanged(true));
   $("add-ring").addEventListener("click", () => {
-    state.rings.push({ width_mm: 1, pattern_type: "SOLID", tile_length_mm: NaN, material: "" });
+    state.rings.push({ width: "1", pattern_type: "SOLID", tile: "", material: "" });
     renderRings();
     designChanged(true);
     $(`ring-${state.rings.length}-width`).focus();
@@ -611,20 +848,27 @@ function wire() {
     const design = readDesign();
     const channel = channelWidth(design);
     if (!Number.isFinite(channel) || !state.rings.length) return;
-    const others = state.rings.slice(0, -1).reduce((s, r) => s + (Number.isFinite(r.width_mm) ? r.width_mm : 0), 0);
-    state.rings[state.rings.length - 1].width_mm = Math.round((channel - others) * 1000) / 1000;
+    const others = design.rings.slice(0, -1).reduce((s, r) => s + (Number.isFinite(r.width_mm) ? r.width_mm : 0), 0);
+    state.rings[state.rings.length - 1].width = String(Math.round((channel - others) * 1000) / 1000);
     renderRings();
     designChanged(true);
   });
   $("design-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    await act(state.session ? "Saving the design" : "Creating the session", saveDesign);
+    const creating = !state.session;
+    const saved = await act(creating ? "Creating the session" : "Saving the design", saveDesign);
+    // The next step is the check, so the keyboard lands right before it.
+    if (saved) $("feasibility-title").focus();
   });
   $("run-feasibility").addEventListener("click", runFeasibility);
   $("new-session").addEventListener("click", () => {
+    if (!confirmDiscard()) return;
     clearError();
-    if (location.hash) location.hash = "";
+    state.dirty = false;
+    state.hash = "";
+    if (location.hash) history.pushState(null, "", location.pathname + location.search);
     setSession(null);
+    refreshSessions();
     $("design-title").focus();
   });
   $("more-sessions").addEventListener("click", () => refreshSessions(true));
@@ -636,7 +880,18 @@ function wire() {
   window.addEventListener("hashchange", openFromHash);
 }
 
+function changeUnit(unit) {
+  state.unit = unit === "in" ? "in" : "mm";
+  setUnit(state.unit);
+  designChanged(false);
+  renderSummary(state.session);
+  renderFeasibility(state.feasibility);
+  if (state.job) renderJob(state.job);
+  if (state.api) refreshSessions();
+}
+
 async function start() {
+  state.unit = getUnit();
   wire();
   setSession(null);
   let config;

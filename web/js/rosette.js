@@ -1,5 +1,6 @@
 // The rosette drawn to scale: one SVG user unit is one millimetre.
 import { svg, fmt } from "./svg.js";
+import { length } from "./units.js";
 
 export const PATTERNS = ["SOLID", "MOSAIC", "HATCH", "DOTS", "STIPPLE", "HERRINGBONE"];
 
@@ -39,7 +40,7 @@ function ringOverlay(pattern, r, width, tile) {
   }
 }
 
-export function drawRosette(target, caption, design) {
+export function drawRosette(target, caption, design, unit = "mm") {
   target.replaceChildren();
   const outer = Number(design.outer_diameter_mm);
   const inner = Number(design.inner_diameter_mm);
@@ -65,7 +66,7 @@ export function drawRosette(target, caption, design) {
     const mid = radius + width / 2;
     const group = svg("g", { class: "ring", "data-ring": index + 1 });
     group.append(svg("title", {}, [document.createTextNode(
-      `Ring ${index + 1}: ${fmt(width)} mm ${ring.pattern_type}${ring.material ? `, ${ring.material}` : ""}`)]));
+      `Ring ${index + 1}: ${length(width, unit)} ${ring.pattern_type.toLowerCase()}${ring.material ? `, ${ring.material}` : ""}`)]));
     group.append(svg("circle", { cx: 0, cy: 0, r: mid, fill: "none", stroke: materialColour(ring.material, index),
       "stroke-width": width, class: "ring-base" }));
     const overlay = ringOverlay(ring.pattern_type, mid, width, Number(ring.tile_length_mm));
@@ -90,7 +91,8 @@ export function drawRosette(target, caption, design) {
     svg("line", { x1: x0, y1: y, x2: x0 + 10, y2: y }),
     svg("text", { x: x0 + 5, y: y - 1.5, "text-anchor": "middle" }, [document.createTextNode("10 mm")]),
   ]));
-  caption.textContent = `Rosette to scale: ${fmt(inner)} to ${fmt(outer)} mm diameter, channel ${fmt(channel)} mm wide ` +
-    `and ${fmt(Number(design.channel_depth_mm))} mm deep, ${rings.length} ring${rings.length === 1 ? "" : "s"}` +
+  const depth = Number(design.channel_depth_mm);
+  caption.textContent = `Rosette to scale: ${length(inner, unit)} to ${length(outer, unit)} diameter, ` +
+    `channel ${length(channel, unit)} wide and ${length(depth, unit)} deep, ${rings.length} ring${rings.length === 1 ? "" : "s"}` +
     `${design.cut_soundhole ? ", soundhole cut through" : ""}.`;
 }
