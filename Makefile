@@ -26,7 +26,7 @@ test: install sysdeps schema-hash
 	$(PY) -m pytest -q -n $(JOBS)
 
 run: install
-	$(PY) -m chalicelib.local
+	$(PY) -m luthier.local
 
 bench: install
 	$(PY) -m bench

@@ -1,4 +1,4 @@
-"""Start `python -m chalicelib.local` (or a module with the same command line) as a subprocess."""
+"""Start `python -m luthier.local` (or a module with the same command line) as a subprocess."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.local.ports import free_port
+from luthier.local.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READY = "Luthier CAM Bridge is running"

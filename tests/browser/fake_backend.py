@@ -182,7 +182,7 @@ def build_app() -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chalicelib.local.stack import parse_settings, serve
+    from luthier.local.stack import parse_settings, serve
 
     settings = parse_settings(argv, os.environ)
     # The routes read SITE_ORIGIN for their CORS header when they are declared.

@@ -1,4 +1,4 @@
-"""The whole product in a real browser, on the stack `make run` starts (python -m chalicelib.local).
+"""The whole product in a real browser, on the stack `make run` starts (python -m luthier.local).
 
 Design a rosette, see feasibility, approve, promote, watch the CAM job finish,
 see the toolpath, download the G-code and compare it with the artifact in the
@@ -46,7 +46,7 @@ def require_routes(api: str, *routes: str) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack("chalicelib.local", tmp_path_factory.mktemp("stack-data"))
+    running = start_stack("luthier.local", tmp_path_factory.mktemp("stack-data"))
     yield running
     stop_stack(running)
 

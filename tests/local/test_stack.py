@@ -1,4 +1,4 @@
-"""`python -m chalicelib.local` as `make run` starts it, in a subprocess on free ports."""
+"""`python -m luthier.local` as `make run` starts it, in a subprocess on free ports."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 
-from chalicelib.local.ports import free_port
+from luthier.local.ports import free_port
 from tests.stackproc import ROOT, Stack, start_stack, stop_stack
 
 
@@ -26,7 +26,7 @@ def emulator(stack: Stack, service: str):
 
 
 def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Path):
-    stack = start_stack("chalicelib.local", tmp_path / "data")
+    stack = start_stack("luthier.local", tmp_path / "data")
     try:
         banner = "".join(stack.output)
         assert f"web page:  {stack.site}/" in banner and f"API base:  {stack.api}" in banner
@@ -53,7 +53,7 @@ def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Pat
 
 def run_entrypoint(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **env_overrides}
-    return subprocess.run([sys.executable, "-m", "chalicelib.local", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "luthier.local", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -77,7 +77,7 @@ def test_only_loopback_hosts_are_accepted():
 
 def test_keep_data_carries_the_data_into_the_next_run(tmp_path: Path):
     data = tmp_path / "kept"
-    first = start_stack("chalicelib.local", data, args=["--keep-data"])
+    first = start_stack("luthier.local", data, args=["--keep-data"])
     try:
         emulator(first, "s3").put_object(Bucket=first.env["ARTIFACTS_BUCKET"], Key="jobs/x/program.nc",
                                          Body=b"G21\nM30\n", ContentType="text/plain")
@@ -87,7 +87,7 @@ def test_keep_data_carries_the_data_into_the_next_run(tmp_path: Path):
         stop_stack(first)
     assert first.process.returncode == 0
 
-    second = start_stack("chalicelib.local", data, args=["--keep-data"])
+    second = start_stack("luthier.local", data, args=["--keep-data"])
     try:
         obj = emulator(second, "s3").get_object(Bucket=second.env["ARTIFACTS_BUCKET"], Key="jobs/x/program.nc")
         assert obj["Body"].read() == b"G21\nM30\n" and obj["ContentType"] == "text/plain"
@@ -97,7 +97,7 @@ def test_keep_data_carries_the_data_into_the_next_run(tmp_path: Path):
     finally:
         stop_stack(second)
 
-    fresh = start_stack("chalicelib.local", data)
+    fresh = start_stack("luthier.local", data)
     try:
         listing = emulator(fresh, "s3").list_objects_v2(Bucket=fresh.env["ARTIFACTS_BUCKET"])
         assert listing.get("KeyCount", 0) == 0

@@ -1,4 +1,4 @@
-"""Start, run and stop the local stack; `main()` is `python -m chalicelib.local`."""
+"""Start, run and stop the local stack; `main()` is `python -m luthier.local`."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from chalicelib.local.ports import NotLoopback, PortInUse, check_free, require_loopback
+from luthier.local.ports import NotLoopback, PortInUse, check_free, require_loopback
 
 log = logging.getLogger("luthier_cam.local")
 
@@ -62,7 +62,7 @@ def _truthy(value: str | None) -> bool:
 
 def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ[str]) -> Settings:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.local",
+        prog="python -m luthier.local",
         description="Run Luthier CAM Bridge on loopback: emulated AWS, the API, the web page and the CAM worker.")
     parser.add_argument("--host", default=environ.get("HOST", "127.0.0.1"),
                         help="loopback address to listen on (env HOST, default 127.0.0.1)")
@@ -151,9 +151,9 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from chalicelib import aws, config
-        from chalicelib.local import snapshot
-        from chalicelib.local.pump import EventPump, connect_bucket_to_queue
-        from chalicelib.local.site import SiteServer
+        from luthier.local import snapshot
+        from luthier.local.pump import EventPump, connect_bucket_to_queue
+        from luthier.local.site import SiteServer
         from chalicelib.storage.provision import create_resources
 
         s = self.settings
