@@ -25,8 +25,9 @@ schema-hash: install
 test: install sysdeps schema-hash
 	$(PY) -m pytest -q -n $(JOBS)
 
+# Data is kept in LOCAL_DATA_DIR (default .local-data/) across restarts; `make run FRESH=1` starts empty.
 run: install
-	$(PY) -m luthier.local
+	$(PY) -m luthier.local $(if $(filter-out 0,$(FRESH)),--fresh)
 
 bench: install
 	$(PY) -m bench

@@ -26,7 +26,7 @@ class Settings:
     api_port: int = 8001
     aws_port: int = 5001
     data_dir: Path = Path(".local-data")
-    keep_data: bool = False
+    fresh: bool = False
 
     @property
     def _url_host(self) -> str:
@@ -70,18 +70,20 @@ def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ
     parser.add_argument("--api-port", default=environ.get("API_PORT", "8001"), help="API port (env API_PORT)")
     parser.add_argument("--aws-port", default=environ.get("AWS_PORT", "5001"),
                         help="emulated AWS (moto) port (env AWS_PORT)")
-    parser.add_argument("--data-dir", default=environ.get("LOCAL_DATA_DIR", ".local-data"),
-                        help="where --keep-data saves the data (env LOCAL_DATA_DIR, default .local-data)")
-    parser.add_argument("--keep-data", action="store_true", default=_truthy(environ.get("LOCAL_KEEP_DATA")),
-                        help="load the data saved by the last run and save it again on exit (env LOCAL_KEEP_DATA=1)")
+    parser.add_argument("--data-dir", default=environ.get("LOCAL_DATA_DIR") or ".local-data",
+                        help="where the data is kept between runs (env LOCAL_DATA_DIR, default .local-data)")
+    parser.add_argument("--fresh", action="store_true", default=_truthy(environ.get("LOCAL_FRESH")),
+                        help="discard the kept data and start empty (env LOCAL_FRESH=1; make run FRESH=1)")
+    # Keeping the data is the default now; the old flag is accepted so existing scripts still start.
+    parser.add_argument("--keep-data", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         host = require_loopback(args.host)
     except NotLoopback as exc:
         raise SystemExit(f"error: {exc}") from None
     return Settings(host=host, web_port=_port(args.web_port, "WEB_PORT"), api_port=_port(args.api_port, "API_PORT"),
-                    aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir),
-                    keep_data=args.keep_data)
+                    aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir).absolute(),
+                    fresh=args.fresh)
 
 
 def stack_environment(settings: Settings) -> dict[str, str]:
@@ -123,6 +125,30 @@ def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
     return stop
 
 
+def moto_app() -> Any:
+    """moto's WSGI application, the one its own server runs."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], None]:
+    """Serve a WSGI app on a thread per request; return its stop function."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop
+
+
 class LocalStack:
     def __init__(self, settings: Settings, app: Any | None = None,
                  handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
@@ -131,6 +157,7 @@ class LocalStack:
         self._handler = handler
         self._stoppers: list[Callable[[], None]] = []
         self.pump: Any = None
+        self.restored: dict[str, int] = {}
 
     def check_ports(self) -> None:
         s = self.settings
@@ -148,10 +175,9 @@ class LocalStack:
             raise
 
     def _start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         from chalicelib import aws, config
-        from luthier.local import snapshot
+        from luthier.local.journal import JournallingApp
+        from luthier.local.snapshot import DataStore
         from luthier.local.pump import EventPump, connect_bucket_to_queue
         from luthier.local.site import SiteServer
         from chalicelib.storage.provision import create_resources
@@ -162,16 +188,18 @@ class LocalStack:
         os.environ.update(stack_environment(s))
         aws.reset()
 
-        moto = ThreadedMotoServer(ip_address=s.host, port=s.aws_port, verbose=False)
-        moto.start()
-        self._stoppers.append(moto.stop)
+        emulator = JournallingApp(moto_app())
+        self._stoppers.append(start_wsgi(emulator, s.host, s.aws_port, "moto"))
 
         create_resources()
         buckets = [config.requests_bucket(), config.artifacts_bucket()]
-        if s.keep_data:
-            counts = snapshot.restore(s.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
-            log.info("restored from %s: %s", s.data_dir, counts)
-            self._stoppers.append(lambda: self._save(snapshot, buckets))
+        store = DataStore(s.data_dir, emulator, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
+        if s.fresh:
+            store.wipe()
+        # Restored before the notifications are connected: kept requests are not run again.
+        self.restored = store.open()
+        log.info("data in %s: restored %s", s.data_dir, self.restored)
+        self._stoppers.append(store.close)
 
         import boto3
 
@@ -191,12 +219,6 @@ class LocalStack:
         site = SiteServer(s.host, s.web_port, s.api_base)
         site.start()
         self._stoppers.append(site.stop)
-
-    def _save(self, snapshot: Any, buckets: list[str]) -> None:
-        from chalicelib import aws, config
-
-        counts = snapshot.save(self.settings.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
-        log.info("saved to %s: %s", self.settings.data_dir, counts)
 
     def stop(self) -> None:
         while self._stoppers:
@@ -234,9 +256,12 @@ def serve(settings: Settings, app: Any | None = None,
     except PortInUse as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
-    data_note = (f"data kept in {settings.data_dir} between runs" if settings.keep_data
-                 else "data starts fresh and is discarded on exit (--keep-data keeps it)")
-    print(f"Luthier CAM Bridge is running ({data_note})\n"
+    restored = stack.restored
+    data_note = ("started empty (FRESH)" if settings.fresh
+                 else f"restored {restored.get('items', 0)} items, {restored.get('objects', 0)} objects")
+    print(f"Luthier CAM Bridge is running\n"
+          f"  data:      {settings.data_dir} ({data_note}; kept across restarts, "
+          "make run FRESH=1 starts empty)\n"
           f"  web page:  {settings.site_origin}/\n"
           f"  API base:  {settings.api_base}\n"
           f"  AWS (moto): {settings.aws_endpoint}\n"
