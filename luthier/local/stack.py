@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import signal
@@ -27,6 +28,7 @@ class Settings:
     aws_port: int = 5001
     data_dir: Path = Path(".local-data")
     fresh: bool = False
+    workers: int = 4
 
     @property
     def _url_host(self) -> str:
@@ -56,6 +58,44 @@ def _port(value: str, name: str) -> int:
     return port
 
 
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise SystemExit(f"error: LOCAL_WORKERS={value!r} is not a number") from None
+    if not 1 <= workers <= 64:
+        raise SystemExit(f"error: LOCAL_WORKERS={workers} is outside 1-64")
+    return workers
+
+
+def worker_timeout_s(stage: str = "dev") -> int:
+    """The cam_worker Lambda's timeout for the stage, as `chalice deploy` would set it."""
+    chalice = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    settings = chalice.get("stages", {}).get(stage, {})
+    function = settings.get("lambda_functions", {}).get("cam_worker", {})
+    # Chalice's own default when no level names a timeout.
+    return int(function.get("lambda_timeout") or settings.get("lambda_timeout") or chalice.get("lambda_timeout")
+               or 60)
+
+
+def fail_timed_out_job(record: dict[str, Any], timeout_s: float) -> None:
+    """End a CAM job whose invocation hit the timeout as `failed`, so nobody waits on it."""
+    from urllib.parse import unquote_plus
+
+    from chalicelib.contracts.jobs import parse_request_key
+    from chalicelib.rmos.cam.jobs import JobFinished, JobNotFound, JobStore
+
+    parsed = parse_request_key(unquote_plus(record.get("s3", {}).get("object", {}).get("key", "")))
+    if parsed is None:
+        return
+    _, job_id = parsed
+    try:
+        JobStore().fail(job_id, f"the CAM worker ran past its {timeout_s:g} s time limit and was stopped; "
+                                "split the job or simplify the design and submit it again")
+    except (JobFinished, JobNotFound):
+        log.info("job %s ended on its own at the time limit", job_id)
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -74,6 +114,8 @@ def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ
                         help="where the data is kept between runs (env LOCAL_DATA_DIR, default .local-data)")
     parser.add_argument("--fresh", action="store_true", default=_truthy(environ.get("LOCAL_FRESH")),
                         help="discard the kept data and start empty (env LOCAL_FRESH=1; make run FRESH=1)")
+    parser.add_argument("--workers", default=environ.get("LOCAL_WORKERS", "4"),
+                        help="CAM jobs run at once, like concurrent Lambda invocations (env LOCAL_WORKERS, default 4)")
     # Keeping the data is the default now; the old flag is accepted so existing scripts still start.
     parser.add_argument("--keep-data", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -83,7 +125,7 @@ def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ
         raise SystemExit(f"error: {exc}") from None
     return Settings(host=host, web_port=_port(args.web_port, "WEB_PORT"), api_port=_port(args.api_port, "API_PORT"),
                     aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir).absolute(),
-                    fresh=args.fresh)
+                    fresh=args.fresh, workers=_workers(args.workers))
 
 
 def stack_environment(settings: Settings) -> dict[str, str]:
@@ -105,14 +147,46 @@ def load_app_module() -> Any:
     return importlib.import_module("app")
 
 
+# socketserver's default of 5 refuses (resets) connections in a burst of page loads and scripts.
+LISTEN_BACKLOG = 256
+
+
+def per_thread_requests(app: Any) -> Any:
+    """Give each server thread its own `app.current_request`.
+
+    Chalice keeps the request being handled in an attribute of the app object;
+    Lambda runs one request per container, but the local server runs one thread
+    per connection, and two requests at once would read each other's body.
+    """
+    base = type(app)
+    if getattr(base, "_per_thread_requests", False):
+        return app
+    state = threading.local()
+
+    def slot(name: str) -> property:
+        return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
+
+    per_thread = type(base.__name__, (base,), {"_per_thread_requests": True,
+                                                "current_request": slot("current_request"),
+                                                "lambda_context": slot("lambda_context")})
+    for name in ("current_request", "lambda_context"):
+        app.__dict__.pop(name, None)
+    app.__class__ = per_thread
+    return app
+
+
 def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
     """Host the Chalice app object with Chalice's local server in a thread; return its stop function."""
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import LocalDevServer, ThreadedHTTPServer
+
+    class Server(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
 
     config = Config.create(chalice_stage="dev", app_name=app.app_name, chalice_app=app,
                            lambda_timeout=29, lambda_memory_size=512, project_dir=str(REPO_ROOT))
-    server = LocalDevServer(app, config, host, port)
+    server = LocalDevServer(per_thread_requests(app), config, host, port, server_cls=Server)
     server.server.daemon_threads = True
     thread = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
     thread.start()
@@ -203,14 +277,18 @@ class LocalStack:
 
         import boto3
 
-        sqs = boto3.session.Session().client("sqs")
-        queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket())
+        from botocore.config import Config
+
+        sqs = boto3.session.Session().client("sqs", config=Config(max_pool_connections=aws.MAX_POOL_CONNECTIONS))
+        timeout_s = worker_timeout_s()
+        queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket(), timeout_s=timeout_s)
 
         module = load_app_module() if self._app is None or self._handler is None else None
         app = self._app if self._app is not None else module.app
         # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
         handler = self._handler if self._handler is not None else module.cam_worker
-        self.pump = EventPump(sqs, queue_url, handler)
+        self.pump = EventPump(sqs, queue_url, handler, concurrency=s.workers, timeout_s=timeout_s,
+                              on_timeout=fail_timed_out_job)
         self.pump.start()
         self._stoppers.append(self.pump.stop)
 
