@@ -250,11 +250,11 @@ class LocalStack:
 
     def _start(self) -> None:
         from chalicelib import aws, config
+        from chalicelib.storage.provision import create_resources
         from luthier.local.journal import JournallingApp
-        from luthier.local.snapshot import DataStore
         from luthier.local.pump import EventPump, connect_bucket_to_queue
         from luthier.local.site import SiteServer
-        from chalicelib.storage.provision import create_resources
+        from luthier.local.snapshot import DataStore
 
         s = self.settings
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -276,7 +276,6 @@ class LocalStack:
         self._stoppers.append(store.close)
 
         import boto3
-
         from botocore.config import Config
 
         sqs = boto3.session.Session().client("sqs", config=Config(max_pool_connections=aws.MAX_POOL_CONNECTIONS))
