@@ -31,8 +31,9 @@ schema-hash: install
 test: install sysdeps nodedeps schema-hash
 	$(PY) -m pytest -q -n $(JOBS)
 
+# Data is kept in LOCAL_DATA_DIR (default .local-data/) across restarts; `make run FRESH=1` starts empty.
 run: install
-	$(PY) -m chalicelib.local
+	$(PY) -m luthier.local $(if $(filter-out 0,$(FRESH)),--fresh)
 
 bench: install
 	$(PY) -m bench

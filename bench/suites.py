@@ -1,13 +1,14 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, overhead, package, planning, router, worker
+from bench import coldstart, localstack, overhead, package, planning, router, worker
 
 SUITES = [
     ("planning", planning.run),
     ("router", router.run),
     ("overhead", overhead.run),
     ("worker", worker.run),
+    ("localstack", localstack.run),
     ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
     ("package", lambda quick: package.run()),
 ]

@@ -3,6 +3,10 @@
 Chalice sets these per stage from `.chalice/config.json`; tests and the local
 stack set them before the first request. Reading them lazily lets a test change
 a bucket name without re-importing the app.
+
+The dev names below are a convenience for tests and the local stack only. Inside
+Lambda a missing setting is a broken deployment: falling back to the dev table
+would let a prod function read and write dev data, so it raises instead.
 """
 from __future__ import annotations
 
@@ -15,9 +19,32 @@ DEFAULTS = {
     "SITE_ORIGIN": "http://127.0.0.1:8000",
 }
 
+# Set by the Lambda runtime in every function's environment.
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+
+
+class MissingSetting(RuntimeError):
+    """A deployed function lacks one of the environment variables it needs."""
+
+    def __init__(self, name: str, function: str) -> None:
+        super().__init__(
+            f"environment variable {name} is not set in Lambda function {function!r}; "
+            f"set it in the stage's environment_variables in .chalice/config.json and redeploy "
+            f"(deployed functions never fall back to the dev name)")
+        self.name = name
+
+
+def deployed() -> bool:
+    return bool(os.environ.get(LAMBDA_MARKER))
+
 
 def setting(name: str) -> str:
-    return os.environ.get(name) or DEFAULTS[name]
+    value = os.environ.get(name)
+    if value:
+        return value
+    if deployed():
+        raise MissingSetting(name, os.environ[LAMBDA_MARKER])
+    return DEFAULTS[name]
 
 
 def table_name() -> str:
@@ -34,3 +61,16 @@ def artifacts_bucket() -> str:
 
 def site_origin() -> str:
     return setting("SITE_ORIGIN")
+
+
+def require_all() -> None:
+    """Raise MissingSetting for the first setting a deployed function lacks."""
+    for name in DEFAULTS:
+        setting(name)
+
+
+# app.py imports this module during the cold start: a deployed function with an
+# incomplete environment fails there, naming the variable, before any request
+# or S3 event can reach the wrong table or bucket.
+if deployed():
+    require_all()

@@ -1,4 +1,4 @@
-"""Start `python -m chalicelib.local` (or a module with the same command line) as a subprocess."""
+"""Start `python -m luthier.local` (or a module with the same command line) as a subprocess."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.local.ports import free_port
+from luthier.local.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READY = "Luthier CAM Bridge is running"
@@ -38,7 +38,8 @@ def start_stack(module: str, data_dir: Path, timeout_s: float = 90.0, args: list
     env.update({"HOST": host, "LOCAL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1",
                 "TABLE_NAME": "luthier-cam-browser", "REQUESTS_BUCKET": "luthier-cam-requests-browser",
                 "ARTIFACTS_BUCKET": "luthier-cam-artifacts-browser"})
-    env.pop("LOCAL_KEEP_DATA", None)
+    for name in ("LOCAL_KEEP_DATA", "LOCAL_FRESH", "FRESH"):
+        env.pop(name, None)
     env.update(extra_env or {})
     process = subprocess.Popen([sys.executable, "-m", module, *(args or [])], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -70,6 +71,13 @@ def stop_stack(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             stack.process.kill()
             stack.process.wait(5)
+
+
+def kill_stack(stack: Stack) -> None:
+    """SIGKILL: no shutdown code runs, as when the machine loses power or the process is killed."""
+    if stack.process.poll() is None:
+        os.killpg(stack.process.pid, signal.SIGKILL)
+        stack.process.wait(10)
 
 
 def open_page(page, stack: Stack, timeout_ms: int) -> None:

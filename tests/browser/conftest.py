@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # One stack per test process: starting it costs seconds, and every test makes its own sessions.
-    running = start_stack("chalicelib.local", tmp_path_factory.mktemp("stack-data"))
+    running = start_stack("luthier.local", tmp_path_factory.mktemp("stack-data"))
     yield running
     stop_stack(running)
 

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib import cli
+from luthier import cli
 from chalicelib.rmos.cam.pipeline import plan_intent
 from chalicelib.rmos.cam.profiles import public_profiles, resolve
 from chalicelib.contracts.cam_intent import CamIntentV1
@@ -163,7 +163,7 @@ def test_cli_rejects_an_invalid_intent_with_issues(tmp_path, capsys):
 def test_cli_subprocess_offline_without_boto3(tmp_path):
     intent = write_intent(tmp_path, intents.rosette())
     out = tmp_path / "program.nc"
-    code = ("import sys; from chalicelib.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; from luthier.cli import main; rc = main(sys.argv[1:]); "
             "assert 'boto3' not in sys.modules, 'plan imported boto3'; sys.exit(rc)")
     env_blocked = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "PATH": "/usr/bin:/bin"}
     proc = subprocess.run([sys.executable, "-c", code, "plan", str(intent), "--post", "linuxcnc", "-o", str(out),
@@ -171,7 +171,7 @@ def test_cli_subprocess_offline_without_boto3(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().startswith("%")
     bad = write_intent(tmp_path, {"mode": "saw", "design": {"cuts": []}}, "bad.json")
-    proc = subprocess.run([sys.executable, "-m", "chalicelib.cli", "plan", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "luthier.cli", "plan", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "design.kerf_width_mm" in proc.stderr
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib.cli import main
+from luthier.cli import main
 from tests.local.test_sdk import JOB_ID, JOB_PATH, job
 
 INTENT = {"mode": "router_3axis", "design": {"operation": "drill", "holes": [[0, 0]], "depth_mm": 2}}

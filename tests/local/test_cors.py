@@ -11,8 +11,8 @@ from chalice import Chalice
 
 from chalicelib import config
 from chalicelib.http import ApiError, api_route, error_middleware, json_body
-from chalicelib.local.ports import free_port
-from chalicelib.local.stack import start_api
+from luthier.local.ports import free_port
+from luthier.local.stack import start_api
 
 SITE = config.site_origin()
 

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from chalice.app import S3Event
 
-from chalicelib.local.ports import free_port
-from chalicelib.local.pump import EventPump, connect_bucket_to_queue
+from luthier.local.ports import free_port
+from luthier.local.pump import EventPump, connect_bucket_to_queue
 
 BUCKET = "pump-requests"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import sdk
+from luthier import sdk
 
 JOB_ID = "0b8f5c1e-2f43-4f61-9d55-0d0c8a3b6a10"
 JOB_PATH = f"/api/rmos/cam/jobs/{JOB_ID}"
@@ -66,7 +66,7 @@ def test_promote_returns_the_request(stub_api):
 
 
 def test_unreachable_api_is_a_typed_error():
-    from chalicelib.local.ports import free_port
+    from luthier.local.ports import free_port
 
     with pytest.raises(sdk.Unreachable) as caught:
         sdk.Client(f"http://127.0.0.1:{free_port()}/api", timeout_s=5).job(JOB_ID)

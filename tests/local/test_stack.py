@@ -1,8 +1,9 @@
-"""`python -m chalicelib.local` as `make run` starts it, in a subprocess on free ports."""
+"""`python -m luthier.local` as `make run` starts it, in a subprocess on free ports."""
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,9 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+import pytest
 
-from chalicelib.local.ports import free_port
-from tests.stackproc import ROOT, Stack, start_stack, stop_stack
+from luthier import sdk
+from luthier.local.ports import free_port
+from tests.cam.truth import run_rs274
+from tests.stackproc import ROOT, Stack, kill_stack, start_stack, stop_stack
 
 
 def get(url: str) -> tuple[int, str, bytes]:
@@ -26,7 +30,7 @@ def emulator(stack: Stack, service: str):
 
 
 def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Path):
-    stack = start_stack("chalicelib.local", tmp_path / "data")
+    stack = start_stack("luthier.local", tmp_path / "data")
     try:
         banner = "".join(stack.output)
         assert f"web page:  {stack.site}/" in banner and f"API base:  {stack.api}" in banner
@@ -53,7 +57,7 @@ def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Pat
 
 def run_entrypoint(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **env_overrides}
-    return subprocess.run([sys.executable, "-m", "chalicelib.local", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "luthier.local", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -75,31 +79,101 @@ def test_only_loopback_hosts_are_accepted():
     assert "HOST=0.0.0.0 is not a loopback address" in result.stderr
 
 
-def test_keep_data_carries_the_data_into_the_next_run(tmp_path: Path):
+DESIGN = {"outer_diameter_mm": 110, "inner_diameter_mm": 90, "channel_depth_mm": 1.6,
+          "rings": [{"width_mm": 10, "pattern_type": "MOSAIC", "tile_length_mm": 4}]}
+POCKET = {"intent_id": "kept-pocket", "mode": "router_3axis",
+          "design": {"operation": "pocket", "depth_mm": 2.0,
+                     "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 20}}}
+
+
+def _work_survived(stack: Stack, session: dict, job_id: str, program: bytes, tmp_path: Path) -> None:
+    api = sdk.Client(stack.api)
+    kept = api.session(session["session_id"])
+    assert kept["design"] == session["design"] and kept["version"] == session["version"]
+    listed = [s["session_id"] for s in api.list_sessions()["items"]]
+    assert session["session_id"] in listed
+    job = api.job(job_id)
+    assert job["status"] == "completed"
+    written = api.download_artifacts(job_id, tmp_path / f"again-{stack.process.pid}")
+    assert written["program.nc"].read_bytes() == program
+
+
+def _make_work(stack: Stack, tmp_path: Path) -> tuple[dict, str, bytes]:
+    api = sdk.Client(stack.api)
+    session = api.create_session(DESIGN)
+    job = api.wait_for_job(api.submit_intent(POCKET)["job_id"], timeout_s=120, interval_s=0.2)
+    assert job["status"] == "completed", job
+    program = api.download_artifacts(job["job_id"], tmp_path / "first")["program.nc"].read_bytes()
+    run_rs274(program.decode("ascii"), tmp_path)
+    return session, job["job_id"], program
+
+
+def test_data_is_kept_by_default_across_a_stop_and_a_kill(tmp_path: Path):
     data = tmp_path / "kept"
-    first = start_stack("chalicelib.local", data, args=["--keep-data"])
+    first = start_stack("luthier.local", data)
     try:
-        emulator(first, "s3").put_object(Bucket=first.env["ARTIFACTS_BUCKET"], Key="jobs/x/program.nc",
-                                         Body=b"G21\nM30\n", ContentType="text/plain")
-        emulator(first, "dynamodb").put_item(TableName=first.env["TABLE_NAME"],
-                                             Item={"pk": {"S": "JOB#x"}, "sk": {"S": "STATUS"}})
+        assert f"data:      {data}" in "".join(first.output)
+        session, job_id, program = _make_work(first, tmp_path)
     finally:
         stop_stack(first)
     assert first.process.returncode == 0
 
-    second = start_stack("chalicelib.local", data, args=["--keep-data"])
+    second = start_stack("luthier.local", data)
     try:
-        obj = emulator(second, "s3").get_object(Bucket=second.env["ARTIFACTS_BUCKET"], Key="jobs/x/program.nc")
-        assert obj["Body"].read() == b"G21\nM30\n" and obj["ContentType"] == "text/plain"
-        item = emulator(second, "dynamodb").get_item(TableName=second.env["TABLE_NAME"],
-                                                     Key={"pk": {"S": "JOB#x"}, "sk": {"S": "STATUS"}})
-        assert "Item" in item
+        _work_survived(second, session, job_id, program, tmp_path)
+        # Acknowledged just before the kill: must survive it too.
+        edited = sdk.Client(second.api).update_design(session["session_id"], {**DESIGN, "outer_diameter_mm": 112, "rings": [
+                                                          {**DESIGN["rings"][0], "width_mm": 11}]},
+                                                      version=session["version"])
+        emulator(second, "s3").put_object(Bucket=second.env["ARTIFACTS_BUCKET"], Key="notes/kill.txt",
+                                          Body=b"written before the kill", ContentType="text/plain")
     finally:
-        stop_stack(second)
+        kill_stack(second)
+    assert second.process.returncode == -signal.SIGKILL
 
-    fresh = start_stack("chalicelib.local", data)
+    third = start_stack("luthier.local", data)
     try:
+        _work_survived(third, edited, job_id, program, tmp_path)
+        assert sdk.Client(third.api).session(session["session_id"])["design"]["outer_diameter_mm"] == 112
+        obj = emulator(third, "s3").get_object(Bucket=third.env["ARTIFACTS_BUCKET"], Key="notes/kill.txt")
+        assert obj["Body"].read() == b"written before the kill" and obj["ContentType"] == "text/plain"
+    finally:
+        kill_stack(third)
+
+    # Killed again right after replaying: the replayed data must not be lost or doubled.
+    fourth = start_stack("luthier.local", data)
+    try:
+        _work_survived(fourth, edited, job_id, program, tmp_path)
+    finally:
+        stop_stack(fourth)
+
+    fresh = start_stack("luthier.local", data, args=["--fresh"])
+    try:
+        assert "started empty" in "".join(fresh.output)
+        with pytest.raises(sdk.NotFound):
+            sdk.Client(fresh.api).session(session["session_id"])
         listing = emulator(fresh, "s3").list_objects_v2(Bucket=fresh.env["ARTIFACTS_BUCKET"])
         assert listing.get("KeyCount", 0) == 0
+    finally:
+        stop_stack(fresh)
+
+
+def test_fresh_from_the_environment_starts_empty(tmp_path: Path):
+    data = tmp_path / "kept"
+    first = start_stack("luthier.local", data)
+    try:
+        emulator(first, "dynamodb").put_item(TableName=first.env["TABLE_NAME"],
+                                             Item={"pk": {"S": "JOB#x"}, "sk": {"S": "STATUS"}})
+    finally:
+        kill_stack(first)
+    kept = start_stack("luthier.local", data, args=["--keep-data"])
+    try:
+        key = {"pk": {"S": "JOB#x"}, "sk": {"S": "STATUS"}}
+        assert "Item" in emulator(kept, "dynamodb").get_item(TableName=kept.env["TABLE_NAME"], Key=key)
+    finally:
+        stop_stack(kept)
+    fresh = start_stack("luthier.local", data, extra_env={"LOCAL_FRESH": "1"})
+    try:
+        assert "Item" not in emulator(fresh, "dynamodb").get_item(TableName=fresh.env["TABLE_NAME"], Key=key)
     finally:
         stop_stack(fresh)

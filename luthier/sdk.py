@@ -4,7 +4,7 @@ Standard library only (urllib), so it adds nothing to install and nothing to
 the Lambda package. Every failure the API reports arrives as an `ApiError`
 subclass carrying the API's `code`, `message` and `details`:
 
-    from chalicelib.sdk import Client, ValidationFailed
+    from luthier.sdk import Client, ValidationFailed
     api = Client("http://127.0.0.1:8001/api")
     job = api.submit_intent({"mode": "router_3axis", "design": {...}})
     job = api.wait_for_job(job["job_id"])

@@ -1,4 +1,4 @@
-"""The whole product on loopback: `python -m chalicelib.local` (what `make run` starts).
+"""The whole product on loopback: `python -m luthier.local` (what `make run` starts).
 
 moto's server stands in for AWS, Chalice's local server hosts the same app
 object API Gateway invokes, a small HTTP server serves `web/` with a generated

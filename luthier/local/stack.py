@@ -1,8 +1,9 @@
-"""Start, run and stop the local stack; `main()` is `python -m chalicelib.local`."""
+"""Start, run and stop the local stack; `main()` is `python -m luthier.local`."""
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import signal
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from chalicelib.local.ports import NotLoopback, PortInUse, check_free, require_loopback
+from luthier.local.ports import NotLoopback, PortInUse, check_free, require_loopback
 
 log = logging.getLogger("luthier_cam.local")
 
@@ -26,7 +27,8 @@ class Settings:
     api_port: int = 8001
     aws_port: int = 5001
     data_dir: Path = Path(".local-data")
-    keep_data: bool = False
+    fresh: bool = False
+    workers: int = 4
 
     @property
     def _url_host(self) -> str:
@@ -56,13 +58,51 @@ def _port(value: str, name: str) -> int:
     return port
 
 
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise SystemExit(f"error: LOCAL_WORKERS={value!r} is not a number") from None
+    if not 1 <= workers <= 64:
+        raise SystemExit(f"error: LOCAL_WORKERS={workers} is outside 1-64")
+    return workers
+
+
+def worker_timeout_s(stage: str = "dev") -> int:
+    """The cam_worker Lambda's timeout for the stage, as `chalice deploy` would set it."""
+    chalice = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    settings = chalice.get("stages", {}).get(stage, {})
+    function = settings.get("lambda_functions", {}).get("cam_worker", {})
+    # Chalice's own default when no level names a timeout.
+    return int(function.get("lambda_timeout") or settings.get("lambda_timeout") or chalice.get("lambda_timeout")
+               or 60)
+
+
+def fail_timed_out_job(record: dict[str, Any], timeout_s: float) -> None:
+    """End a CAM job whose invocation hit the timeout as `failed`, so nobody waits on it."""
+    from urllib.parse import unquote_plus
+
+    from chalicelib.contracts.jobs import parse_request_key
+    from chalicelib.rmos.cam.jobs import JobFinished, JobNotFound, JobStore
+
+    parsed = parse_request_key(unquote_plus(record.get("s3", {}).get("object", {}).get("key", "")))
+    if parsed is None:
+        return
+    _, job_id = parsed
+    try:
+        JobStore().fail(job_id, f"the CAM worker ran past its {timeout_s:g} s time limit and was stopped; "
+                                "split the job or simplify the design and submit it again")
+    except (JobFinished, JobNotFound):
+        log.info("job %s ended on its own at the time limit", job_id)
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ[str]) -> Settings:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.local",
+        prog="python -m luthier.local",
         description="Run Luthier CAM Bridge on loopback: emulated AWS, the API, the web page and the CAM worker.")
     parser.add_argument("--host", default=environ.get("HOST", "127.0.0.1"),
                         help="loopback address to listen on (env HOST, default 127.0.0.1)")
@@ -70,18 +110,22 @@ def parse_settings(argv: list[str] | None, environ: dict[str, str] | os._Environ
     parser.add_argument("--api-port", default=environ.get("API_PORT", "8001"), help="API port (env API_PORT)")
     parser.add_argument("--aws-port", default=environ.get("AWS_PORT", "5001"),
                         help="emulated AWS (moto) port (env AWS_PORT)")
-    parser.add_argument("--data-dir", default=environ.get("LOCAL_DATA_DIR", ".local-data"),
-                        help="where --keep-data saves the data (env LOCAL_DATA_DIR, default .local-data)")
-    parser.add_argument("--keep-data", action="store_true", default=_truthy(environ.get("LOCAL_KEEP_DATA")),
-                        help="load the data saved by the last run and save it again on exit (env LOCAL_KEEP_DATA=1)")
+    parser.add_argument("--data-dir", default=environ.get("LOCAL_DATA_DIR") or ".local-data",
+                        help="where the data is kept between runs (env LOCAL_DATA_DIR, default .local-data)")
+    parser.add_argument("--fresh", action="store_true", default=_truthy(environ.get("LOCAL_FRESH")),
+                        help="discard the kept data and start empty (env LOCAL_FRESH=1; make run FRESH=1)")
+    parser.add_argument("--workers", default=environ.get("LOCAL_WORKERS", "4"),
+                        help="CAM jobs run at once, like concurrent Lambda invocations (env LOCAL_WORKERS, default 4)")
+    # Keeping the data is the default now; the old flag is accepted so existing scripts still start.
+    parser.add_argument("--keep-data", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         host = require_loopback(args.host)
     except NotLoopback as exc:
         raise SystemExit(f"error: {exc}") from None
     return Settings(host=host, web_port=_port(args.web_port, "WEB_PORT"), api_port=_port(args.api_port, "API_PORT"),
-                    aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir),
-                    keep_data=args.keep_data)
+                    aws_port=_port(args.aws_port, "AWS_PORT"), data_dir=Path(args.data_dir).absolute(),
+                    fresh=args.fresh, workers=_workers(args.workers))
 
 
 def stack_environment(settings: Settings) -> dict[str, str]:
@@ -103,14 +147,46 @@ def load_app_module() -> Any:
     return importlib.import_module("app")
 
 
+# socketserver's default of 5 refuses (resets) connections in a burst of page loads and scripts.
+LISTEN_BACKLOG = 256
+
+
+def per_thread_requests(app: Any) -> Any:
+    """Give each server thread its own `app.current_request`.
+
+    Chalice keeps the request being handled in an attribute of the app object;
+    Lambda runs one request per container, but the local server runs one thread
+    per connection, and two requests at once would read each other's body.
+    """
+    base = type(app)
+    if getattr(base, "_per_thread_requests", False):
+        return app
+    state = threading.local()
+
+    def slot(name: str) -> property:
+        return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
+
+    per_thread = type(base.__name__, (base,), {"_per_thread_requests": True,
+                                                "current_request": slot("current_request"),
+                                                "lambda_context": slot("lambda_context")})
+    for name in ("current_request", "lambda_context"):
+        app.__dict__.pop(name, None)
+    app.__class__ = per_thread
+    return app
+
+
 def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
     """Host the Chalice app object with Chalice's local server in a thread; return its stop function."""
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import LocalDevServer, ThreadedHTTPServer
+
+    class Server(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
 
     config = Config.create(chalice_stage="dev", app_name=app.app_name, chalice_app=app,
                            lambda_timeout=29, lambda_memory_size=512, project_dir=str(REPO_ROOT))
-    server = LocalDevServer(app, config, host, port)
+    server = LocalDevServer(per_thread_requests(app), config, host, port, server_cls=Server)
     server.server.daemon_threads = True
     thread = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
     thread.start()
@@ -118,6 +194,30 @@ def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
     def stop() -> None:
         server.shutdown()
         server.server.server_close()
+        thread.join(5)
+
+    return stop
+
+
+def moto_app() -> Any:
+    """moto's WSGI application, the one its own server runs."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], None]:
+    """Serve a WSGI app on a thread per request; return its stop function."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
         thread.join(5)
 
     return stop
@@ -131,6 +231,7 @@ class LocalStack:
         self._handler = handler
         self._stoppers: list[Callable[[], None]] = []
         self.pump: Any = None
+        self.restored: dict[str, int] = {}
 
     def check_ports(self) -> None:
         s = self.settings
@@ -148,13 +249,12 @@ class LocalStack:
             raise
 
     def _start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         from chalicelib import aws, config
-        from chalicelib.local import snapshot
-        from chalicelib.local.pump import EventPump, connect_bucket_to_queue
-        from chalicelib.local.site import SiteServer
         from chalicelib.storage.provision import create_resources
+        from luthier.local.journal import JournallingApp
+        from luthier.local.pump import EventPump, connect_bucket_to_queue
+        from luthier.local.site import SiteServer
+        from luthier.local.snapshot import DataStore
 
         s = self.settings
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -162,27 +262,32 @@ class LocalStack:
         os.environ.update(stack_environment(s))
         aws.reset()
 
-        moto = ThreadedMotoServer(ip_address=s.host, port=s.aws_port, verbose=False)
-        moto.start()
-        self._stoppers.append(moto.stop)
+        emulator = JournallingApp(moto_app())
+        self._stoppers.append(start_wsgi(emulator, s.host, s.aws_port, "moto"))
 
         create_resources()
         buckets = [config.requests_bucket(), config.artifacts_bucket()]
-        if s.keep_data:
-            counts = snapshot.restore(s.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
-            log.info("restored from %s: %s", s.data_dir, counts)
-            self._stoppers.append(lambda: self._save(snapshot, buckets))
+        store = DataStore(s.data_dir, emulator, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
+        if s.fresh:
+            store.wipe()
+        # Restored before the notifications are connected: kept requests are not run again.
+        self.restored = store.open()
+        log.info("data in %s: restored %s", s.data_dir, self.restored)
+        self._stoppers.append(store.close)
 
         import boto3
+        from botocore.config import Config
 
-        sqs = boto3.session.Session().client("sqs")
-        queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket())
+        sqs = boto3.session.Session().client("sqs", config=Config(max_pool_connections=aws.MAX_POOL_CONNECTIONS))
+        timeout_s = worker_timeout_s()
+        queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket(), timeout_s=timeout_s)
 
         module = load_app_module() if self._app is None or self._handler is None else None
         app = self._app if self._app is not None else module.app
         # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
         handler = self._handler if self._handler is not None else module.cam_worker
-        self.pump = EventPump(sqs, queue_url, handler)
+        self.pump = EventPump(sqs, queue_url, handler, concurrency=s.workers, timeout_s=timeout_s,
+                              on_timeout=fail_timed_out_job)
         self.pump.start()
         self._stoppers.append(self.pump.stop)
 
@@ -191,12 +296,6 @@ class LocalStack:
         site = SiteServer(s.host, s.web_port, s.api_base)
         site.start()
         self._stoppers.append(site.stop)
-
-    def _save(self, snapshot: Any, buckets: list[str]) -> None:
-        from chalicelib import aws, config
-
-        counts = snapshot.save(self.settings.data_dir, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
-        log.info("saved to %s: %s", self.settings.data_dir, counts)
 
     def stop(self) -> None:
         while self._stoppers:
@@ -234,9 +333,12 @@ def serve(settings: Settings, app: Any | None = None,
     except PortInUse as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
-    data_note = (f"data kept in {settings.data_dir} between runs" if settings.keep_data
-                 else "data starts fresh and is discarded on exit (--keep-data keeps it)")
-    print(f"Luthier CAM Bridge is running ({data_note})\n"
+    restored = stack.restored
+    data_note = ("started empty (FRESH)" if settings.fresh
+                 else f"restored {restored.get('items', 0)} items, {restored.get('objects', 0)} objects")
+    print(f"Luthier CAM Bridge is running\n"
+          f"  data:      {settings.data_dir} ({data_note}; kept across restarts, "
+          "make run FRESH=1 starts empty)\n"
           f"  web page:  {settings.site_origin}/\n"
           f"  API base:  {settings.api_base}\n"
           f"  AWS (moto): {settings.aws_endpoint}\n"

@@ -50,11 +50,16 @@ class SiteHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # A page load fetches a dozen files at once; socketserver's default backlog of 5 resets some.
+    request_queue_size = 256
+
+
 class SiteServer:
     def __init__(self, host: str, port: int, api_base: str, web_dir: Path = WEB_DIR) -> None:
         config = json.dumps({"apiBase": api_base}).encode()
         handler = partial(SiteHandler, directory=str(web_dir), site_config=config)
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _Server((host, port), handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="site", daemon=True)
 

@@ -1,4 +1,4 @@
-"""`submit`, `status`, `download`: the CLI over the HTTP API (see chalicelib/sdk.py).
+"""`submit`, `status`, `download`: the CLI over the HTTP API (see luthier/sdk.py).
 
 Each command takes `--api URL` (default: $LUTHIER_CAM_API, else the local
 stack's http://127.0.0.1:8001/api). Exit codes: 0 done, 1 the API refused or could
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib import sdk
+from luthier import sdk
 
 
 def _print_json(data: Any) -> None:

@@ -1,4 +1,4 @@
-"""Command line: `python -m chalicelib.cli COMMAND ...`.
+"""Command line: `python -m luthier.cli COMMAND ...`.
 
 `plan` works offline with no AWS at all; `submit`, `status` and `download`
 talk to a deployed or local API through the SDK.
@@ -10,9 +10,9 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from chalicelib import cli_plan, cli_remote
+    from luthier import cli_plan, cli_remote
 
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m luthier.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     cli_plan.register(commands)
     cli_remote.register(commands)

@@ -1,5 +1,0 @@
-import sys
-
-from chalicelib.local.stack import main
-
-sys.exit(main())

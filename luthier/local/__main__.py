@@ -1,0 +1,5 @@
+import sys
+
+from luthier.local.stack import main
+
+sys.exit(main())
