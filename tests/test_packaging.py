@@ -15,8 +15,9 @@ def _modules(package: Path) -> list[Path]:
 
 
 def test_chalicelib_holds_no_sdk_cli_or_local_stack():
+    # Bytecode left over from before the move is the deploy script's to clean, not a source file.
     left = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chalicelib").rglob("*")
-                  if p.name in DEV_ONLY or p.stem.startswith("cli"))
+                  if "__pycache__" not in p.parts and (p.name in DEV_ONLY or p.stem.startswith("cli")))
     assert left == []
     assert (ROOT / "luthier" / "sdk.py").is_file() and (ROOT / "luthier" / "local" / "stack.py").is_file()
 
