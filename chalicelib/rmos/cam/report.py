@@ -9,28 +9,16 @@ import math
 from typing import Any, Iterator
 from xml.sax.saxutils import escape
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Program, Rapid
 
 _EPS = 1e-9
 
 
-def arc_sweep(sx: float, sy: float, move: Arc) -> float:
-    """Swept angle (radians, > 0) from the start to the end of `move`."""
-    a0 = math.atan2(sy - move.cy, sx - move.cx)
-    a1 = math.atan2(move.y - move.cy, move.x - move.cx)
-    sweep = (a0 - a1) if move.clockwise else (a1 - a0)
-    sweep %= 2 * math.pi
-    if sweep < 1e-9:
-        sweep = 2 * math.pi  # start == end: a full circle
-    return sweep
-
-
 def move_length(start: tuple[float, float, float], move: Move) -> float:
-    sx, sy, sz = start
     if isinstance(move, Arc):
-        r = math.hypot(sx - move.cx, sy - move.cy)
-        planar = r * arc_sweep(sx, sy, move)
-        return math.hypot(planar, move.z - sz)
+        planar = arcs.length(start[:2], (move.cx, move.cy), move.sweep)
+        return math.hypot(planar, move.z - start[2])
     return math.dist(start, (move.x, move.y, move.z))
 
 
@@ -45,28 +33,12 @@ def walk(program: Program) -> Iterator[tuple[int, tuple[float, float, float], Mo
             pos = (move.x, move.y, move.z)
 
 
-def _arc_extremes(start: tuple[float, float, float], move: Arc) -> list[tuple[float, float]]:
-    """The arc's end points and every point where it crosses an axis direction (its extent)."""
-    sx, sy, _ = start
-    r = math.hypot(sx - move.cx, sy - move.cy)
-    a0 = math.atan2(sy - move.cy, sx - move.cx)
-    sweep = arc_sweep(sx, sy, move)
-    points = [(sx, sy), (move.x, move.y)]
-    for k in range(4):
-        axis = k * math.pi / 2
-        # Angle travelled from the start until the arc points along `axis`.
-        ahead = ((a0 - axis) if move.clockwise else (axis - a0)) % (2 * math.pi)
-        if ahead <= sweep:
-            points.append((move.cx + r * math.cos(axis), move.cy + r * math.sin(axis)))
-    return points
-
-
 def bounds(program: Program) -> dict[str, float]:
     xs, ys, zs = [], [], []
     for _, start, move in walk(program):
         zs += [start[2], move.z]
         if isinstance(move, Arc):
-            for x, y in _arc_extremes(start, move):
+            for x, y in arcs.extremes(start[:2], (move.x, move.y), (move.cx, move.cy), move.sweep):
                 xs.append(x)
                 ys.append(y)
         else:
@@ -167,8 +139,8 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: dict[str, f
             if math.hypot(ex - sx, ey - sy) > _EPS:
                 current.append(f"L{_fmt(ex)} {_fmt(ey)}")
             continue
-        r = math.hypot(start[0] - move.cx, start[1] - move.cy)
-        sweep_angle = arc_sweep(start[0], start[1], move)
+        r = arcs.radius(start[:2], (move.cx, move.cy))
+        sweep_angle = abs(move.sweep)
         # y is flipped, so a counter-clockwise arc in the work frame is
         # clockwise on screen: SVG's sweep-flag 1.
         sweep_flag = 0 if move.clockwise else 1

@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.posts.base import ARC_RADIUS_TOLERANCE_MM, Dialect
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 from chalicelib.rmos.cam.units import MM_PER_INCH
@@ -82,17 +83,10 @@ def _motion_line(m: _Motion) -> list[tuple[float, float]]:
         return [(x0, y0), (x1, y1)]
     cx, cy = x0 + m.i, y0 + m.j
     r = math.hypot(m.i, m.j)
-    a0 = math.atan2(y0 - cy, x0 - cx)
-    a1 = math.atan2(y1 - cy, x1 - cx)
-    sweep = (a0 - a1) if m.code == 2 else (a1 - a0)
-    sweep %= 2 * math.pi
-    if sweep < 1e-9:
-        sweep = 2 * math.pi
+    swept = arcs.sweep((x0, y0), (x1, y1), (cx, cy), m.code == 2)
     step = 2 * math.sqrt(max(2 * r * 0.001, 1e-12))
-    n = max(4, math.ceil(sweep * r / step))
-    sign = -1 if m.code == 2 else 1
-    return [(cx + r * math.cos(a0 + sign * sweep * k / n), cy + r * math.sin(a0 + sign * sweep * k / n))
-            for k in range(n + 1)]
+    n = max(4, math.ceil(abs(swept) * r / step))
+    return [arcs.point_at((x0, y0), (cx, cy), swept, k / n) for k in range(n + 1)]
 
 
 def _inside_cleared(m: _Motion, earlier: list[_Motion], tool_radius: float) -> bool:

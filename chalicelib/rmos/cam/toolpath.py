@@ -3,12 +3,15 @@
 Coordinates are absolute millimetres in the work frame: X/Y as designed, Z = 0
 at the top of the stock, cutting at negative Z. An `Arc` runs in the XY plane
 from the previous position to (x, y) about (cx, cy); a change of Z along it
-makes a helix. Every section starts and ends with the tool at `safe_z_mm`.
+makes a helix; `sweep` is its signed angle (+ counter-clockwise), fixed
+where the arc is made so nothing downstream rebuilds it from end points. Every section starts and ends with the tool at `safe_z_mm`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Union
+
+from chalicelib.rmos.cam import arcs
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,13 @@ class Arc:
     cy: float
     clockwise: bool
     feed: float
+    sweep: float
+
+    @classmethod
+    def from_start(cls, start: tuple[float, float], x: float, y: float, z: float, cx: float, cy: float,
+                   clockwise: bool, feed: float) -> "Arc":
+        """The arc G2/G3 would cut from `start`: its sweep read from the end points."""
+        return cls(x, y, z, cx, cy, clockwise, feed, arcs.sweep(start, (x, y), (cx, cy), clockwise))
 
 
 Move = Union[Rapid, Line, Arc]

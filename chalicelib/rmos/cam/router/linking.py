@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length, rotate_to, to_moves, walk
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, Move, PlanningError, Rapid
@@ -117,12 +118,7 @@ def closest_distance(loop: Loop, p: XY) -> float:
             denom = dx * dx + dy * dy
             t = 0.0 if denom == 0 else min(1.0, max(0.0, ((p[0] - x0) * dx + (p[1] - y0) * dy) / denom))
         else:
-            cx, cy = seg.center
-            a0 = math.atan2(seg.start[1] - cy, seg.start[0] - cx)
-            ap = math.atan2(p[1] - cy, p[0] - cx)
-            delta = (ap - a0) if seg.sweep > 0 else (a0 - ap)
-            delta %= 2 * math.pi
-            t = min(1.0, delta / abs(seg.sweep)) if seg.sweep else 0.0
+            t = min(1.0, arcs.param_at(seg.start, seg.center, seg.sweep, p))
             if t >= 1.0 and abs(seg.sweep) < 2 * math.pi - 1e-12:
                 # Beyond the arc's end: the nearer end point wins.
                 t = 0.0 if _dist(seg.start, p) < _dist(seg.end, p) else 1.0
