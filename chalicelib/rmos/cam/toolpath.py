@@ -70,9 +70,24 @@ class CutParams:
         return self.tool_diameter_mm / 2
 
 
+@dataclass(frozen=True)
+class Dressup:
+    """A change an operation asks for on its own moves, made later by the dressup stage.
+
+    `first` and `last` index the operation's own moves. An entry (last == first)
+    is inserted before move `first`; a span dressup such as tabs covers moves
+    `first` to `last - 1` together with every entry inserted among them.
+    `spec` is the dressup's own data.
+    """
+
+    first: int
+    last: int
+    spec: object
+
+
 @dataclass
 class Section:
-    """One operation's toolpath, ready for a post."""
+    """One operation's toolpath; ready for a post once `dressups` is empty."""
 
     name: str
     moves: list[Move]
@@ -83,6 +98,7 @@ class Section:
     # Length of passes that cut into solid material across the tool's whole
     # width (slots): the hardest work for a small bit, reported per operation.
     full_width_mm: float = 0.0
+    dressups: list[Dressup] = field(default_factory=list)
 
 
 @dataclass

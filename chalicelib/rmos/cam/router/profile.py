@@ -7,7 +7,8 @@ cutting with an M3 spindle keeps the part on the tool's right: outside
 profiles run clockwise, inside profiles counter-clockwise. Each loop is cut
 level by level, ramping down along the loop itself between levels; with a
 finishing pass the levels run at an allowance and one final lap at full depth
-takes the allowance off. Tabs are a dressup applied afterwards.
+takes the allowance off. Ramps and tabs are declared here and applied by
+the dressup stage.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from shapely.ops import unary_union
 from chalicelib.rmos.cam.router import shapes
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.dressups import ramp
-from chalicelib.rmos.cam.router.dressups.tabs import TabZone, apply_tabs
+from chalicelib.rmos.cam.router.dressups.tabs import TabZone, Tabs
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, closest_distance, level_depths, \
     nearest_order
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, ProfileOp
@@ -136,7 +137,6 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
     order = nearest_order(list(range(len(finals))), lambda i: finals[i][0].start, (0.0, 0.0))
     for i in order:
         first = len(b.moves)
-        start_pos = b.pos
         if roughs:
             _cut_levels(b, roughs[i], levels)
             final = rotate_to(finals[i], closest_distance(finals[i], (b.pos[0], b.pos[1])))
@@ -148,9 +148,7 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         b.retract()
         if tabs is not None:
             zones = _tab_zones(finals[i], tabs.count, (tabs.width_mm + p.tool_diameter_mm) / 2)
-            dressed = apply_tabs(b.moves[first:], zones, -op.depth_mm + tabs.height_mm, p.plunge_mm_min,
-                                 start=start_pos)
-            b.moves[first:] = dressed
+            b.tabs_since(first, Tabs(tuple(zones), -op.depth_mm + tabs.height_mm, p.plunge_mm_min))
 
 
 def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
@@ -168,9 +166,11 @@ def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
         if total < p.tool_radius_mm or need / total > ramp.MAX_RAMP_LAPS:
             b.warn("plunge entry: the cut is too short to ramp on; the tool plunges at plunge feed")
             here = rotate_to(loop, at)[0].start
-            b.extend([Line(here[0], here[1], z, p.plunge_mm_min)])
+            b.enter(ramp.PlungeEntry(here, z, p.plunge_mm_min))
         else:
-            b.extend(to_moves(walk(rotate_to(loop, at), 0.0, need), z_prev, z, p.plunge_mm_min))
+            segs = tuple(walk(rotate_to(loop, at), 0.0, need))
+            if segs:
+                b.enter(ramp.RampEntry(segs, z_prev, z, p.plunge_mm_min))
             at = (at + need) % total
         b.extend(to_moves(rotate_to(loop, at), z, z, p.feed_mm_min))
         b.full_width_mm += total

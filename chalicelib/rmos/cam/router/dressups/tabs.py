@@ -5,6 +5,8 @@ path; its radius is half the tab width plus the tool radius, so the bridge
 left standing is `width_mm` wide along the path. Lines and arcs are split
 exactly where they cross a zone boundary; the climb onto a tab is fed, the
 drop back down is at plunge feed.
+
+A profile declares `Tabs` over each loop's moves; the dressup stage applies them.
 """
 from __future__ import annotations
 
@@ -61,6 +63,18 @@ def _point(x0: float, y0: float, m: Line | Arc, t: float) -> tuple[float, float]
     if isinstance(m, Line):
         return x0 + (m.x - x0) * t, y0 + (m.y - y0) * t
     return arcs.point_at((x0, y0), (m.cx, m.cy), m.sweep, t)
+
+
+@dataclass(frozen=True)
+class Tabs:
+    """Tabs over a span of moves: cuts below `z_top` inside any zone rise to it."""
+
+    zones: tuple[TabZone, ...]
+    z_top: float
+    plunge_feed: float
+
+    def apply(self, moves: Sequence[Move], start: tuple[float, float, float] | None) -> list[Move]:
+        return apply_tabs(moves, self.zones, self.z_top, self.plunge_feed, start=start)
 
 
 def apply_tabs(moves: Sequence[Move], zones: Sequence[TabZone], z_top: float, plunge_feed: float,
