@@ -96,7 +96,7 @@ def test_arc_radii_stay_consistent_after_rounding(tmp_path):
             text = posts.render(p, posts.dialect(name))
             assert grbl_arc_errors(text) == []
             checks = run_checks(text, dialect=posts.dialect(name), safe_z_mm=5.0, max_depth_mm=1.0)
-            assert {c["id"]: c["status"] for c in checks}["arc_radii"] == "pass"
+            assert {c.id: c.status for c in checks}["arc_radii"] == "pass"
         run_rs274(text, tmp_path, name=f"arcs-{units}.ngc")
 
 
