@@ -142,7 +142,8 @@ def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
         raise IntentRejected([Issue("nothing_to_cut", "the design produces no toolpath", "design")])
     intent = norm.intent
     title = f"{intent.mode.value} intent {intent.intent_id}" if intent.intent_id else f"{intent.mode.value} intent"
-    program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm, units=norm.units, title=title)
+    program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm,
+                      units="inch" if norm.units == "inch" else "mm", title=title)
     dialect = posts.dialect(setup.post)
     tool = setup.tool
     header = [f"tool: {tool['name']} ({tool['diameter_mm']:g} mm)", f"profile: {setup.profile_id}",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,7 +142,7 @@ def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min
         raise PlanningError(issues)
     kerf = design.kerf_width_mm
     sections: list[Section] = []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, cut in enumerate(design.cuts):
         line = cut.offset_mm + kerf / 2
         depths = pass_depths(cut.depth_mm, stepdown_mm)

@@ -70,11 +70,11 @@ def parse_motions(text: str) -> tuple[list[_Motion], list[list[str]], float]:
         if motion is None:
             continue
         values = {a: float(b) * scale for a, b in pairs if a in "XYZIJ"}
-        start = tuple(pos)
+        start = (pos[0], pos[1], pos[2])
         for k, axis in enumerate("XYZ"):
             if axis in values:
                 pos[k] = values[axis]
-        motions.append(_Motion(motion, start, tuple(pos), values.get("I", 0.0), values.get("J", 0.0), n))
+        motions.append(_Motion(motion, start, (pos[0], pos[1], pos[2]), values.get("I", 0.0), values.get("J", 0.0), n))
     return motions, words_per_line, scale
 
 

@@ -142,12 +142,13 @@ class CornerArcs:
         if fine:
             samples, owner = [], []
             for index in fine:
-                seg = out[index]
-                count = max(8, math.ceil(seg.length / 0.01))
-                a0 = math.atan2(seg.start[1] - seg.center[1], seg.start[0] - seg.center[0])
-                a = a0 + seg.sweep * np.linspace(0.0, 1.0, count + 1)
-                r = seg.radius
-                samples.append(np.column_stack([seg.center[0] + r * np.cos(a), seg.center[1] + r * np.sin(a)]))
+                arc = out[index]
+                assert arc is not None and arc.center is not None
+                count = max(8, math.ceil(arc.length / 0.01))
+                a0 = math.atan2(arc.start[1] - arc.center[1], arc.start[0] - arc.center[0])
+                a = a0 + arc.sweep * np.linspace(0.0, 1.0, count + 1)
+                r = arc.radius
+                samples.append(np.column_stack([arc.center[0] + r * np.cos(a), arc.center[1] + r * np.sin(a)]))
                 owner.append(np.full(count + 1, index))
             near = self.wall_distance(np.vstack(samples))
             who = np.concatenate(owner)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol, Sequence, TypeVar
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.dressups import ramp
@@ -23,6 +23,8 @@ CLEARANCE_MM = 0.5
 # One operation's toolpath may not exceed this: past it the job is refused
 # rather than left to run out of time or memory in the worker.
 MAX_SECTION_MOVES = 1_000_000
+
+T = TypeVar("T")
 
 
 class Clearing(Protocol):
@@ -222,10 +224,10 @@ def level_depths(depth: float, stepdown: float) -> list[float]:
     return [-depth * (k + 1) / n for k in range(n)]
 
 
-def nearest_order(items: list, position: Callable[[object], XY], start: XY) -> list:
+def nearest_order(items: list[T], position: Callable[[T], XY], start: XY) -> list[T]:
     """Greedy nearest-neighbour order (keeps rapids short)."""
     left = list(items)
-    out = []
+    out: list[T] = []
     here = start
     while left:
         i = min(range(len(left)), key=lambda j: _dist(position(left[j]), here))

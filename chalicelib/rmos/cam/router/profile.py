@@ -23,7 +23,8 @@ from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.dressups.tabs import TabZone, Tabs
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, closest_distance, level_depths, \
     nearest_order
-from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, ProfileOp
+from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PolylineGeometry, ProfileOp
+from chalicelib.rmos.cam.router.models import Tabs as TabsSpec
 from chalicelib.rmos.cam.router.path2d import Loop, circle_loop, loop_length, polygon_loop, reversed_loop, \
     rotate_to, to_moves, walk
 from chalicelib.rmos.cam.toolpath import Issue, Line, PlanningError
@@ -36,7 +37,8 @@ PathFn = Callable[..., str]
 def _circle_loops(op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:
     """Tool-centre circles, each with the part on the tool's right (climb)."""
     geom = op.geometry
-    center = tuple(geom.center)
+    assert isinstance(geom, (CircleGeometry, AnnulusGeometry))
+    center = (geom.center[0], geom.center[1])
     # (radius of the outline, is the material we keep outside this circle)
     if isinstance(geom, CircleGeometry):
         outlines = [(geom.radius_mm, op.side == "inside")]
@@ -64,6 +66,7 @@ def _circle_loops(op: ProfileOp, offset: float, path: PathFn, issues: list[Issue
 
 
 def _polygon_loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:
+    assert isinstance(op.geometry, PolylineGeometry)
     boundary, islands = shapes.outline_and_islands(op.geometry, path, b.warn, issues)
     if boundary is None or issues:
         return []
@@ -124,11 +127,7 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
                             path("finish_allowance_mm")))
     tabs = op.tabs
     if tabs is not None and not issues:
-        for loop in finals:
-            if tabs.count * (tabs.width_mm + p.tool_diameter_mm) >= loop_length(loop):
-                issues.append(Issue("tabs_too_wide", f"{tabs.count} tabs {tabs.width_mm:g} mm wide do not fit "
-                                                     "along the cut", path("tabs")))
-                break
+        issues += _tabs_fit(finals, tabs, p.tool_diameter_mm, path)
     if issues:
         raise PlanningError(issues)
 
@@ -139,6 +138,7 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         first = len(b.moves)
         if roughs:
             _cut_levels(b, roughs[i], levels)
+            assert b.pos is not None
             final = rotate_to(finals[i], closest_distance(finals[i], (b.pos[0], b.pos[1])))
             lead = final[0].start
             b.extend([Line(lead[0], lead[1], levels[-1], p.feed_mm_min)])
@@ -149,6 +149,14 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         if tabs is not None:
             zones = _tab_zones(finals[i], tabs.count, (tabs.width_mm + p.tool_diameter_mm) / 2)
             b.tabs_since(first, Tabs(tuple(zones), -op.depth_mm + tabs.height_mm, p.plunge_mm_min))
+
+
+def _tabs_fit(finals: list[Loop], tabs: TabsSpec, tool_diameter_mm: float, path: PathFn) -> list[Issue]:
+    for loop in finals:
+        if tabs.count * (tabs.width_mm + tool_diameter_mm) >= loop_length(loop):
+            return [Issue("tabs_too_wide", f"{tabs.count} tabs {tabs.width_mm:g} mm wide do not fit along the cut",
+                          path("tabs"))]
+    return []
 
 
 def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
