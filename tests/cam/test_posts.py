@@ -24,7 +24,8 @@ def program(moves, units="mm", title="test", rpm=12000.0):
 
 def circle_program(r=10.0, units="mm"):
     return program([Rapid(r, 0, 5), Rapid(r, 0, 0.5), Line(r, 0, -1, 200),
-                    Arc(r, 0, -1, 0, 0, False, 600, 2 * math.pi), Arc(-r, 0, -1.5, 0, 0, True, 600, -math.pi), Rapid(-r, 0, 5)], units)
+                    Arc(r, 0, -1, 0, 0, False, 600, 2 * math.pi),
+                    Arc(-r, 0, -1.5, 0, 0, True, 600, -math.pi), Rapid(-r, 0, 5)], units)
 
 
 def test_header_order_spindle_and_end():
@@ -101,7 +102,8 @@ def test_arc_radii_stay_consistent_after_rounding(tmp_path):
 
 
 def test_post_refuses_an_inconsistent_arc():
-    bad = program([Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100), Arc(0, 10.5, -1, 0, 0, False, 100, math.pi / 2)])
+    bad = program([Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100),
+                   Arc(0, 10.5, -1, 0, 0, False, 100, math.pi / 2)])
     with pytest.raises(PostError):
         posts.render(bad, posts.dialect("grbl"))
 

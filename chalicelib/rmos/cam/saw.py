@@ -87,7 +87,7 @@ def blade_reach(radius: float, depth: float) -> float:
     return math.sqrt(radius * radius - (radius - d) ** 2)
 
 
-def blade_from_tool(tool: dict) -> Blade:
+def blade_from_tool(tool: dict[str, Any]) -> Blade:
     diameter = float(tool["diameter_mm"])
     flange = float(tool.get("flange_diameter_mm") or diameter * DEFAULT_FLANGE_RATIO)
     if flange >= diameter * 0.6:
@@ -135,7 +135,7 @@ def pass_depths(depth: float, stepdown: float) -> list[float]:
 
 def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min: float,
              plunge_mm_min: float, safe_z_mm: float, spindle_rpm: float,
-             tool_label: str = "") -> tuple[list[Section], dict]:
+             tool_label: str = "") -> tuple[list[Section], dict[str, Any]]:
     """Sections (one per cut, in the given order) and the cut list."""
     issues = check_design(design, blade)
     if issues:

@@ -4,7 +4,8 @@ Coordinates are absolute millimetres in the work frame: X/Y as designed, Z = 0
 at the top of the stock, cutting at negative Z. An `Arc` runs in the XY plane
 from the previous position to (x, y) about (cx, cy); a change of Z along it
 makes a helix; `sweep` is its signed angle (+ counter-clockwise), fixed
-where the arc is made so nothing downstream rebuilds it from end points. Every section starts and ends with the tool at `safe_z_mm`.
+where the arc is made so nothing downstream rebuilds it from end points.
+Every section starts and ends with the tool at `safe_z_mm`.
 """
 from __future__ import annotations
 

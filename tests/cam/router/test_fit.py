@@ -95,7 +95,8 @@ def test_arc_extent_matches_dense_sampling(start_deg, end_deg, clockwise):
     cx, cy, r = 3.0, -2.0, 7.5
     a0, a1 = math.radians(start_deg), math.radians(end_deg)
     start = (cx + r * math.cos(a0), cy + r * math.sin(a0), 0.0)
-    move = Arc.from_start(start[:2], cx + r * math.cos(a1), cy + r * math.sin(a1), 0.0, cx, cy, clockwise, 100.0)
+    move = Arc.from_start(start[:2], cx + r * math.cos(a1), cy + r * math.sin(a1), 0.0, cx, cy, clockwise,
+                          100.0)
     sweep = (a0 - a1) % (2 * math.pi) if clockwise else (a1 - a0) % (2 * math.pi)
     sweep = sweep or 2 * math.pi
     direction = -1 if clockwise else 1

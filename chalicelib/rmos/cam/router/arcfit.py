@@ -9,9 +9,10 @@ little beyond its chords; where it would come too close, the chords stay.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -33,7 +34,7 @@ class CornerArcs:
         edges = [np.stack([r[:-1], r[1:]], axis=1) for r in rings]
         self.walls = shapely.STRtree(shapely.linestrings(np.vstack(edges)) if edges else [])
 
-    def wall_distance(self, points: np.ndarray) -> np.ndarray:
+    def wall_distance(self, points: NDArray[Any]) -> NDArray[Any]:
         """Distance from each point (n x 2) to the nearest wall."""
         if len(points) == 0:
             return np.zeros(0)
@@ -105,7 +106,7 @@ class CornerArcs:
             k += 1
         return segs
 
-    def _arcs(self, walk: np.ndarray, tags: np.ndarray, runs: list[tuple[int, int]],
+    def _arcs(self, walk: NDArray[Any], tags: NDArray[Any], runs: list[tuple[int, int]],
               clearance: float) -> list[Seg | None]:
         """Each run as one arc about its centre, or None where that arc would not be safe.
 
@@ -115,7 +116,7 @@ class CornerArcs:
         (the wall ring, which runs at exactly the clearance) are sampled finely.
         """
         out: list[Seg | None] = []
-        checks: list[tuple[int, np.ndarray, float]] = []
+        checks: list[tuple[int, NDArray[Any], float]] = []
         for index, (k, j) in enumerate(runs):
             run = walk[k:j + 1]
             cx, cy = self.centres[tags[k]]

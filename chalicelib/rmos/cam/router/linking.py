@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence, TypeVar
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.dressups.tabs import Tabs
-from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length, rotate_to, to_moves, walk
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, rotate_to, to_moves
 from chalicelib.rmos.cam.toolpath import CutParams, Dressup, Issue, Line, Move, PlanningError, Rapid
 
 # How far above the floor of the previous level (or the stock top) the tool

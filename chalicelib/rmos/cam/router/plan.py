@@ -16,13 +16,13 @@ from chalicelib.rmos.cam.router import linking
 from chalicelib.rmos.cam.router.dressups.ramp import HelixEntry, PlungeEntry, RampEntry
 from chalicelib.rmos.cam.router.dressups.tabs import Tabs
 from chalicelib.rmos.cam.router.linking import PathBuilder
-from chalicelib.rmos.cam.router.models import MAX_DEPTH_MM, DrillOp, PocketOp, ProfileOp, RouterDesign
+from chalicelib.rmos.cam.router.models import MAX_DEPTH_MM, DrillOp, Operation, PocketOp, ProfileOp, RouterDesign
 from chalicelib.rmos.cam.toolpath import CutParams, Dressup, Issue, Move, PlanningError, Section
 
 MAX_TOOL_DIAMETER_MM = 100.0
 
 
-def _params_for(op, params: CutParams) -> CutParams:
+def _params_for(op: Operation, params: CutParams) -> CutParams:
     """The job's cut parameters with the operation's own tool, stepover kept in proportion."""
     if op.tool_diameter_mm is None or op.tool_diameter_mm == params.tool_diameter_mm:
         return params
@@ -31,7 +31,7 @@ def _params_for(op, params: CutParams) -> CutParams:
                                stepover_mm=params.stepover_mm * ratio)
 
 
-def _sanity(design: RouterDesign, index: int, op, params: CutParams) -> list[Issue]:
+def _sanity(design: RouterDesign, index: int, op: Operation, params: CutParams) -> list[Issue]:
     """Limits checked again in mm: an inch intent was range-checked before conversion."""
     issues = []
     if op.depth_mm > MAX_DEPTH_MM + 1e-9:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
@@ -42,7 +43,8 @@ def plan_pocket(b: PathBuilder, op: PocketOp, path: PathFn) -> None:
         plan_circular(b, (geom.center[0], geom.center[1]), geom.inner_radius_mm, geom.outer_radius_mm, op.depth_mm,
                       allowance, path("geometry"))
     elif isinstance(geom, CircleGeometry):
-        plan_circular(b, (geom.center[0], geom.center[1]), None, geom.radius_mm, op.depth_mm, allowance, path("geometry"))
+        plan_circular(b, (geom.center[0], geom.center[1]), None, geom.radius_mm, op.depth_mm, allowance,
+                      path("geometry"))
     else:
         issues: list[Issue] = []
         boundary, islands = shapes.outline_and_islands(geom, path, b.warn, issues)
@@ -70,7 +72,8 @@ class Node:
             return None
         if "_helix" not in self.__dict__:
             self.__dict__["_helix"] = _helix_for(self.poly, tool_radius)
-        return self.__dict__["_helix"]
+        found: Helix | None = self.__dict__["_helix"]
+        return found
 
 
 class PolygonClearing:
@@ -140,7 +143,7 @@ class PolygonClearing:
         return _within(a, b, shapely.GeometryCollection(near), reach, self.r / 100)
 
 
-def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
+def _within(a: XY, b: XY, cut: Any, reach: float, resolution: float) -> bool:
     """Whether every point of the segment a-b lies within `reach` of `cut`.
 
     The distance to `cut` is 1-Lipschitz along the segment, so between two
@@ -169,11 +172,12 @@ def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
         d_lo, d_hi = np.concatenate([d_lo, d_mid]), np.concatenate([d_mid, d_hi])
 
 
-def _distances(a: XY, b: XY, t: np.ndarray, cut) -> np.ndarray:
-    return shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
+def _distances(a: XY, b: XY, t: NDArray[Any], cut: Any) -> NDArray[Any]:
+    found: NDArray[Any] = shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
+    return found
 
 
-def _overlaps(a, b) -> bool:
+def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
@@ -268,7 +272,7 @@ def _nest(levels: list[list[Node]]) -> None:
         parents = nodes
 
 
-def _report_unreachable(b: PathBuilder, boundary: Polygon, islands, regions: list[Polygon]) -> None:
+def _report_unreachable(b: PathBuilder, boundary: Polygon, islands: Any, regions: list[Polygon]) -> None:
     """Say so when parts of the pocket are narrower than the tool (beyond its corners).
 
     A round tool always leaves a fillet in a corner; anything else it cannot
@@ -303,7 +307,7 @@ def _fitted_node(poly: Polygon, tol: float, climb: bool) -> Node:
     return Node(outline, [loop if climb else reversed_loop(loop) for loop in loops if loop])
 
 
-def _wall_nodes(boundary: Polygon, islands, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
+def _wall_nodes(boundary: Polygon, islands: Any, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
                 climb: bool) -> list[Node]:
     """The wall ring: offset half a tolerance further in and fitted within that half.
 

@@ -12,7 +12,6 @@ the dressup stage.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 from shapely.ops import unary_union
