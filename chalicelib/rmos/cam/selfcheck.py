@@ -222,8 +222,10 @@ def _arc_radii(p: _Program) -> Outcome:
 
 def _safe_text(p: _Program) -> Outcome:
     d = p.dialect
-    bad_bytes = sorted({ch for ch in p.text if ord(ch) > 126 or (ord(ch) < 32 and ch != "\n")
-                        or ch in d.forbidden_chars.replace("(", "").replace(")", "")})
+    # Outside printable ASCII (newlines aside), or a character the dialect forbids.
+    extra = re.escape(d.forbidden_chars.replace("(", "").replace(")", ""))
+    pattern = r"[^\n\x20-\x7e]" + (f"|[{extra}]" if extra else "")
+    bad_bytes = sorted(set(re.findall(pattern, p.text)))
     forbidden = set(d.forbidden_words)
     bad_words = sorted({w for ws in p.words for w in ws if w in forbidden})
     ok = not bad_bytes and not bad_words
