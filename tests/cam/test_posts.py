@@ -24,7 +24,8 @@ def program(moves, units="mm", title="test", rpm=12000.0):
 
 def circle_program(r=10.0, units="mm"):
     return program([Rapid(r, 0, 5), Rapid(r, 0, 0.5), Line(r, 0, -1, 200),
-                    Arc(r, 0, -1, 0, 0, False, 600), Arc(-r, 0, -1.5, 0, 0, True, 600), Rapid(-r, 0, 5)], units)
+                    Arc(r, 0, -1, 0, 0, False, 600, 2 * math.pi),
+                    Arc(-r, 0, -1.5, 0, 0, True, 600, -math.pi), Rapid(-r, 0, 5)], units)
 
 
 def test_header_order_spindle_and_end():
@@ -90,18 +91,19 @@ def test_arc_radii_stay_consistent_after_rounding(tmp_path):
             sx, sy = cx + r * math.cos(a0), cy + r * math.sin(a0)
             ex, ey = (sx, sy) if sweep == 2 * math.pi else (cx + r * math.cos(a1), cy + r * math.sin(a1))
             moves += [Rapid(sx, sy, 5), Rapid(sx, sy, 0.5), Line(sx, sy, -0.5, 300),
-                      Arc(ex, ey, -1.0, cx, cy, cw, 900), Rapid(ex, ey, 5)]
+                      Arc(ex, ey, -1.0, cx, cy, cw, 900, -sweep if cw else sweep), Rapid(ex, ey, 5)]
         p = program(moves, units)
         for name in posts.DIALECTS:
             text = posts.render(p, posts.dialect(name))
             assert grbl_arc_errors(text) == []
             checks = run_checks(text, dialect=posts.dialect(name), safe_z_mm=5.0, max_depth_mm=1.0)
-            assert {c["id"]: c["status"] for c in checks}["arc_radii"] == "pass"
+            assert {c.id: c.status for c in checks}["arc_radii"] == "pass"
         run_rs274(text, tmp_path, name=f"arcs-{units}.ngc")
 
 
 def test_post_refuses_an_inconsistent_arc():
-    bad = program([Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100), Arc(0, 10.5, -1, 0, 0, False, 100)])
+    bad = program([Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100),
+                   Arc(0, 10.5, -1, 0, 0, False, 100, math.pi / 2)])
     with pytest.raises(PostError):
         posts.render(bad, posts.dialect("grbl"))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.contracts.cam_intent import CamIntentV1
+from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
 from chalicelib.rmos.cam import posts
 from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent, normalize
 from chalicelib.rmos.cam.profiles import ProfileError, ResolvedSetup, resolve
@@ -141,7 +142,8 @@ def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
         raise IntentRejected([Issue("nothing_to_cut", "the design produces no toolpath", "design")])
     intent = norm.intent
     title = f"{intent.mode.value} intent {intent.intent_id}" if intent.intent_id else f"{intent.mode.value} intent"
-    program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm, units=norm.units, title=title)
+    program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm,
+                      units="inch" if norm.units == "inch" else "mm", title=title)
     dialect = posts.dialect(setup.post)
     tool = setup.tool
     header = [f"tool: {tool['name']} ({tool['diameter_mm']:g} mm)", f"profile: {setup.profile_id}",
@@ -154,16 +156,21 @@ def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
     tool_radius = min(s.tool_diameter_mm for s in sections if s.moves) / 2
     checks = run_checks(text, dialect=dialect, safe_z_mm=setup.cut.safe_z_mm, max_depth_mm=deepest,
                         tool_radius_mm=None if norm.mode == "saw" else tool_radius)
-    cut = setup.cut
-    tool_report = {"id": tool["id"], "name": tool["name"], "kind": tool.get("kind", "end_mill"),
-                   "diameter_mm": cut.tool_diameter_mm, "flutes": tool.get("flutes"),
-                   "spindle_rpm": cut.spindle_rpm, "feed_mm_min": cut.feed_mm_min,
-                   "plunge_mm_min": cut.plunge_mm_min, "stepdown_mm": cut.stepdown_mm,
-                   "stepover_mm": round(cut.stepover_mm, 6), "safe_z_mm": cut.safe_z_mm}
-    extra = {"mode": norm.mode, "profile_id": setup.profile_id,
-             "machine": {"id": setup.machine["id"], "name": setup.machine["name"]},
-             "material": {"id": setup.material["id"], "name": setup.material["name"]}, **extra}
-    report = build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min, tool=tool_report,
-                          checks=checks, warnings=setup.warnings, extra=extra)
-    return PlanResult(program=text, report=report, preview_svg=preview_svg(program, extent=report["bounds"]),
+    report = _report(program, norm, setup, checks, extra)
+    return PlanResult(program=text, report=report.as_json(), preview_svg=preview_svg(program, extent=report.bounds),
                       post=setup.post, units=norm.units, intent=intent, normalized=_normalized_dict(norm, setup))
+
+
+def _report(program: Program, norm: NormalizedIntent, setup: ResolvedSetup, checks: list[CheckResult],
+            extra: dict[str, Any]) -> ReportV1:
+    cut, tool = setup.cut, setup.tool
+    tool_report = ToolV1(id=tool["id"], name=tool["name"], kind=tool.get("kind", "end_mill"),
+                         diameter_mm=cut.tool_diameter_mm, flutes=tool.get("flutes"),
+                         spindle_rpm=cut.spindle_rpm, feed_mm_min=cut.feed_mm_min,
+                         plunge_mm_min=cut.plunge_mm_min, stepdown_mm=cut.stepdown_mm,
+                         stepover_mm=round(cut.stepover_mm, 6), safe_z_mm=cut.safe_z_mm)
+    return build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min, tool=tool_report,
+                        checks=checks, warnings=setup.warnings, mode=norm.mode, profile_id=setup.profile_id,
+                        machine=Named(id=setup.machine["id"], name=setup.machine["name"]),
+                        material=Named(id=setup.material["id"], name=setup.material["name"]),
+                        cut_list=extra.get("cut_list"))

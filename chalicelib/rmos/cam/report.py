@@ -6,31 +6,21 @@ output units; `units` tells which units the G-code itself is written in.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Iterator
 from xml.sax.saxutils import escape
 
+from chalicelib.contracts.report import Bounds, CheckResult, Named, OperationFigures, ReportV1, Totals, ToolV1
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Program, Rapid
 
 _EPS = 1e-9
 
 
-def arc_sweep(sx: float, sy: float, move: Arc) -> float:
-    """Swept angle (radians, > 0) from the start to the end of `move`."""
-    a0 = math.atan2(sy - move.cy, sx - move.cx)
-    a1 = math.atan2(move.y - move.cy, move.x - move.cx)
-    sweep = (a0 - a1) if move.clockwise else (a1 - a0)
-    sweep %= 2 * math.pi
-    if sweep < 1e-9:
-        sweep = 2 * math.pi  # start == end: a full circle
-    return sweep
-
-
 def move_length(start: tuple[float, float, float], move: Move) -> float:
-    sx, sy, sz = start
     if isinstance(move, Arc):
-        r = math.hypot(sx - move.cx, sy - move.cy)
-        planar = r * arc_sweep(sx, sy, move)
-        return math.hypot(planar, move.z - sz)
+        planar = arcs.length(start[:2], (move.cx, move.cy), move.sweep)
+        return math.hypot(planar, move.z - start[2])
     return math.dist(start, (move.x, move.y, move.z))
 
 
@@ -45,73 +35,71 @@ def walk(program: Program) -> Iterator[tuple[int, tuple[float, float, float], Mo
             pos = (move.x, move.y, move.z)
 
 
-def _arc_extremes(start: tuple[float, float, float], move: Arc) -> list[tuple[float, float]]:
-    """The arc's end points and every point where it crosses an axis direction (its extent)."""
-    sx, sy, _ = start
-    r = math.hypot(sx - move.cx, sy - move.cy)
-    a0 = math.atan2(sy - move.cy, sx - move.cx)
-    sweep = arc_sweep(sx, sy, move)
-    points = [(sx, sy), (move.x, move.y)]
-    for k in range(4):
-        axis = k * math.pi / 2
-        # Angle travelled from the start until the arc points along `axis`.
-        ahead = ((a0 - axis) if move.clockwise else (axis - a0)) % (2 * math.pi)
-        if ahead <= sweep:
-            points.append((move.cx + r * math.cos(axis), move.cy + r * math.sin(axis)))
-    return points
-
-
-def bounds(program: Program) -> dict[str, float]:
-    xs, ys, zs = [], [], []
+def bounds(program: Program) -> Bounds | None:
+    xs: list[float] = []
+    ys: list[float] = []
+    zs: list[float] = []
     for _, start, move in walk(program):
         zs += [start[2], move.z]
         if isinstance(move, Arc):
-            for x, y in _arc_extremes(start, move):
+            for x, y in arcs.extremes(start[:2], (move.x, move.y), (move.cx, move.cy), move.sweep):
                 xs.append(x)
                 ys.append(y)
         else:
             xs += [start[0], move.x]
             ys += [start[1], move.y]
     if not xs:
-        return {}
-    return {"min_x_mm": round(min(xs), 4), "max_x_mm": round(max(xs), 4),
-            "min_y_mm": round(min(ys), 4), "max_y_mm": round(max(ys), 4),
-            "min_z_mm": round(min(zs), 4), "max_z_mm": round(max(zs), 4)}
+        return None
+    return Bounds(min_x_mm=round(min(xs), 4), max_x_mm=round(max(xs), 4),
+                  min_y_mm=round(min(ys), 4), max_y_mm=round(max(ys), 4),
+                  min_z_mm=round(min(zs), 4), max_z_mm=round(max(zs), 4))
 
 
-def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: dict[str, Any],
-                 checks: list[dict], warnings: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    ops = [{"name": s.name, "moves": len(s.moves), "cut_length_mm": 0.0, "rapid_length_mm": 0.0,
-            "full_width_cut_mm": round(s.full_width_mm, 3), "estimated_time_s": 0.0,
-            "warnings": list(s.warnings)} for s in program.sections]
+@dataclass
+class _Tally:
+    cut: float = 0.0
+    rapid: float = 0.0
+    time: float = 0.0
+
+
+def _tallies(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int]:
+    """Cut and rapid lengths and time per section, and the number of retracts to safe Z."""
+    tallies = [_Tally() for _ in program.sections]
     retracts = 0
     for k, start, move in walk(program):
         length = move_length(start, move)
-        op = ops[k]
+        tally = tallies[k]
         if isinstance(move, Rapid):
-            op["rapid_length_mm"] += length
-            op["estimated_time_s"] += length / rapid_mm_min * 60
+            tally.rapid += length
+            tally.time += length / rapid_mm_min * 60
             if move.z >= program.safe_z_mm - 1e-6 > start[2]:
                 retracts += 1
         else:
-            op["cut_length_mm"] += length
-            op["estimated_time_s"] += length / move.feed * 60 if move.feed > 0 else 0.0
-    for op in ops:
-        for key in ("cut_length_mm", "rapid_length_mm", "estimated_time_s"):
-            op[key] = round(op[key], 3)
-    totals = {
-        "moves": sum(o["moves"] for o in ops),
-        "cut_length_mm": round(sum(o["cut_length_mm"] for o in ops), 3),
-        "rapid_length_mm": round(sum(o["rapid_length_mm"] for o in ops), 3),
-        "full_width_cut_mm": round(sum(o["full_width_cut_mm"] for o in ops), 3),
-        "retracts": retracts,
-        "estimated_time_s": round(sum(o["estimated_time_s"] for o in ops), 3),
-    }
+            tally.cut += length
+            tally.time += length / move.feed * 60 if move.feed > 0 else 0.0
+    return tallies, retracts
+
+
+def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: ToolV1, checks: list[CheckResult],
+                 warnings: list[str], mode: str, profile_id: str, machine: Named, material: Named,
+                 cut_list: dict[str, Any] | None = None) -> ReportV1:
+    tallies, retracts = _tallies(program, rapid_mm_min)
+    ops = [OperationFigures(name=s.name, moves=len(s.moves), cut_length_mm=round(t.cut, 3),
+                            rapid_length_mm=round(t.rapid, 3), full_width_cut_mm=round(s.full_width_mm, 3),
+                            estimated_time_s=round(t.time, 3), warnings=list(s.warnings))
+           for s, t in zip(program.sections, tallies)]
+    totals = Totals(
+        moves=sum(o.moves for o in ops),
+        cut_length_mm=round(sum(o.cut_length_mm for o in ops), 3),
+        rapid_length_mm=round(sum(o.rapid_length_mm for o in ops), 3),
+        full_width_cut_mm=round(sum(o.full_width_cut_mm for o in ops), 3),
+        retracts=retracts,
+        estimated_time_s=round(sum(o.estimated_time_s for o in ops), 3),
+    )
     all_warnings = list(warnings) + [w for s in program.sections for w in s.warnings]
-    report = {"units": program.units, "post": post, "tool": tool, "operations": ops, "totals": totals,
-              "checks": checks, "warnings": all_warnings, "bounds": bounds(program)}
-    report.update(extra or {})
-    return report
+    return ReportV1(units=program.units, post=post, tool=tool, operations=ops, totals=totals, checks=checks,
+                    warnings=all_warnings, bounds=bounds(program), mode=mode, profile_id=profile_id,
+                    machine=machine, material=material, cut_list=cut_list)
 
 
 def _fmt(v: float) -> str:
@@ -119,16 +107,16 @@ def _fmt(v: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: dict[str, float] | None = None) -> str:
+def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | None = None) -> str:
     """Top view: y up (SVG y is negated), cuts solid, rapids dashed, arcs as SVG arcs.
 
     `extent`: the program's `bounds`, when the caller already has them.
     """
     b = bounds(program) if extent is None else extent
-    if not b:
+    if b is None:
         return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>\n'
-    min_x, max_x = b["min_x_mm"] - margin_mm, b["max_x_mm"] + margin_mm
-    min_y, max_y = b["min_y_mm"] - margin_mm, b["max_y_mm"] + margin_mm
+    min_x, max_x = b.min_x_mm - margin_mm, b.max_x_mm + margin_mm
+    min_y, max_y = b.min_y_mm - margin_mm, b.max_y_mm + margin_mm
     width, height = max_x - min_x, max_y - min_y
     stroke = max(width, height) / 400
     parts = [
@@ -167,8 +155,8 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: dict[str, f
             if math.hypot(ex - sx, ey - sy) > _EPS:
                 current.append(f"L{_fmt(ex)} {_fmt(ey)}")
             continue
-        r = math.hypot(start[0] - move.cx, start[1] - move.cy)
-        sweep_angle = arc_sweep(start[0], start[1], move)
+        r = arcs.radius(start[:2], (move.cx, move.cy))
+        sweep_angle = abs(move.sweep)
         # y is flipped, so a counter-clockwise arc in the work frame is
         # clockwise on screen: SVG's sweep-flag 1.
         sweep_flag = 0 if move.clockwise else 1

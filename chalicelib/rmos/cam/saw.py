@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,7 +87,7 @@ def blade_reach(radius: float, depth: float) -> float:
     return math.sqrt(radius * radius - (radius - d) ** 2)
 
 
-def blade_from_tool(tool: dict) -> Blade:
+def blade_from_tool(tool: dict[str, Any]) -> Blade:
     diameter = float(tool["diameter_mm"])
     flange = float(tool.get("flange_diameter_mm") or diameter * DEFAULT_FLANGE_RATIO)
     if flange >= diameter * 0.6:
@@ -135,14 +135,14 @@ def pass_depths(depth: float, stepdown: float) -> list[float]:
 
 def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min: float,
              plunge_mm_min: float, safe_z_mm: float, spindle_rpm: float,
-             tool_label: str = "") -> tuple[list[Section], dict]:
+             tool_label: str = "") -> tuple[list[Section], dict[str, Any]]:
     """Sections (one per cut, in the given order) and the cut list."""
     issues = check_design(design, blade)
     if issues:
         raise PlanningError(issues)
     kerf = design.kerf_width_mm
     sections: list[Section] = []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, cut in enumerate(design.cuts):
         line = cut.offset_mm + kerf / 2
         depths = pass_depths(cut.depth_mm, stepdown_mm)

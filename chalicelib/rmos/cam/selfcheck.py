@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 
+from chalicelib.contracts.report import CheckResult
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.posts.base import ARC_RADIUS_TOLERANCE_MM, Dialect
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 from chalicelib.rmos.cam.units import MM_PER_INCH
@@ -67,11 +70,11 @@ def parse_motions(text: str) -> tuple[list[_Motion], list[list[str]], float]:
         if motion is None:
             continue
         values = {a: float(b) * scale for a, b in pairs if a in "XYZIJ"}
-        start = tuple(pos)
+        start = (pos[0], pos[1], pos[2])
         for k, axis in enumerate("XYZ"):
             if axis in values:
                 pos[k] = values[axis]
-        motions.append(_Motion(motion, start, tuple(pos), values.get("I", 0.0), values.get("J", 0.0), n))
+        motions.append(_Motion(motion, start, (pos[0], pos[1], pos[2]), values.get("I", 0.0), values.get("J", 0.0), n))
     return motions, words_per_line, scale
 
 
@@ -82,17 +85,10 @@ def _motion_line(m: _Motion) -> list[tuple[float, float]]:
         return [(x0, y0), (x1, y1)]
     cx, cy = x0 + m.i, y0 + m.j
     r = math.hypot(m.i, m.j)
-    a0 = math.atan2(y0 - cy, x0 - cx)
-    a1 = math.atan2(y1 - cy, x1 - cx)
-    sweep = (a0 - a1) if m.code == 2 else (a1 - a0)
-    sweep %= 2 * math.pi
-    if sweep < 1e-9:
-        sweep = 2 * math.pi
+    swept = arcs.sweep((x0, y0), (x1, y1), (cx, cy), m.code == 2)
     step = 2 * math.sqrt(max(2 * r * 0.001, 1e-12))
-    n = max(4, math.ceil(sweep * r / step))
-    sign = -1 if m.code == 2 else 1
-    return [(cx + r * math.cos(a0 + sign * sweep * k / n), cy + r * math.sin(a0 + sign * sweep * k / n))
-            for k in range(n + 1)]
+    n = max(4, math.ceil(abs(swept) * r / step))
+    return [arcs.point_at((x0, y0), (cx, cy), swept, k / n) for k in range(n + 1)]
 
 
 def _inside_cleared(m: _Motion, earlier: list[_Motion], tool_radius: float) -> bool:
@@ -112,81 +108,168 @@ def _inside_cleared(m: _Motion, earlier: list[_Motion], tool_radius: float) -> b
     return bool(swaths) and union_all(swaths).buffer(1e-6).covers(disc)
 
 
-def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
-               tool_radius_mm: float | None = None) -> list[dict]:
-    """Every check with its outcome; raises SelfCheckFailed when any fails."""
-    motions, words, _ = parse_motions(text)
-    checks: list[dict] = []
+class _Rapids:
+    """Follows the program once: where cuts have reached, and the first rapid that is not safe."""
 
-    def check(cid: str, ok: bool, message: str) -> None:
-        checks.append({"id": cid, "status": "pass" if ok else "fail", "message": message})
+    def __init__(self, safe_z_mm: float, tool_radius_mm: float | None) -> None:
+        self.safe_z = safe_z_mm
+        self.tool_radius = tool_radius_mm
+        # Where a cut has been, and how deep: a rapid may later drop straight
+        # down there (a drilled hole, the end of a finished ring).
+        self.floor: dict[tuple[float, float], float] = {}
+        self.cuts: list[_Motion] = []
+        self.bad: str | None = None
 
-    cuts = [m for m in motions if m.code in (1, 2, 3)]
-    check("non_empty", bool(cuts), f"{len(cuts)} cutting moves" if cuts else "the program cuts nothing")
+    def see(self, m: _Motion) -> None:
+        if self.bad is not None:
+            return
+        if m.code != 0:
+            self._cut(m)
+        else:
+            self.bad = self._rapid(m)
 
-    last = [ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip() != "%"]
-    check("ends_with_m30", bool(last) and last[-1] == "M30", "program ends with M30" if last and last[-1] == "M30"
-          else f"last line is {last[-1] if last else 'missing'!r}, expected M30")
-
-    first_spindle = next((n for n, ws in enumerate(words, 1) if "M3" in ws or "M4" in ws), None)
-    first_cut = cuts[0].line_no if cuts else None
-    ok = first_spindle is not None and (first_cut is None or first_spindle < first_cut)
-    check("spindle_before_cut", ok, "spindle starts before the first cut" if ok
-          else "a cutting move comes before the spindle is started")
-
-    drilled: dict[tuple[float, float], float] = {}
-    bad_rapid = None
-    for m in motions:
-        (x0, y0, z0), (x1, y1, z1) = m.start, m.end
-        same_xy = math.isclose(x0, x1, abs_tol=1e-6) and math.isclose(y0, y1, abs_tol=1e-6) \
-            or math.isnan(x0)
-        if m.code != 0 and not math.isnan(x1):
-            # Where a cut has been, and how deep: a rapid may later drop
-            # straight down there (a drilled hole, the end of a finished ring).
-            for px, py, pz in ((x0, y0, z0), (x1, y1, z1)):
+    def _cut(self, m: _Motion) -> None:
+        if not math.isnan(m.end[0]):
+            for px, py, pz in (m.start, m.end):
                 if not math.isnan(px):
                     key = (round(px, 3), round(py, 3))
-                    drilled[key] = min(drilled.get(key, math.inf), pz)
-        if m.code != 0:
-            continue
-        if not same_xy and (min(z0, z1) < safe_z_mm - _EPS):
-            bad_rapid = f"line {m.line_no}: rapid sideways at Z {min(z0, z1):.3f} mm, below safe Z {safe_z_mm:g}"
-            break
+                    self.floor[key] = min(self.floor.get(key, math.inf), pz)
+        if not math.isnan(m.start[0]):
+            self.cuts.append(m)
+
+    def _rapid(self, m: _Motion) -> str | None:
+        (x0, y0, z0), (x1, y1, z1) = m.start, m.end
+        same_xy = math.isclose(x0, x1, abs_tol=1e-6) and math.isclose(y0, y1, abs_tol=1e-6) or math.isnan(x0)
+        if not same_xy and min(z0, z1) < self.safe_z - _EPS:
+            return f"line {m.line_no}: rapid sideways at Z {min(z0, z1):.3f} mm, below safe Z {self.safe_z:g}"
         if z1 < -_EPS and z1 < z0:
-            floor = drilled.get((round(x1, 3), round(y1, 3)), math.inf)
-            if z1 < floor - _EPS and not (tool_radius_mm and _inside_cleared(
-                    m, [c for c in motions[:motions.index(m)] if c.code != 0 and not math.isnan(c.start[0])],
-                    tool_radius_mm)):
-                bad_rapid = f"line {m.line_no}: rapid down into material to Z {z1:.3f} mm"
-                break
-    check("no_rapid_into_material", bad_rapid is None, bad_rapid or "rapids stay above the stock or in cut holes")
+            floor = self.floor.get((round(x1, 3), round(y1, 3)), math.inf)
+            if z1 < floor - _EPS and not (self.tool_radius and _inside_cleared(m, self.cuts, self.tool_radius)):
+                return f"line {m.line_no}: rapid down into material to Z {z1:.3f} mm"
+        return None
 
-    zs = [m.end[2] for m in motions if not math.isnan(m.end[2])]
-    deepest = min(zs) if zs else 0.0
-    ok = deepest >= -max_depth_mm - _EPS
-    check("max_depth", ok, f"deepest Z {deepest:.4f} mm; deepest requested {max_depth_mm:g} mm" if ok
-          else f"cuts to Z {deepest:.4f} mm, deeper than the requested {max_depth_mm:g} mm")
 
-    worst = 0.0
+@dataclass
+class _Program:
+    """What the checks read: the text, and figures gathered in one pass over its motions."""
+
+    text: str
+    words: list[list[str]]
+    dialect: Dialect
+    max_depth_mm: float
+    cuts: int = 0
+    first_cut_line: int | None = None
+    deepest: float = math.inf
+    worst_arc_mm: float = 0.0
+    bad_rapid: str | None = None
+
+
+def _scan(text: str, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
+          tool_radius_mm: float | None) -> _Program:
+    motions, words, _ = parse_motions(text)
+    prog = _Program(text, words, dialect, max_depth_mm)
+    rapids = _Rapids(safe_z_mm, tool_radius_mm)
     for m in motions:
+        if m.code != 0:
+            prog.cuts += 1
+            if prog.first_cut_line is None:
+                prog.first_cut_line = m.line_no
+        if not math.isnan(m.end[2]):
+            prog.deepest = min(prog.deepest, m.end[2])
         if m.code in (2, 3):
             cx, cy = m.start[0] + m.i, m.start[1] + m.j
-            r0 = math.hypot(m.i, m.j)
-            r1 = math.hypot(m.end[0] - cx, m.end[1] - cy)
-            worst = max(worst, abs(r0 - r1))
-    ok = worst <= ARC_RADIUS_TOLERANCE_MM + 1e-9
-    check("arc_radii", ok, f"largest arc radius mismatch {worst:.5f} mm")
+            mismatch = abs(math.hypot(m.i, m.j) - math.hypot(m.end[0] - cx, m.end[1] - cy))
+            prog.worst_arc_mm = max(prog.worst_arc_mm, mismatch)
+        rapids.see(m)
+    prog.bad_rapid = rapids.bad
+    if prog.deepest == math.inf:
+        prog.deepest = 0.0
+    return prog
 
-    if dialect.forbidden_chars.strip("()") or dialect.forbidden_words:
-        bad_bytes = sorted({ch for ch in text if ord(ch) > 126 or (ord(ch) < 32 and ch != "\n")
-                            or ch in dialect.forbidden_chars.replace("(", "").replace(")", "")})
-        forbidden = set(dialect.forbidden_words)
-        bad_words = sorted({w for ws in words for w in ws if w in forbidden})
-        ok = not bad_bytes and not bad_words
-        check(f"{dialect.name}_safe_text", ok, f"only ASCII and words {dialect.name} accepts" if ok
-              else f"forbidden for {dialect.name}: {bad_bytes + bad_words}")
 
-    failed = [c for c in checks if c["status"] == "fail"]
+Outcome = tuple[bool, str]
+
+
+def _non_empty(p: _Program) -> Outcome:
+    return bool(p.cuts), f"{p.cuts} cutting moves" if p.cuts else "the program cuts nothing"
+
+
+def _ends_with_m30(p: _Program) -> Outcome:
+    last = next((s for s in (ln.strip() for ln in reversed(p.text.splitlines())) if s and s != "%"), None)
+    ok = last == "M30"
+    return ok, "program ends with M30" if ok else f"last line is {last if last else 'missing'!r}, expected M30"
+
+
+def _spindle_before_cut(p: _Program) -> Outcome:
+    first_spindle = next((n for n, ws in enumerate(p.words, 1) if "M3" in ws or "M4" in ws), None)
+    ok = first_spindle is not None and (p.first_cut_line is None or first_spindle < p.first_cut_line)
+    return ok, "spindle starts before the first cut" if ok else "a cutting move comes before the spindle is started"
+
+
+def _no_rapid_into_material(p: _Program) -> Outcome:
+    return p.bad_rapid is None, p.bad_rapid or "rapids stay above the stock or in cut holes"
+
+
+def _max_depth(p: _Program) -> Outcome:
+    ok = p.deepest >= -p.max_depth_mm - _EPS
+    return ok, (f"deepest Z {p.deepest:.4f} mm; deepest requested {p.max_depth_mm:g} mm" if ok
+                else f"cuts to Z {p.deepest:.4f} mm, deeper than the requested {p.max_depth_mm:g} mm")
+
+
+def _arc_radii(p: _Program) -> Outcome:
+    return p.worst_arc_mm <= ARC_RADIUS_TOLERANCE_MM + 1e-9, f"largest arc radius mismatch {p.worst_arc_mm:.5f} mm"
+
+
+def _safe_text(p: _Program) -> Outcome:
+    d = p.dialect
+    # Outside printable ASCII (newlines aside), or a character the dialect forbids.
+    extra = re.escape(d.forbidden_chars.replace("(", "").replace(")", ""))
+    pattern = r"[^\n\x20-\x7e]" + (f"|[{extra}]" if extra else "")
+    bad_bytes = sorted(set(re.findall(pattern, p.text)))
+    forbidden = set(d.forbidden_words)
+    bad_words = sorted({w for ws in p.words for w in ws if w in forbidden})
+    ok = not bad_bytes and not bad_words
+    return ok, f"only ASCII and words {d.name} accepts" if ok else f"forbidden for {d.name}: {bad_bytes + bad_words}"
+
+
+def _has_text_rules(d: Dialect) -> bool:
+    return bool(d.forbidden_chars.strip("()") or d.forbidden_words)
+
+
+def _always(d: Dialect) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str  # "{dialect}" stands for the dialect's name
+    check: Callable[[_Program], Outcome]
+    applies: Callable[[Dialect], bool] = _always
+
+
+# In the order report.json lists them.
+RULES = [
+    _Rule("non_empty", _non_empty),
+    _Rule("ends_with_m30", _ends_with_m30),
+    _Rule("spindle_before_cut", _spindle_before_cut),
+    _Rule("no_rapid_into_material", _no_rapid_into_material),
+    _Rule("max_depth", _max_depth),
+    _Rule("arc_radii", _arc_radii),
+    _Rule("{dialect}_safe_text", _safe_text, _has_text_rules),
+]
+
+
+def run_checks(text: str, *, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
+               tool_radius_mm: float | None = None) -> list[CheckResult]:
+    """Every check with its outcome; raises SelfCheckFailed when any fails."""
+    prog = _scan(text, dialect, safe_z_mm, max_depth_mm, tool_radius_mm)
+    checks = []
+    for rule in RULES:
+        if rule.applies(dialect):
+            ok, message = rule.check(prog)
+            checks.append(CheckResult(id=rule.id.format(dialect=dialect.name), status="pass" if ok else "fail",
+                                      message=message))
+    failed = [c for c in checks if c.status == "fail"]
     if failed:
-        raise SelfCheckFailed([Issue("selfcheck_failed", c["message"], f"program.{c['id']}") for c in failed])
+        raise SelfCheckFailed([Issue("selfcheck_failed", c.message, f"program.{c.id}") for c in failed])
     return checks

@@ -3,12 +3,16 @@
 Coordinates are absolute millimetres in the work frame: X/Y as designed, Z = 0
 at the top of the stock, cutting at negative Z. An `Arc` runs in the XY plane
 from the previous position to (x, y) about (cx, cy); a change of Z along it
-makes a helix. Every section starts and ends with the tool at `safe_z_mm`.
+makes a helix; `sweep` is its signed angle (+ counter-clockwise), fixed
+where the arc is made so nothing downstream rebuilds it from end points.
+Every section starts and ends with the tool at `safe_z_mm`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Union
+
+from chalicelib.rmos.cam import arcs
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,13 @@ class Arc:
     cy: float
     clockwise: bool
     feed: float
+    sweep: float
+
+    @classmethod
+    def from_start(cls, start: tuple[float, float], x: float, y: float, z: float, cx: float, cy: float,
+                   clockwise: bool, feed: float) -> "Arc":
+        """The arc G2/G3 would cut from `start`: its sweep read from the end points."""
+        return cls(x, y, z, cx, cy, clockwise, feed, arcs.sweep(start, (x, y), (cx, cy), clockwise))
 
 
 Move = Union[Rapid, Line, Arc]
@@ -60,9 +71,24 @@ class CutParams:
         return self.tool_diameter_mm / 2
 
 
+@dataclass(frozen=True)
+class Dressup:
+    """A change an operation asks for on its own moves, made later by the dressup stage.
+
+    `first` and `last` index the operation's own moves. An entry (last == first)
+    is inserted before move `first`; a span dressup such as tabs covers moves
+    `first` to `last - 1` together with every entry inserted among them.
+    `spec` is the dressup's own data.
+    """
+
+    first: int
+    last: int
+    spec: object
+
+
 @dataclass
 class Section:
-    """One operation's toolpath, ready for a post."""
+    """One operation's toolpath; ready for a post once `dressups` is empty."""
 
     name: str
     moves: list[Move]
@@ -73,6 +99,7 @@ class Section:
     # Length of passes that cut into solid material across the tool's whole
     # width (slots): the hardest work for a small bit, reported per operation.
     full_width_mm: float = 0.0
+    dressups: list[Dressup] = field(default_factory=list)
 
 
 @dataclass

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -51,7 +52,10 @@ class Step:
         a0 = math.atan2(y0 - m.cy, x0 - m.cx)
         a1 = math.atan2(m.y - m.cy, m.x - m.cx)
         s = -((a0 - a1) % (2 * math.pi)) if m.clockwise else (a1 - a0) % (2 * math.pi)
-        return (-2 * math.pi if m.clockwise else 2 * math.pi) if abs(s) < 1e-12 else s
+        s = (-2 * math.pi if m.clockwise else 2 * math.pi) if abs(s) < 1e-12 else s
+        # The sweep a move carries must be the one its end points give.
+        assert m.sweep == pytest.approx(s, abs=1e-7), (m, s)
+        return s
 
 
 def steps(moves: Sequence[Move]) -> list[Step]:

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import LinearRing, LineString, Point, Polygon
 
-from chalicelib.rmos.cam.report import _arc_extremes
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.fit import fit_ring
 from chalicelib.rmos.cam.toolpath import Arc
 
@@ -95,14 +95,14 @@ def test_arc_extent_matches_dense_sampling(start_deg, end_deg, clockwise):
     cx, cy, r = 3.0, -2.0, 7.5
     a0, a1 = math.radians(start_deg), math.radians(end_deg)
     start = (cx + r * math.cos(a0), cy + r * math.sin(a0), 0.0)
-    move = Arc(x=cx + r * math.cos(a1), y=cy + r * math.sin(a1), z=0.0, cx=cx, cy=cy, clockwise=clockwise,
-               feed=100.0)
+    move = Arc.from_start(start[:2], cx + r * math.cos(a1), cy + r * math.sin(a1), 0.0, cx, cy, clockwise,
+                          100.0)
     sweep = (a0 - a1) % (2 * math.pi) if clockwise else (a1 - a0) % (2 * math.pi)
     sweep = sweep or 2 * math.pi
     direction = -1 if clockwise else 1
     dense = [(cx + r * math.cos(a0 + direction * sweep * k / 4000), cy + r * math.sin(a0 + direction * sweep * k / 4000))
              for k in range(4001)]
-    extremes = _arc_extremes(start, move)
+    extremes = arcs.extremes(start[:2], (move.x, move.y), (move.cx, move.cy), move.sweep)
     for axis in (0, 1):
         assert min(p[axis] for p in extremes) == pytest.approx(min(p[axis] for p in dense), abs=1e-5)
         assert max(p[axis] for p in extremes) == pytest.approx(max(p[axis] for p in dense), abs=1e-5)

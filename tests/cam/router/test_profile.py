@@ -209,7 +209,7 @@ def test_no_arc_is_so_short_that_a_post_would_print_a_full_circle():
 
 def test_tab_dressup_never_leaves_a_tiny_arc():
     # Half circle of radius 10 from (10, 0); a tab zone whose edge falls 1e-5 rad after the start.
-    arc = Arc(-10, 0, -3, 0, 0, False, 500)
+    arc = Arc(-10, 0, -3, 0, 0, False, 500, math.pi)
     half_width = 0.5 - 1e-5
     zone = TabZone(10 * math.cos(0.5), 10 * math.sin(0.5), 20 * math.sin(half_width / 2))
     out = apply_tabs([arc], [zone], -2.0, 100, start=(10, 0, -3))

@@ -128,7 +128,9 @@ class _Writer:
             cur_z = self.pos_mm[2]
             if cur_z is None or cur_z < travel_z - _EPS:
                 self.rapid_z(travel_z)
-            words = self._axes(move.x, move.y, self.pos_mm[2])
+            z_now = self.pos_mm[2]
+            assert z_now is not None  # rapid_z has just set it
+            words = self._axes(move.x, move.y, z_now)
             if words:
                 self.lines.append("G0 " + words)
             self.pos[0], self.pos[1] = self.q(move.x), self.q(move.y)
@@ -145,9 +147,9 @@ class _Writer:
         self._set(move.x, move.y, move.z)
 
     def arc(self, move: Arc) -> None:
-        if self.pos[0] is None:
-            raise PostError("an arc before any positioning move")
         sx, sy = self.pos[0], self.pos[1]
+        if sx is None or sy is None:
+            raise PostError("an arc before any positioning move")
         cx, cy = self.q(move.cx), self.q(move.cy)
         ex, ey = self.q(move.x), self.q(move.y)
         i, j = round(cx - sx, self.dp), round(cy - sy, self.dp)
@@ -176,39 +178,49 @@ def render(program: Program, dialect: Dialect, *, header: list[str] | None = Non
         w.comment(text)
     w.lines += ["G20" if w.inch else "G21", "G90", "G17", "G94"]
     w.rapid_z(program.safe_z_mm)
-    tools: list[float] = []
-    current_tool: float | None = None
-    rpm_on: float | None = None
+    tooling = _Tooling()
     for section in program.sections:
-        if not section.moves:
-            continue
-        w.comment(section.name)
-        if current_tool is not None and not math.isclose(section.tool_diameter_mm, current_tool):
-            _tool_change(w, section, tools)
-            rpm_on = None
-        if current_tool is None:
-            tools.append(section.tool_diameter_mm)
-        current_tool = section.tool_diameter_mm
-        if rpm_on is None or not math.isclose(rpm_on, section.spindle_rpm):
-            w.lines.append(f"M3 S{int(round(section.spindle_rpm))}")
-            if dialect.spindle_dwell_s > 0:
-                w.lines.append(f"G4 P{w.num(dialect.spindle_dwell_s, 1)}")
-            rpm_on = section.spindle_rpm
-        for move in section.moves:
-            if isinstance(move, Rapid):
-                w.rapid(move)
-            elif isinstance(move, Arc):
-                w.arc(move)
-            elif isinstance(move, Line):
-                w.line(move)
-            else:
-                raise PostError(f"unknown move {type(move).__name__}")
-        w.rapid_z(max(program.safe_z_mm, w.pos_mm[2] or 0.0))
+        if section.moves:
+            _section(w, section, tooling)
     w.rapid_z(max(program.safe_z_mm, w.pos_mm[2] or 0.0))
     w.lines += ["M5", "M30"]
     if dialect.percent_wrap:
         w.lines.append("%")
     return "\n".join(w.lines) + "\n"
+
+
+class _Tooling:
+    """The tools loaded so far (T numbers in order), the one in the spindle and its speed."""
+
+    def __init__(self) -> None:
+        self.tools: list[float] = []
+        self.current: float | None = None
+        self.rpm_on: float | None = None
+
+
+def _section(w: _Writer, section: Section, t: _Tooling) -> None:
+    w.comment(section.name)
+    if t.current is not None and not math.isclose(section.tool_diameter_mm, t.current):
+        _tool_change(w, section, t.tools)
+        t.rpm_on = None
+    if t.current is None:
+        t.tools.append(section.tool_diameter_mm)
+    t.current = section.tool_diameter_mm
+    if t.rpm_on is None or not math.isclose(t.rpm_on, section.spindle_rpm):
+        w.lines.append(f"M3 S{int(round(section.spindle_rpm))}")
+        if w.dialect.spindle_dwell_s > 0:
+            w.lines.append(f"G4 P{w.num(w.dialect.spindle_dwell_s, 1)}")
+        t.rpm_on = section.spindle_rpm
+    for move in section.moves:
+        if isinstance(move, Rapid):
+            w.rapid(move)
+        elif isinstance(move, Arc):
+            w.arc(move)
+        elif isinstance(move, Line):
+            w.line(move)
+        else:
+            raise PostError(f"unknown move {type(move).__name__}")
+    w.rapid_z(max(w.safe_z, w.pos_mm[2] or 0.0))
 
 
 def _tool_change(w: _Writer, section: Section, tools: list[float]) -> None:

@@ -9,9 +9,10 @@ little beyond its chords; where it would come too close, the chords stay.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -33,7 +34,7 @@ class CornerArcs:
         edges = [np.stack([r[:-1], r[1:]], axis=1) for r in rings]
         self.walls = shapely.STRtree(shapely.linestrings(np.vstack(edges)) if edges else [])
 
-    def wall_distance(self, points: np.ndarray) -> np.ndarray:
+    def wall_distance(self, points: NDArray[Any]) -> NDArray[Any]:
         """Distance from each point (n x 2) to the nearest wall."""
         if len(points) == 0:
             return np.zeros(0)
@@ -105,7 +106,7 @@ class CornerArcs:
             k += 1
         return segs
 
-    def _arcs(self, walk: np.ndarray, tags: np.ndarray, runs: list[tuple[int, int]],
+    def _arcs(self, walk: NDArray[Any], tags: NDArray[Any], runs: list[tuple[int, int]],
               clearance: float) -> list[Seg | None]:
         """Each run as one arc about its centre, or None where that arc would not be safe.
 
@@ -115,7 +116,7 @@ class CornerArcs:
         (the wall ring, which runs at exactly the clearance) are sampled finely.
         """
         out: list[Seg | None] = []
-        checks: list[tuple[int, np.ndarray, float]] = []
+        checks: list[tuple[int, NDArray[Any], float]] = []
         for index, (k, j) in enumerate(runs):
             run = walk[k:j + 1]
             cx, cy = self.centres[tags[k]]
@@ -142,12 +143,13 @@ class CornerArcs:
         if fine:
             samples, owner = [], []
             for index in fine:
-                seg = out[index]
-                count = max(8, math.ceil(seg.length / 0.01))
-                a0 = math.atan2(seg.start[1] - seg.center[1], seg.start[0] - seg.center[0])
-                a = a0 + seg.sweep * np.linspace(0.0, 1.0, count + 1)
-                r = seg.radius
-                samples.append(np.column_stack([seg.center[0] + r * np.cos(a), seg.center[1] + r * np.sin(a)]))
+                arc = out[index]
+                assert arc is not None and arc.center is not None
+                count = max(8, math.ceil(arc.length / 0.01))
+                a0 = math.atan2(arc.start[1] - arc.center[1], arc.start[0] - arc.center[0])
+                a = a0 + arc.sweep * np.linspace(0.0, 1.0, count + 1)
+                r = arc.radius
+                samples.append(np.column_stack([arc.center[0] + r * np.cos(a), arc.center[1] + r * np.sin(a)]))
                 owner.append(np.full(count + 1, index))
             near = self.wall_distance(np.vstack(samples))
             who = np.concatenate(owner)

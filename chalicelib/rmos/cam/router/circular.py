@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, go_to_loop, level_depths
-from chalicelib.rmos.cam.router.path2d import XY, Seg, circle_loop, loop_length
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, PlanningError
 
 TOL = 1e-9
@@ -118,7 +118,7 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
     else:
         radii = ring_radii(lo, hi, step) if inner is not None else disc_radii(hi, step)
 
-    def loop_for(rho: float):
+    def loop_for(rho: float) -> Loop:
         # Material outside the circle is cut climb going CCW; the inner wall
         # (material inside) going CW.
         inner_wall = inner is not None and abs(rho - lo) < 1e-9 and hi - lo > 1e-6

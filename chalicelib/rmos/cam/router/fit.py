@@ -23,8 +23,10 @@ radial deviation + chord sagitta <= what is left of the tolerance.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry import LinearRing
 
@@ -47,7 +49,7 @@ def fit_thinned(ring: LinearRing, tolerance: float) -> Loop:
     return fit_points(np.asarray(ring.coords, dtype=float)[:, :2], tolerance * (1 - THIN_SHARE))
 
 
-def fit_points(pts: np.ndarray, tolerance: float) -> Loop:
+def fit_points(pts: NDArray[Any], tolerance: float) -> Loop:
     """Points of a closed ring (last == first) as lines and arcs within `tolerance`."""
     xy = [(float(x), float(y)) for x, y in pts]
     n = len(xy) - 1

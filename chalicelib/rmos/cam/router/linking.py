@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol, Sequence, TypeVar
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.dressups import ramp
-from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_length, rotate_to, to_moves, walk
-from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, Move, PlanningError, Rapid
+from chalicelib.rmos.cam.router.dressups.tabs import Tabs
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, rotate_to, to_moves
+from chalicelib.rmos.cam.toolpath import CutParams, Dressup, Issue, Line, Move, PlanningError, Rapid
 
 # How far above the floor of the previous level (or the stock top) the tool
 # may come down at rapid rate: that column is known to be clear.
@@ -21,6 +23,8 @@ CLEARANCE_MM = 0.5
 # One operation's toolpath may not exceed this: past it the job is refused
 # rather than left to run out of time or memory in the worker.
 MAX_SECTION_MOVES = 1_000_000
+
+T = TypeVar("T")
 
 
 class Clearing(Protocol):
@@ -43,20 +47,35 @@ class PathBuilder:
     path: str = "design"
     moves: list[Move] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    dressups: list[Dressup] = field(default_factory=list)
     pos: tuple[float, float, float] | None = None
     full_width_mm: float = 0.0
+    # Moves the declared entries will become, counted against the cap now.
+    entry_moves: int = 0
 
     @property
     def safe_z(self) -> float:
         return self.params.safe_z_mm
 
     def extend(self, moves: Sequence[Move]) -> None:
+        """Append the operation's own moves; refuse once past the cap (dressups only add moves)."""
         self.moves.extend(moves)
         if moves:
             m = moves[-1]
             self.pos = (m.x, m.y, m.z)
-        if len(self.moves) > MAX_SECTION_MOVES:
+        if len(self.moves) + self.entry_moves > MAX_SECTION_MOVES:
             raise too_many_moves(self.path)
+
+    def enter(self, entry: ramp.Entry) -> None:
+        """Declare an entry here; the tool is then where the entry leaves it."""
+        self.dressups.append(Dressup(len(self.moves), len(self.moves), entry))
+        self.entry_moves += entry.count
+        self.pos = entry.end
+        self.extend([])
+
+    def tabs_since(self, first: int, tabs: Tabs) -> None:
+        """Declare tabs over every move (and entry) from move `first` on."""
+        self.dressups.append(Dressup(first, len(self.moves), tabs))
 
     def budget(self, estimated_moves: float) -> None:
         """Refuse early a job whose estimate is already past the limit."""
@@ -117,12 +136,7 @@ def closest_distance(loop: Loop, p: XY) -> float:
             denom = dx * dx + dy * dy
             t = 0.0 if denom == 0 else min(1.0, max(0.0, ((p[0] - x0) * dx + (p[1] - y0) * dy) / denom))
         else:
-            cx, cy = seg.center
-            a0 = math.atan2(seg.start[1] - cy, seg.start[0] - cx)
-            ap = math.atan2(p[1] - cy, p[0] - cx)
-            delta = (ap - a0) if seg.sweep > 0 else (a0 - ap)
-            delta %= 2 * math.pi
-            t = min(1.0, delta / abs(seg.sweep)) if seg.sweep else 0.0
+            t = min(1.0, arcs.param_at(seg.start, seg.center, seg.sweep, p))
             if t >= 1.0 and abs(seg.sweep) < 2 * math.pi - 1e-12:
                 # Beyond the arc's end: the nearer end point wins.
                 t = 0.0 if _dist(seg.start, p) < _dist(seg.end, p) else 1.0
@@ -154,11 +168,12 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         loop = start_nearest(loop, helix.center)
     start = loop[0].start
     if helix is not None:
-        moves, h_start = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
-                                    p.plunge_mm_min, p.feed_mm_min, not p.climb)
+        spiral = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
+                            p.plunge_mm_min, p.feed_mm_min, not p.climb)
+        h_start = spiral.start
         b.travel(h_start)
         b.descend_to(top)
-        b.extend(moves)
+        b.enter(spiral)
         clearing.add(circle_loop(helix.center, helix.radius, False))
         b.extend([Line(start[0], start[1], z, p.feed_mm_min)])
         clearing.add([Seg(h_start, start)])
@@ -169,11 +184,12 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
     b.descend_to(top)
     if ramped is None:
         b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")
-        b.extend(ramp.plunge(start, z, p.plunge_mm_min))
+        b.enter(ramp.PlungeEntry(start, z, p.plunge_mm_min))
         cut_loop(b, loop, z, 0.0, clearing)
         return
-    moves, reached = ramped
-    b.extend(moves)
+    entry, reached = ramped
+    if entry is not None:
+        b.enter(entry)
     cut_loop(b, loop, z, reached, clearing)
 
 
@@ -208,10 +224,10 @@ def level_depths(depth: float, stepdown: float) -> list[float]:
     return [-depth * (k + 1) / n for k in range(n)]
 
 
-def nearest_order(items: list, position: Callable[[object], XY], start: XY) -> list:
+def nearest_order(items: list[T], position: Callable[[T], XY], start: XY) -> list[T]:
     """Greedy nearest-neighbour order (keeps rapids short)."""
     left = list(items)
-    out = []
+    out: list[T] = []
     here = start
     while left:
         i = min(range(len(left)), key=lambda j: _dist(position(left[j]), here))

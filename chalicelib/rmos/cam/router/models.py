@@ -49,7 +49,7 @@ class PolylineGeometry(_Strict):
 
     @field_validator("islands")
     @classmethod
-    def _total_points(cls, islands: list, info: Any) -> list:
+    def _total_points(cls, islands: list[Any], info: Any) -> list[Any]:
         total = len(info.data.get("points") or []) + sum(len(i) for i in islands)
         if total > MAX_TOTAL_POINTS:
             raise ValueError(f"boundary and islands together have {total} points; at most {MAX_TOTAL_POINTS}")

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move
 
 XY = tuple[float, float]
@@ -34,32 +35,29 @@ class Seg:
     @property
     def radius(self) -> float:
         assert self.center is not None
-        return math.hypot(self.start[0] - self.center[0], self.start[1] - self.center[1])
+        return arcs.radius(self.start, self.center)
 
     @property
     def length(self) -> float:
         if self.center is None:
             return math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1])
-        return abs(self.sweep) * self.radius
+        return arcs.length(self.start, self.center, self.sweep)
 
     def point_at(self, t: float) -> XY:
         """The point a fraction `t` of the way along."""
         if self.center is None:
             return (self.start[0] + (self.end[0] - self.start[0]) * t,
                     self.start[1] + (self.end[1] - self.start[1]) * t)
-        cx, cy = self.center
-        a0 = math.atan2(self.start[1] - cy, self.start[0] - cx)
-        a = a0 + self.sweep * t
-        r = self.radius
-        return (cx + r * math.cos(a), cy + r * math.sin(a))
+        return arcs.point_at(self.start, self.center, self.sweep, t)
 
     def split(self, t0: float, t1: float) -> "Seg":
         """The piece between fractions t0 < t1; end points of the whole are kept exact."""
-        start = self.start if t0 <= 0 else self.point_at(t0)
-        end = self.end if t1 >= 1 else self.point_at(t1)
         if self.center is None:
+            start = self.start if t0 <= 0 else self.point_at(t0)
+            end = self.end if t1 >= 1 else self.point_at(t1)
             return Seg(start, end)
-        return Seg(start, end, self.center, self.sweep * (t1 - t0))
+        start, end, swept = arcs.split(self.start, self.end, self.center, self.sweep, t0, t1)
+        return Seg(start, end, self.center, swept)
 
 
 Loop = list[Seg]
@@ -141,5 +139,5 @@ def to_moves(segs: Sequence[Seg], z0: float, z1: float, feed: float) -> list[Mov
         if seg.center is None or seg.length < MIN_ARC_MM:
             moves.append(Line(x, y, z, feed))
         else:
-            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed))
+            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed, seg.sweep))
     return moves

@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
@@ -39,10 +40,11 @@ def plan_pocket(b: PathBuilder, op: PocketOp, path: PathFn) -> None:
     geom = op.geometry
     allowance = op.finish_allowance_mm or 0.0
     if isinstance(geom, AnnulusGeometry):
-        plan_circular(b, tuple(geom.center), geom.inner_radius_mm, geom.outer_radius_mm, op.depth_mm,
+        plan_circular(b, (geom.center[0], geom.center[1]), geom.inner_radius_mm, geom.outer_radius_mm, op.depth_mm,
                       allowance, path("geometry"))
     elif isinstance(geom, CircleGeometry):
-        plan_circular(b, tuple(geom.center), None, geom.radius_mm, op.depth_mm, allowance, path("geometry"))
+        plan_circular(b, (geom.center[0], geom.center[1]), None, geom.radius_mm, op.depth_mm, allowance,
+                      path("geometry"))
     else:
         issues: list[Issue] = []
         boundary, islands = shapes.outline_and_islands(geom, path, b.warn, issues)
@@ -70,7 +72,8 @@ class Node:
             return None
         if "_helix" not in self.__dict__:
             self.__dict__["_helix"] = _helix_for(self.poly, tool_radius)
-        return self.__dict__["_helix"]
+        found: Helix | None = self.__dict__["_helix"]
+        return found
 
 
 class PolygonClearing:
@@ -140,7 +143,7 @@ class PolygonClearing:
         return _within(a, b, shapely.GeometryCollection(near), reach, self.r / 100)
 
 
-def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
+def _within(a: XY, b: XY, cut: Any, reach: float, resolution: float) -> bool:
     """Whether every point of the segment a-b lies within `reach` of `cut`.
 
     The distance to `cut` is 1-Lipschitz along the segment, so between two
@@ -169,11 +172,12 @@ def _within(a: XY, b: XY, cut, reach: float, resolution: float) -> bool:
         d_lo, d_hi = np.concatenate([d_lo, d_mid]), np.concatenate([d_mid, d_hi])
 
 
-def _distances(a: XY, b: XY, t: np.ndarray, cut) -> np.ndarray:
-    return shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
+def _distances(a: XY, b: XY, t: NDArray[Any], cut: Any) -> NDArray[Any]:
+    found: NDArray[Any] = shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
+    return found
 
 
-def _overlaps(a, b) -> bool:
+def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
@@ -213,32 +217,14 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     b.budget(len(offsets) * levels_n * 3)
 
     corners = CornerArcs([boundary, *islands])
-    levels: list[list[Node]] = []
-    for e in offsets:
-        if e == 0:
-            levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, p.climb))
-            continue
-        # Offset by one tolerance more than the ring's place, then fitted within
-        # that tolerance: the path never comes nearer the walls than r + e.
-        pieces = shapes.inset(boundary, island_union, r + e + tol, tol * FILLET_SHARE)
-        if not pieces:
-            break
-        levels.append([_fitted_node(poly, tol, p.climb) for poly in pieces])
+    levels = _ring_nodes(boundary, island_union, regions, corners, offsets, r, tol, p.climb)
 
     # Every loop is cut once per level; inner rings are simplified, so their
     # own segment counts, not the wall ring's, give the size of the job.
     b.budget(levels_n * sum(len(loop) + 3 for nodes in levels for node in nodes for loop in node.loops))
 
     roots = levels[0]
-    parents = roots
-    for nodes in levels[1:]:
-        for node in nodes:
-            probe = node.poly.representative_point()
-            owner = next((n for n in parents if n.poly.intersects(probe)), None)
-            if owner is None:
-                owner = min(parents, key=lambda n: n.poly.distance(probe))
-            owner.children.append(node)
-        parents = nodes
+    _nest(levels)
 
     region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
     here = Point(0.0, 0.0)
@@ -252,10 +238,41 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
             _cut_node(b, root, z, z_above, clearing)
             z_above = z
         b.retract()
+        assert b.pos is not None  # the levels above moved the tool
         here = Point(b.pos[0], b.pos[1])
 
 
-def _report_unreachable(b: PathBuilder, boundary: Polygon, islands, regions: list[Polygon]) -> None:
+def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], corners: CornerArcs,
+                offsets: list[float], r: float, tol: float, climb: bool) -> list[list[Node]]:
+    """The rings at each offset from the wall inward, as nodes; stops where the pocket runs out."""
+    levels: list[list[Node]] = []
+    for e in offsets:
+        if e == 0:
+            levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
+            continue
+        # Offset by one tolerance more than the ring's place, then fitted within
+        # that tolerance: the path never comes nearer the walls than r + e.
+        pieces = shapes.inset(boundary, island_union, r + e + tol, tol * FILLET_SHARE)
+        if not pieces:
+            break
+        levels.append([_fitted_node(poly, tol, climb) for poly in pieces])
+    return levels
+
+
+def _nest(levels: list[list[Node]]) -> None:
+    """Hang each ring under the ring of the level outside it that contains it (or is nearest)."""
+    parents = levels[0]
+    for nodes in levels[1:]:
+        for node in nodes:
+            probe = node.poly.representative_point()
+            owner = next((n for n in parents if n.poly.intersects(probe)), None)
+            if owner is None:
+                owner = min(parents, key=lambda n: n.poly.distance(probe))
+            owner.children.append(node)
+        parents = nodes
+
+
+def _report_unreachable(b: PathBuilder, boundary: Polygon, islands: Any, regions: list[Polygon]) -> None:
     """Say so when parts of the pocket are narrower than the tool (beyond its corners).
 
     A round tool always leaves a fillet in a corner; anything else it cannot
@@ -290,7 +307,7 @@ def _fitted_node(poly: Polygon, tol: float, climb: bool) -> Node:
     return Node(outline, [loop if climb else reversed_loop(loop) for loop in loops if loop])
 
 
-def _wall_nodes(boundary: Polygon, islands, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
+def _wall_nodes(boundary: Polygon, islands: Any, regions: list[Polygon], corners: CornerArcs, r: float, tol: float,
                 climb: bool) -> list[Node]:
     """The wall ring: offset half a tolerance further in and fitted within that half.
 

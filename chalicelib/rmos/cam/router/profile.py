@@ -7,11 +7,11 @@ cutting with an M3 spindle keeps the part on the tool's right: outside
 profiles run clockwise, inside profiles counter-clockwise. Each loop is cut
 level by level, ramping down along the loop itself between levels; with a
 finishing pass the levels run at an allowance and one final lap at full depth
-takes the allowance off. Tabs are a dressup applied afterwards.
+takes the allowance off. Ramps and tabs are declared here and applied by
+the dressup stage.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 from shapely.ops import unary_union
@@ -19,10 +19,11 @@ from shapely.ops import unary_union
 from chalicelib.rmos.cam.router import shapes
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.dressups import ramp
-from chalicelib.rmos.cam.router.dressups.tabs import TabZone, apply_tabs
+from chalicelib.rmos.cam.router.dressups.tabs import TabZone, Tabs
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, closest_distance, level_depths, \
     nearest_order
-from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, ProfileOp
+from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PolylineGeometry, ProfileOp
+from chalicelib.rmos.cam.router.models import Tabs as TabsSpec
 from chalicelib.rmos.cam.router.path2d import Loop, circle_loop, loop_length, polygon_loop, reversed_loop, \
     rotate_to, to_moves, walk
 from chalicelib.rmos.cam.toolpath import Issue, Line, PlanningError
@@ -35,7 +36,8 @@ PathFn = Callable[..., str]
 def _circle_loops(op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:
     """Tool-centre circles, each with the part on the tool's right (climb)."""
     geom = op.geometry
-    center = tuple(geom.center)
+    assert isinstance(geom, (CircleGeometry, AnnulusGeometry))
+    center = (geom.center[0], geom.center[1])
     # (radius of the outline, is the material we keep outside this circle)
     if isinstance(geom, CircleGeometry):
         outlines = [(geom.radius_mm, op.side == "inside")]
@@ -63,6 +65,7 @@ def _circle_loops(op: ProfileOp, offset: float, path: PathFn, issues: list[Issue
 
 
 def _polygon_loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:
+    assert isinstance(op.geometry, PolylineGeometry)
     boundary, islands = shapes.outline_and_islands(op.geometry, path, b.warn, issues)
     if boundary is None or issues:
         return []
@@ -123,11 +126,7 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
                             path("finish_allowance_mm")))
     tabs = op.tabs
     if tabs is not None and not issues:
-        for loop in finals:
-            if tabs.count * (tabs.width_mm + p.tool_diameter_mm) >= loop_length(loop):
-                issues.append(Issue("tabs_too_wide", f"{tabs.count} tabs {tabs.width_mm:g} mm wide do not fit "
-                                                     "along the cut", path("tabs")))
-                break
+        issues += _tabs_fit(finals, tabs, p.tool_diameter_mm, path)
     if issues:
         raise PlanningError(issues)
 
@@ -136,9 +135,9 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
     order = nearest_order(list(range(len(finals))), lambda i: finals[i][0].start, (0.0, 0.0))
     for i in order:
         first = len(b.moves)
-        start_pos = b.pos
         if roughs:
             _cut_levels(b, roughs[i], levels)
+            assert b.pos is not None
             final = rotate_to(finals[i], closest_distance(finals[i], (b.pos[0], b.pos[1])))
             lead = final[0].start
             b.extend([Line(lead[0], lead[1], levels[-1], p.feed_mm_min)])
@@ -148,9 +147,15 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         b.retract()
         if tabs is not None:
             zones = _tab_zones(finals[i], tabs.count, (tabs.width_mm + p.tool_diameter_mm) / 2)
-            dressed = apply_tabs(b.moves[first:], zones, -op.depth_mm + tabs.height_mm, p.plunge_mm_min,
-                                 start=start_pos)
-            b.moves[first:] = dressed
+            b.tabs_since(first, Tabs(tuple(zones), -op.depth_mm + tabs.height_mm, p.plunge_mm_min))
+
+
+def _tabs_fit(finals: list[Loop], tabs: TabsSpec, tool_diameter_mm: float, path: PathFn) -> list[Issue]:
+    for loop in finals:
+        if tabs.count * (tabs.width_mm + tool_diameter_mm) >= loop_length(loop):
+            return [Issue("tabs_too_wide", f"{tabs.count} tabs {tabs.width_mm:g} mm wide do not fit along the cut",
+                          path("tabs"))]
+    return []
 
 
 def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
@@ -168,9 +173,11 @@ def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
         if total < p.tool_radius_mm or need / total > ramp.MAX_RAMP_LAPS:
             b.warn("plunge entry: the cut is too short to ramp on; the tool plunges at plunge feed")
             here = rotate_to(loop, at)[0].start
-            b.extend([Line(here[0], here[1], z, p.plunge_mm_min)])
+            b.enter(ramp.PlungeEntry(here, z, p.plunge_mm_min))
         else:
-            b.extend(to_moves(walk(rotate_to(loop, at), 0.0, need), z_prev, z, p.plunge_mm_min))
+            segs = tuple(walk(rotate_to(loop, at), 0.0, need))
+            if segs:
+                b.enter(ramp.RampEntry(segs, z_prev, z, p.plunge_mm_min))
             at = (at + need) % total
         b.extend(to_moves(rotate_to(loop, at), z, z, p.feed_mm_min))
         b.full_width_mm += total

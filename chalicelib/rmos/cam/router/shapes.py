@@ -40,7 +40,7 @@ def _ring(points: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
     return pts
 
 
-def _outline(points, path: str, what: str, issues: list[Issue]) -> Polygon | None:
+def _outline(points: Sequence[Sequence[float]], path: str, what: str, issues: list[Issue]) -> Polygon | None:
     pts = _ring(points)
     if len(set(pts)) < 3:
         issues.append(Issue("zero_area", f"the {what} needs at least three distinct points", path))

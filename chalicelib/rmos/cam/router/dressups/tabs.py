@@ -5,6 +5,8 @@ path; its radius is half the tab width plus the tool radius, so the bridge
 left standing is `width_mm` wide along the path. Lines and arcs are split
 exactly where they cross a zone boundary; the climb onto a tab is fed, the
 drop back down is at plunge feed.
+
+A profile declares `Tabs` over each loop's moves; the dressup stage applies them.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router.path2d import MIN_ARC_MM
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Rapid
 
@@ -28,7 +31,7 @@ class TabZone:
         return math.hypot(x - self.cx, y - self.cy) < self.radius - 1e-9
 
 
-def _line_params(x0, y0, x1, y1, zone: TabZone) -> list[float]:
+def _line_params(x0: float, y0: float, x1: float, y1: float, zone: TabZone) -> list[float]:
     dx, dy = x1 - x0, y1 - y0
     fx, fy = x0 - zone.cx, y0 - zone.cy
     a = dx * dx + dy * dy
@@ -43,21 +46,8 @@ def _line_params(x0, y0, x1, y1, zone: TabZone) -> list[float]:
     return [t for t in ((-bq - root) / (2 * a), (-bq + root) / (2 * a)) if EPS < t < 1 - EPS]
 
 
-def _arc_sweep(x0, y0, m: Arc) -> tuple[float, float, float]:
-    """(start angle, signed sweep, radius) of an arc move from (x0, y0)."""
-    a0 = math.atan2(y0 - m.cy, x0 - m.cx)
-    a1 = math.atan2(m.y - m.cy, m.x - m.cx)
-    if m.clockwise:
-        sweep = -((a0 - a1) % (2 * math.pi))
-    else:
-        sweep = (a1 - a0) % (2 * math.pi)
-    if abs(sweep) < 1e-12:
-        sweep = -2 * math.pi if m.clockwise else 2 * math.pi
-    return a0, sweep, math.hypot(x0 - m.cx, y0 - m.cy)
-
-
-def _arc_params(x0, y0, m: Arc, zone: TabZone) -> list[float]:
-    a0, sweep, rho = _arc_sweep(x0, y0, m)
+def _arc_params(x0: float, y0: float, m: Arc, zone: TabZone) -> list[float]:
+    rho = arcs.radius((x0, y0), (m.cx, m.cy))
     d = math.hypot(zone.cx - m.cx, zone.cy - m.cy)
     if d <= EPS or d > rho + zone.radius or d < abs(rho - zone.radius):
         return []
@@ -65,26 +55,26 @@ def _arc_params(x0, y0, m: Arc, zone: TabZone) -> list[float]:
     cos_phi = (rho * rho + d * d - zone.radius ** 2) / (2 * rho * d)
     phi = math.acos(max(-1.0, min(1.0, cos_phi)))
     base = math.atan2(zone.cy - m.cy, zone.cx - m.cx)
-    out = []
-    for ang in (base - phi, base + phi):
-        rel = (ang - a0) % (2 * math.pi) if sweep > 0 else (a0 - ang) % (2 * math.pi)
-        t = rel / abs(sweep)
-        if EPS < t < 1 - EPS:
-            out.append(t)
-    return out
+    ts = (arcs.param_at_angle((x0, y0), (m.cx, m.cy), m.sweep, ang) for ang in (base - phi, base + phi))
+    return [t for t in ts if EPS < t < 1 - EPS]
 
 
-def _arc_length(x0, y0, m: Arc, fraction: float) -> float:
-    _, sweep, rho = _arc_sweep(x0, y0, m)
-    return abs(sweep) * rho * fraction
-
-
-def _point(x0, y0, m: Line | Arc, t: float) -> tuple[float, float]:
+def _point(x0: float, y0: float, m: Line | Arc, t: float) -> tuple[float, float]:
     if isinstance(m, Line):
         return x0 + (m.x - x0) * t, y0 + (m.y - y0) * t
-    a0, sweep, rho = _arc_sweep(x0, y0, m)
-    a = a0 + sweep * t
-    return m.cx + rho * math.cos(a), m.cy + rho * math.sin(a)
+    return arcs.point_at((x0, y0), (m.cx, m.cy), m.sweep, t)
+
+
+@dataclass(frozen=True)
+class Tabs:
+    """Tabs over a span of moves: cuts below `z_top` inside any zone rise to it."""
+
+    zones: tuple[TabZone, ...]
+    z_top: float
+    plunge_feed: float
+
+    def apply(self, moves: Sequence[Move], start: tuple[float, float, float] | None) -> list[Move]:
+        return apply_tabs(moves, self.zones, self.z_top, self.plunge_feed, start=start)
 
 
 def apply_tabs(moves: Sequence[Move], zones: Sequence[TabZone], z_top: float, plunge_feed: float,
@@ -120,10 +110,10 @@ def apply_tabs(moves: Sequence[Move], zones: Sequence[TabZone], z_top: float, pl
                 za, zb = max(za, z_top), max(zb, z_top)
             if cur_z is not None and abs(cur_z - za) > EPS:
                 out.append(Line(xa, ya, za, m.feed if za > cur_z else min(m.feed, plunge_feed)))
-            if isinstance(m, Line) or _arc_length(x0, y0, m, tb - ta) < MIN_ARC_MM:
+            if isinstance(m, Line) or arcs.length((x0, y0), (m.cx, m.cy), m.sweep) * (tb - ta) < MIN_ARC_MM:
                 out.append(Line(xb, yb, zb, m.feed))
             else:
-                out.append(Arc(xb, yb, zb, m.cx, m.cy, m.clockwise, m.feed))
+                out.append(Arc(xb, yb, zb, m.cx, m.cy, m.clockwise, m.feed, m.sweep * (tb - ta)))
             cur_z = zb
         pos = (m.x, m.y, m.z)
     return out
