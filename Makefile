@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 .PHONY: install sysdeps test run bench schema-hash deploy clean
+.PHONY: bench-freecad
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ run: install
 
 bench: install
 	$(PY) -m bench
+
+# Opt-in: re-measure FreeCAD on the peer cases (needs `apt-get install freecad`);
+# rewrites bench/freecad_results.json, which `make bench` compares against.
+bench-freecad: install sysdeps
+	$(PY) -m bench.freecad_peer
 
 # Deploy: `make deploy STAGE=prod` after the infra stack exists (docs/deploy.md).
 STAGE ?= dev

@@ -1,11 +1,12 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, overhead, package, planning, router, worker
+from bench import coldstart, overhead, package, peer_freecad, planning, router, worker
 
 SUITES = [
     ("planning", planning.run),
     ("router", router.run),
+    ("freecad", peer_freecad.run),
     ("overhead", overhead.run),
     ("worker", worker.run),
     ("coldstart", lambda quick: coldstart.run(5 if quick else 15)),
