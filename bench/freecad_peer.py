@@ -176,6 +176,18 @@ def measure(case: peer_cases.PeerCase, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def write_results(version: str | None, cases: dict[str, Any]) -> None:
+    result = {
+        "freecad_version": version,
+        "operation": "Pocket Shape, Offset pattern, climb",
+        "post": f"linuxcnc_post {POST_ARGS}",
+        "setup": peer_cases.setup(),
+        "rapid_mm_min": gcode_metrics.rapid_rate(),
+        "cases": {name: cases[name] for name in peer_cases.by_name() if name in cases},
+    }
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.freecad_peer")
     parser.add_argument("--only", action="append", help="run only these case names (repeatable); "
@@ -202,15 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 (args.keep / f"{case.name}.ngc").write_text(data["gcode"])
             print(f"    {json.dumps(cases[case.name])}", file=sys.stderr, flush=True)
-    result = {
-        "freecad_version": version,
-        "operation": "Pocket Shape, Offset pattern, climb",
-        "post": f"linuxcnc_post {POST_ARGS}",
-        "setup": peer_cases.setup(),
-        "rapid_mm_min": gcode_metrics.rapid_rate(),
-        "cases": {name: cases[name] for name in known if name in cases},
-    }
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+            # Written after every case: a slow case (minutes in FreeCAD) loses nothing measured before it.
+            write_results(version, cases)
     print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0
 

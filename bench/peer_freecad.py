@@ -57,9 +57,9 @@ class PeerResults(_Strict):
     cases: dict[str, PeerFigures]
 
 
-def load_results(path: pathlib.Path = RESULTS) -> dict[str, Any]:
+def load_results(path: pathlib.Path | None = None) -> dict[str, Any]:
     """The results file, checked against its schema (a malformed file fails loudly)."""
-    return PeerResults.model_validate_json(path.read_text(encoding="utf-8")).model_dump()
+    return PeerResults.model_validate_json((path or RESULTS).read_text(encoding="utf-8")).model_dump()
 
 
 def _plan(case: peer_cases.PeerCase) -> str:

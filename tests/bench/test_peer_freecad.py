@@ -123,8 +123,8 @@ def test_bench_group_marks_targets_against_the_results_file(tmp_path, monkeypatc
 
     def rows_with(scale: float) -> dict[str, object]:
         scaled = {**figures, **{k: figures[k] * scale for k in ("gcode_bytes", "retracts", "estimated_time_s")},
-                  "planning_s": 1e6 * scale, "operation_s": 1e6 * scale, "post_s": 0.0}
-        scaled["gcode_bytes"], scaled["retracts"] = int(scaled["gcode_bytes"]), int(scaled["retracts"])
+                  "planning_s": 1e3 * scale ** 2, "operation_s": 1e3 * scale ** 2, "post_s": 0.0}
+        scaled["gcode_bytes"], scaled["retracts"] = max(1, int(scaled["gcode_bytes"])), int(scaled["retracts"])
         path.write_text(json.dumps({**results, "cases": {"star": scaled}}))
         return {r.name.rsplit(": ", 1)[1]: r for r in peer_freecad.run(quick=True)}
 
