@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: two cores on CI; override with `make test JOBS=1`.
 JOBS   ?= 2
 
-.PHONY: install sysdeps nodedeps test run bench schema-hash deploy clean
+.PHONY: install sysdeps nodedeps test run bench bench-freecad schema-hash deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ run: install
 
 bench: install
 	$(PY) -m bench
+
+# Opt-in: re-measure FreeCAD on the peer cases (needs `apt-get install freecad`);
+# rewrites bench/freecad_results.json, which `make bench` compares against.
+bench-freecad: install sysdeps
+	$(PY) -m bench.freecad_peer
 
 # Deploy: `make deploy STAGE=prod` after the infra stack exists (docs/deploy.md).
 STAGE ?= dev

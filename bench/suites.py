@@ -1,11 +1,12 @@
 """The benchmark groups, in the order `make bench` prints them."""
 from __future__ import annotations
 
-from bench import coldstart, localstack, overhead, package, planning, router, worker
+from bench import coldstart, localstack, overhead, package, peer_freecad, planning, router, worker
 
 SUITES = [
     ("planning", planning.run),
     ("router", router.run),
+    ("freecad", peer_freecad.run),
     ("overhead", overhead.run),
     ("worker", worker.run),
     ("localstack", localstack.run),
