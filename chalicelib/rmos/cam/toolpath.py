@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from chalicelib.contracts.errors import Issue
+
+__all__ = ["Arc", "CutParams", "Issue", "Line", "Move", "PlanningError", "Program", "Rapid", "Section"]
+
 
 @dataclass(frozen=True, slots=True)
 class Rapid:
@@ -83,18 +87,6 @@ class Program:
     safe_z_mm: float
     units: Literal["mm", "inch"] = "mm"
     title: str = ""
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem with an intent a person can act on; `path` names the field."""
-
-    code: str
-    message: str
-    path: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "path": self.path}
 
 
 class PlanningError(Exception):
