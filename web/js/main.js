@@ -70,7 +70,7 @@ function showError(err, context) {
   ];
   if (Array.isArray(apiErr.details) && apiErr.details.length) {
     children.push(el("ul", {}, apiErr.details.map((d) => el("li", {
-      text: d && typeof d === "object" ? `${d.field || d.path || "body"}: ${d.message || JSON.stringify(d)}` : String(d),
+      text: d && typeof d === "object" ? `${d.path || "body"}: ${d.message || JSON.stringify(d)}` : String(d),
     }))));
   }
   children.push(el("button", { type: "button", className: "secondary", text: "Dismiss", onclick: clearError }));
