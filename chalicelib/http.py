@@ -22,8 +22,7 @@ from chalice import CORSConfig, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import config
-from chalicelib.contracts.errors import (Conflict, DomainError, ErrorBody, Invalid, Issue, NotFound, TooLarge,
-                                         issues_from_validation, paths)
+from chalicelib.contracts.errors import Conflict, DomainError, ErrorBody, Invalid, Issue, NotFound, TooLarge, paths
 
 log = logging.getLogger("luthier_cam")
 
