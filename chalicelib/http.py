@@ -34,15 +34,24 @@ M = TypeVar("M", bound=BaseModel)
 class ApiError(Exception):
     """An HTTP-only refusal (size, media type, syntax); `details` names the offending field(s)."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[Issue] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 details: list[Issue] | dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.details = list(details or [])
+        self.details = _as_issues(code, message, details)
 
     def to_response(self) -> Response:
         return json_response(ErrorBody(code=self.code, message=self.message, details=self.details), self.status)
+
+
+def _as_issues(code: str, message: str, details: list[Issue] | dict[str, Any] | None) -> list[Issue]:
+    # A blueprint written against the older `{"field": ...}` details still
+    # answers in the one shape: its field becomes the issue's path.
+    if isinstance(details, dict):
+        return [Issue(code, message, str(details.get("path") or details.get("field") or ""))]
+    return list(details or [])
 
 
 # The one table from domain error families to statuses; the first match wins,

@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from chalicelib.art_studio import sessions
+from chalicelib.art_studio.errors import StaleVersion
 from chalicelib.art_studio.store import SessionStore
 from chalicelib.contracts.rosette import RosetteDesignV1
-from chalicelib.http import ApiError
 from tests.art_studio_support import (JSON, PREFIX, classical_design, create, failing_design, move, post)
 
 STATES = ["draft", "in_review", "approved", "rejected", "exported"]
@@ -223,7 +223,7 @@ def test_concurrent_edits_never_lose_an_update(client):
         try:
             sessions.update_design(sid, design, version=1)
             outcomes.append(f"ok {depth}")
-        except ApiError as exc:
+        except StaleVersion as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=edit, args=(1.1 + i / 10,)) for i in range(8)]

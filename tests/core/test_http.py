@@ -151,3 +151,9 @@ def test_the_status_table_covers_every_shared_family():
 def test_chalice_own_errors_have_an_empty_details_list(http):
     response = http.http.delete("/things")
     assert _error(response)["details"] == []
+
+
+def test_older_field_details_are_carried_as_one_issue():
+    error = ApiError(404, "not_found", "no thing", {"field": "thing_id"})
+    assert [i.model_dump() for i in error.details] == [{"code": "not_found", "message": "no thing",
+                                                        "path": "thing_id"}]
