@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from chalicelib.contracts.errors import Issue
-
-__all__ = ["Arc", "CutParams", "Issue", "Line", "Move", "PlanningError", "Program", "Rapid", "Section"]
+# Issues are the shared contract; planning modules keep importing the name from here.
+from chalicelib.contracts.errors import Issue as Issue
 
 
 @dataclass(frozen=True, slots=True)
