@@ -80,6 +80,10 @@ def not_found(what: str, ident: str, field: str) -> ApiError:
     return ApiError(404, "not_found", message, [Issue("not_found", message, field)])
 
 
+def conflict(code: str, message: str, details: list[Issue] | dict[str, Any] | None = None) -> ApiError:
+    return ApiError(409, code, message, details)
+
+
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
