@@ -1,10 +1,13 @@
 """The HTTP seam shared by every blueprint: request parsing, errors, responses.
 
-Every error leaves the API as `{"code", "message", "details"}` with a 4xx
-status for bad input. Views raise `ApiError`; `api_route` turns that, a pydantic
-`ValidationError`, or an unexpected exception into a JSON response, so a stack
-trace never reaches a caller. `error_middleware` rewrites the few errors Chalice
-produces itself (415, 405) into the same shape.
+Every error leaves the API as a `contracts.errors.ErrorBody`
+(`{"code", "message", "details": [Issue, ...]}`) with a 4xx status for bad
+input. The domains raise `DomainError` subclasses and `STATUS_BY_FAMILY` is the
+one place that turns a family into a status; views may also raise `ApiError`
+for what only HTTP knows (body size, media type, malformed JSON). `api_route`
+turns those, a pydantic `ValidationError`, or an unexpected exception into a
+JSON response, so a stack trace never reaches a caller. `error_middleware`
+rewrites the few errors Chalice produces itself (415, 405) into the same shape.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from chalice import CORSConfig, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import config
+from chalicelib.contracts.errors import Conflict, DomainError, ErrorBody, Invalid, Issue, NotFound, TooLarge, paths
 
 log = logging.getLogger("luthier_cam")
 
@@ -28,24 +32,55 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
-    """An error a caller can act on; `details` names the offending field(s)."""
+    """An HTTP-only refusal (size, media type, syntax); `details` names the offending field(s)."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 details: list[Issue] | dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.details = details
+        self.details = _as_issues(code, message, details)
 
     def to_response(self) -> Response:
-        return json_response({"code": self.code, "message": self.message, "details": self.details}, self.status)
+        return json_response(ErrorBody(code=self.code, message=self.message, details=self.details), self.status)
+
+
+def _as_issues(code: str, message: str, details: list[Issue] | dict[str, Any] | None) -> list[Issue]:
+    # A blueprint written against the older `{"field": ...}` details still
+    # answers in the one shape: its field becomes the issue's path.
+    if isinstance(details, dict):
+        return [Issue(code, message, str(details.get("path") or details.get("field") or ""))]
+    return list(details or [])
+
+
+# The one table from domain error families to statuses; the first match wins,
+# so a subclass listed earlier would override its family.
+STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 422),
+    (TooLarge, 413),
+)
+
+
+def status_of(exc: DomainError) -> int:
+    for family, status in STATUS_BY_FAMILY:
+        if isinstance(exc, family):
+            return status
+    return 400
+
+
+def from_domain(exc: DomainError) -> ApiError:
+    return ApiError(status_of(exc), exc.code, exc.message, exc.issues)
 
 
 def not_found(what: str, ident: str, field: str) -> ApiError:
-    return ApiError(404, "not_found", f"no {what} with id {ident!r}", {"field": field})
+    message = f"no {what} with id {ident!r}"
+    return ApiError(404, "not_found", message, [Issue("not_found", message, field)])
 
 
-def conflict(code: str, message: str, details: Any = None) -> ApiError:
+def conflict(code: str, message: str, details: list[Issue] | dict[str, Any] | None = None) -> ApiError:
     return ApiError(409, code, message, details)
 
 
@@ -53,21 +88,13 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
-def validation_details(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    details = []
-    for err in exc.errors(include_url=False, include_input=False):
-        details.append({
-            "field": field_path(prefix + tuple(err["loc"])),
-            "message": err["msg"],
-            "type": err["type"],
-        })
-    return details
-
-
 def unprocessable(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ApiError:
-    details = validation_details(exc, prefix)
-    fields = ", ".join(sorted({d["field"] for d in details}))
-    return ApiError(422, "validation_error", f"invalid fields: {fields}", details)
+    return from_domain(Invalid.from_validation(exc, field_path(prefix) if prefix else ""))
+
+
+def invalid(issues: list[Issue], code: str = "validation_error") -> ApiError:
+    """A 422 listing `issues`, its message naming their fields."""
+    return ApiError(422, code, f"invalid fields: {paths(issues)}", issues)
 
 
 class SiteCORSConfig(CORSConfig):
@@ -102,25 +129,26 @@ def json_body(request: Any, *, required: bool = True, max_bytes: int = DEFAULT_M
     """Parse the request body as strict JSON (no NaN/Infinity), with a size cap."""
     raw = request.raw_body or b""
     if len(raw) > max_bytes:
-        raise ApiError(413, "payload_too_large", f"request body is {len(raw)} bytes; the limit is {max_bytes}",
-                       {"limit_bytes": max_bytes})
+        message = f"request body is {len(raw)} bytes; the limit is {max_bytes}"
+        raise ApiError(413, "payload_too_large", message, [Issue("payload_too_large", message, "body")])
     if _media_type(request) != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json",
-                       {"content_type": _media_type(request)})
+                       [Issue("unsupported_media_type", f"got {_media_type(request)}", "content-type")])
     if not raw.strip():
         if required:
-            raise ApiError(400, "malformed_json", "request body is empty; a JSON object is required")
+            raise ApiError(400, "malformed_json", "request body is empty; a JSON object is required",
+                       [Issue("malformed_json", "empty body", "body")])
         return {}
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}",
+                       [Issue("malformed_json", str(exc), "body")]) from None
 
 
 def parse_model(model: type[M], data: Any, prefix: tuple[Any, ...] = ()) -> M:
     if not isinstance(data, dict):
-        raise ApiError(422, "validation_error", "request body must be a JSON object",
-                       [{"field": field_path(prefix), "message": "expected an object", "type": "dict_type"}])
+        raise invalid([Issue("invalid_value", "expected an object", field_path(prefix))])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -146,10 +174,10 @@ def int_param(params: dict[str, str] | None, name: str, default: int, lo: int, h
         value = int(raw)
     except ValueError:
         raise ApiError(422, "validation_error", f"{name} must be an integer",
-                       [{"field": name, "message": "not an integer", "type": "int_parsing"}]) from None
+                       [Issue("invalid_value", "not an integer", name)]) from None
     if not lo <= value <= hi:
         raise ApiError(422, "validation_error", f"{name} must be between {lo} and {hi}",
-                       [{"field": name, "message": f"out of range [{lo}, {hi}]", "type": "range"}])
+                       [Issue("invalid_value", f"out of range [{lo}, {hi}]", name)])
     return value
 
 
@@ -165,6 +193,8 @@ def handle_errors(fn: F) -> F:
             result = fn(*args, **kwargs)
         except ApiError as exc:
             return exc.to_response()
+        except DomainError as exc:
+            return from_domain(exc).to_response()
         except ValidationError as exc:
             return unprocessable(exc).to_response()
         except Exception:
@@ -203,7 +233,7 @@ def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Res
         response.body = {
             "code": _CHALICE_CODES.get(body["Code"], "error"),
             "message": body["Message"],
-            "details": None,
+            "details": [],
         }
         response.headers["Content-Type"] = "application/json"
     return response

@@ -148,7 +148,7 @@ def test_get_promotion_request_404(client, monkeypatch):
     resp = client.http.get(f"{PREFIX}/cam-promotion/requests/{uuid.uuid4()}")
     assert resp.status_code == 404
     assert resp.json_body["code"] == "not_found"
-    assert resp.json_body["details"] == {"field": "request_id"}
+    assert [(d["code"], d["path"]) for d in resp.json_body["details"]] == [("not_found", "request_id")]
 
     # Ids that are not UUIDs name nothing and never reach S3.
     calls = []

@@ -124,7 +124,8 @@ def test_export_requires_approval(client, state_path):
     resp = post(client, f"/sessions/{sid}/export")
     assert resp.status_code == 409
     assert resp.json_body["code"] == "invalid_transition"
-    assert resp.json_body["details"]["to"] == "exported"
+    [issue] = resp.json_body["details"]
+    assert issue["path"] == "to_state" and "-> exported is not allowed" in issue["message"]
     assert client.http.get(f"{PREFIX}/sessions/{sid}").json_body == before
     assert s3_keys(config.artifacts_bucket()) == []
 

@@ -29,7 +29,9 @@ def test_named_profile_is_carried_and_unknown_profile_refused_before_any_write(c
     resp = _promote(client, sid, "?cam_profile_id=laser-9000")
     assert resp.status_code == 422
     assert resp.json_body["code"] == "validation_error"
-    assert [d["field"] for d in resp.json_body["details"]] == ["cam_profile_id"]
+    [issue] = resp.json_body["details"]
+    assert (issue["code"], issue["path"]) == ("unknown_reference", "cam_profile_id")
+    assert "'laser-9000'" in issue["message"] and all(p in issue["message"] for p in profile_ids())
     assert s3_keys(config.requests_bucket()) == []
     assert table_items("PROMO#") == [] and table_items("JOB#") == []
 

@@ -46,8 +46,9 @@ def test_get_unknown_session_is_404(client):
     for sid in (str(uuid.uuid4()), "nope", "12345"):
         resp = _get(client, sid)
         assert resp.status_code == 404
-        assert resp.json_body == {"code": "not_found", "message": resp.json_body["message"],
-                                  "details": {"field": "session_id"}}
+        message = f"no session with id {sid!r}"
+        assert resp.json_body == {"code": "not_found", "message": message,
+                                  "details": [{"code": "not_found", "message": message, "path": "session_id"}]}
     bodies = {"/design": {"design": classical_design()}, "/feasibility": {}, "/export": {},
               "/transition": {"to_state": "in_review"}, "/promote_to_cam": None}
     for path, body in bodies.items():
@@ -55,7 +56,7 @@ def test_get_unknown_session_is_404(client):
         raw = "" if body is None else json.dumps(body)
         resp = method(f"{PREFIX}/sessions/{uuid.uuid4()}{path}", headers=JSON, body=raw)
         assert resp.status_code == 404, path
-        assert resp.json_body["details"] == {"field": "session_id"}
+        assert [(d["code"], d["path"]) for d in resp.json_body["details"]] == [("not_found", "session_id")]
     assert client.http.get(f"{PREFIX}/sessions/{uuid.uuid4()}/promotion-intent").status_code == 404
 
 
@@ -110,11 +111,13 @@ def test_bad_listing_parameters_are_422(client, query, field):
     resp = client.http.get(f"{PREFIX}/sessions?{query}")
     assert resp.status_code == 422, resp.json_body
     assert resp.json_body["code"] == "validation_error"
-    assert [d["field"] for d in resp.json_body["details"]] == [field]
+    assert [d["path"] for d in resp.json_body["details"]] == [field]
+    assert all(d["code"] and d["message"] for d in resp.json_body["details"])
 
 
 def _fields(resp) -> set[str]:
-    return {d["field"] for d in resp.json_body["details"]}
+    assert all(set(d) == {"code", "message", "path"} for d in resp.json_body["details"])
+    return {d["path"] for d in resp.json_body["details"]}
 
 
 @pytest.mark.parametrize("design_patch,fields", [

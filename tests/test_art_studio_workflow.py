@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from chalicelib.art_studio import sessions
+from chalicelib.art_studio.errors import StaleVersion
 from chalicelib.art_studio.store import SessionStore
 from chalicelib.contracts.rosette import RosetteDesignV1
-from chalicelib.http import ApiError
 from tests.art_studio_support import (JSON, PREFIX, classical_design, create, failing_design, move, post)
 
 STATES = ["draft", "in_review", "approved", "rejected", "exported"]
@@ -58,9 +58,12 @@ def test_every_transition_pair(client, from_state, to_state):
     else:
         assert resp.status_code == 409
         assert resp.json_body["code"] == "invalid_transition"
-        details = resp.json_body["details"]
-        assert details["from"] == from_state and details["to"] == to_state
-        assert sorted(details["allowed"]) == sorted(t for f, t in ALLOWED if f == from_state)
+        [issue] = resp.json_body["details"]
+        assert (issue["code"], issue["path"]) == ("invalid_transition", "to_state")
+        move_text, allowed = issue["message"].split(" is not allowed; allowed from ")
+        assert move_text == f"{from_state} -> {to_state}"
+        assert allowed.startswith(f"{from_state}: ")
+        assert sorted(allowed.split(": ", 1)[1].split(", ")) == sorted(t for f, t in ALLOWED if f == from_state)
         assert after == before  # nothing written
 
 
@@ -87,7 +90,9 @@ def test_design_edits_only_in_draft(client):
                                body=json.dumps({"design": classical_design(channel_depth_mm=1.5)}))
         assert resp.status_code == 409, state
         assert resp.json_body["code"] == "not_editable"
-        assert resp.json_body["details"]["state"] == state
+        [issue] = resp.json_body["details"]
+        assert (issue["code"], issue["path"]) == ("not_editable", "state")
+        assert issue["message"] == f"state is {state}; allowed in: draft"
         assert client.http.get(f"{PREFIX}/sessions/{sid}").json_body == session
 
 
@@ -139,7 +144,10 @@ def test_feasibility_for_another_design_is_stale(client):
     resp = move(client, sid, "approved")
     assert resp.status_code == 409
     assert resp.json_body["code"] == "feasibility_stale"
-    assert resp.json_body["details"]["design_fingerprint"] == session["design_fingerprint"]
+    [issue] = resp.json_body["details"]
+    assert (issue["code"], issue["path"]) == ("feasibility_stale", "feasibility")
+    assert issue["message"] == (f"design {session['design_fingerprint']}; feasibility computed for "
+                                f"{RosetteDesignV1.model_validate(classical_design(top_thickness_mm=3.2)).fingerprint()}")
 
 
 @pytest.mark.parametrize("with_feasibility", [False, True])
@@ -198,7 +206,8 @@ def test_stale_version_is_refused_everywhere(client):
     for resp in attempts:
         assert resp.status_code == 409, resp.json_body
         assert resp.json_body["code"] == "stale_version"
-        assert resp.json_body["details"] == {"expected": 1, "actual": 2}
+        assert resp.json_body["details"] == [{"code": "stale_version", "path": "version",
+                                              "message": "expected version 1, found 2"}]
     assert client.http.get(f"{PREFIX}/sessions/{sid}").json_body == current
     assert move(client, sid, "in_review", version=2).status_code == 200
 
@@ -214,7 +223,7 @@ def test_concurrent_edits_never_lose_an_update(client):
         try:
             sessions.update_design(sid, design, version=1)
             outcomes.append(f"ok {depth}")
-        except ApiError as exc:
+        except StaleVersion as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=edit, args=(1.1 + i / 10,)) for i in range(8)]

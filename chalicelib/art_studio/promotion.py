@@ -29,9 +29,9 @@ from chalicelib.art_studio import workflow
 from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso
 from chalicelib.contracts.fingerprint import canonical_json
 from chalicelib.contracts.jobs import design_key, job_key, pending_job_item, promotion_request_key
-from chalicelib.contracts.profiles import default_profile_id, profile_ids
+from chalicelib.art_studio.errors import PromotionBlocked, PromotionRequestNotFound, UnknownProfile
+from chalicelib.contracts import profiles
 from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1, idempotency_key
-from chalicelib.http import ApiError, conflict, not_found
 from chalicelib.storage import blobs
 from chalicelib.storage.table import Table
 
@@ -42,15 +42,6 @@ log.setLevel(logging.INFO)
 INDEX_SK = "IDX"
 INDEX_COLLECTION = "PROMOTIONS"
 NOT_APPROVED = "Session is not in APPROVED or EXPORTED state"
-
-
-class PromotionBlocked(Exception):
-    """The session may not be promoted; `reason` is the seed's `blocked_reason`."""
-
-    def __init__(self, reason: str, code: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
 
 
 def index_pk(design_fingerprint: str, feasibility_fingerprint: str) -> str:
@@ -68,26 +59,26 @@ def check_profile(cam_profile_id: str | None) -> str:
     immutable document says exactly what CAM is asked for even if the default
     changes later.
     """
+    catalogue = profiles.catalogue()
     if cam_profile_id is None:
-        return default_profile_id()
-    known = profile_ids()
-    if cam_profile_id not in known:
-        raise ApiError(422, "validation_error", f"unknown cam_profile_id {cam_profile_id!r}",
-                       [{"field": "cam_profile_id", "message": f"must be one of: {', '.join(known)}",
-                         "type": "enum"}])
-    return cam_profile_id
+        return catalogue.default_profile_id()
+    try:
+        return str(catalogue.profile(cam_profile_id, path="cam_profile_id")["id"])
+    except profiles.UnknownProfile as exc:
+        raise UnknownProfile(f"unknown cam_profile_id {cam_profile_id!r}", exc.issues) from None
 
 
-def _blocked_reason(session: Session) -> tuple[str, str] | None:
+def _blocked(session: Session) -> PromotionBlocked | None:
     if session.state not in workflow.PROMOTABLE_STATES:
-        return "not_approved", NOT_APPROVED
-    return workflow.feasibility_gate(session.design_fingerprint, session.feasibility)
+        return PromotionBlocked(NOT_APPROVED, "not_approved", session.state)
+    gate = workflow.feasibility_gate(session.design_fingerprint, session.feasibility)
+    return PromotionBlocked(gate.reason, gate.code, session.state) if gate else None
 
 
 def build_intent(session: Session, created_at: datetime | None = None) -> PromotionIntentV1:
-    blocked = _blocked_reason(session)
+    blocked = _blocked(session)
     if blocked:
-        raise PromotionBlocked(blocked[1], blocked[0])
+        raise blocked
     assert session.feasibility is not None  # the gate guarantees it
     return PromotionIntentV1(
         session_id=session.session_id,
@@ -101,11 +92,7 @@ def build_intent(session: Session, created_at: datetime | None = None) -> Promot
 
 
 def promotion_intent(session_id: str, store: SessionStore | None = None) -> PromotionIntentV1:
-    session = (store or SessionStore()).get(session_id)
-    try:
-        return build_intent(session)
-    except PromotionBlocked as exc:
-        raise conflict(exc.code, exc.reason, {"state": session.state}) from None
+    return build_intent((store or SessionStore()).get(session_id))
 
 
 def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None) -> dict[str, bool]:
@@ -124,7 +111,7 @@ def stored_request(item: dict[str, Any]) -> CamPromotionRequestV1:
 
 def promote(session_id: str, cam_profile_id: str | None = None, store: SessionStore | None = None,
             table: Table | None = None) -> tuple[bool, CamPromotionRequestV1]:
-    """(created, request). Raises PromotionBlocked, or 404/422 ApiErrors, before writing anything."""
+    """(created, request). Raises PromotionBlocked, SessionNotFound or UnknownProfile before writing anything."""
     profile = check_profile(cam_profile_id)
     table = table or Table()
     session = (store or SessionStore(table)).get(session_id)
@@ -161,7 +148,7 @@ def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
     """The stored request with the job record's current status overlaid."""
     doc = blobs.get_json(config.requests_bucket(), promotion_request_key(request_id))
     if doc is None:
-        raise not_found("promotion request", request_id, "request_id")
+        raise PromotionRequestNotFound(request_id)
     job = (table or Table()).get(*job_key(request_id))
     if job is not None and job.get("status"):
         doc["status"] = job["status"]

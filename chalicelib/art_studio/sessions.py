@@ -11,10 +11,10 @@ import uuid
 
 from chalicelib import config
 from chalicelib.art_studio import drawing, feasibility, workflow
-from chalicelib.art_studio.store import HistoryEntry, Session, SessionStore, now_iso, stale
+from chalicelib.art_studio.errors import NotEditable, StaleVersion
+from chalicelib.art_studio.store import HistoryEntry, Session, SessionStore, now_iso
 from chalicelib.art_studio.summary import summarise
 from chalicelib.contracts.rosette import FeasibilitySummaryV1, RosetteDesignV1
-from chalicelib.http import conflict
 from chalicelib.storage import blobs
 
 DEFAULT_ACTOR = "anonymous"
@@ -26,7 +26,7 @@ def _store(store: SessionStore | None) -> SessionStore:
 
 def _check_version(session: Session, version: int | None) -> None:
     if version is not None and version != session.version:
-        raise stale(version, session.version)
+        raise StaleVersion(version, session.version)
 
 
 def _save(store: SessionStore, session: Session) -> Session:
@@ -75,9 +75,8 @@ def evaluate_feasibility(session_id: str, version: int | None = None,
     session = store.get(session_id)
     _check_version(session, version)
     if session.state not in workflow.FEASIBILITY_STATES:
-        raise conflict("not_editable",
-                       f"feasibility is evaluated in draft or in_review; this session is {session.state!r}",
-                       {"state": session.state, "allowed_states": list(workflow.FEASIBILITY_STATES)})
+        raise NotEditable(f"feasibility is evaluated in draft or in_review; this session is {session.state!r}",
+                          session.state, workflow.FEASIBILITY_STATES)
     result = feasibility.evaluate(session.design)
     _save(store, session.model_copy(update={"feasibility": result}))
     return result
@@ -109,10 +108,7 @@ def transition(session_id: str, to_state: str, actor: str | None = None, note: s
     if to_state == "approved":
         blocked = workflow.feasibility_gate(session.design_fingerprint, session.feasibility)
         if blocked:
-            code, reason = blocked
-            raise conflict(code, reason, {"design_fingerprint": session.design_fingerprint,
-                                          "feasibility_design_fingerprint":
-                                              session.feasibility.design_fingerprint if session.feasibility else None})
+            raise blocked
     if to_state == "exported":
         # Drawings first: an exported session always has its files.
         _write_drawings(session)

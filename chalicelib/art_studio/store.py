@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.contracts.rosette import DesignSummaryV1, FeasibilitySummaryV1, RosetteDesignV1
-from chalicelib.http import ApiError, conflict, not_found
-from chalicelib.storage.table import BadCursor, StaleVersion, Table
+from chalicelib.art_studio.errors import InvalidCursor, SessionNotFound, StaleVersion
+from chalicelib.storage import table as storage
+from chalicelib.storage.table import BadCursor, Table
 
 COLLECTION = "SESSIONS"
 META = "META"
@@ -80,7 +81,7 @@ class SessionStore:
     def get(self, session_id: str) -> Session:
         item = self.table.get(session_pk(session_id), META)
         if item is None:
-            raise not_found("session", session_id, "session_id")
+            raise SessionNotFound(session_id)
         return _session(item)
 
     def create(self, session: Session) -> None:
@@ -90,37 +91,27 @@ class SessionStore:
         """Write `session` (already at expected_version + 1) if nobody wrote in between."""
         try:
             self.table.put_versioned(_item(session), expected_version)
-        except StaleVersion as exc:
+        except storage.StaleVersion as exc:
             if exc.actual is None:
-                raise not_found("session", session.session_id, "session_id") from None
-            raise stale(expected_version, exc.actual) from None
+                raise SessionNotFound(session.session_id) from None
+            raise StaleVersion(expected_version, exc.actual) from None
 
     def delete(self, session_id: str, expected_version: int | None) -> None:
         try:
             deleted = self.table.delete_versioned(session_pk(session_id), META, expected_version)
-        except StaleVersion as exc:
-            raise stale(expected_version or 0, exc.actual) from None
+        except storage.StaleVersion as exc:
+            raise StaleVersion(expected_version or 0, exc.actual) from None
         if not deleted:
-            raise not_found("session", session_id, "session_id")
+            raise SessionNotFound(session_id)
 
     def list(self, limit: int, cursor: str | None) -> tuple[list[Session], str | None]:
         try:
             items, next_cursor = self.table.list_newest(COLLECTION, limit, cursor)
         except BadCursor:
-            raise bad_cursor() from None
+            raise InvalidCursor() from None
         except Exception as exc:
             # A well-formed cursor that names a key outside this listing.
             if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ValidationException" and cursor:
-                raise bad_cursor() from None
+                raise InvalidCursor() from None
             raise
         return [_session(i) for i in items], next_cursor
-
-
-def bad_cursor() -> ApiError:
-    return ApiError(422, "validation_error", "cursor is not one this listing returned",
-                    [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
-
-
-def stale(expected: int, actual: Any) -> ApiError:
-    return conflict("stale_version", f"the session changed: you sent version {expected}, it is now at {actual}; "
-                                     "reload and retry", {"expected": expected, "actual": actual})

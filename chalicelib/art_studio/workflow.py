@@ -4,14 +4,15 @@
     in_review -> rejected | draft;  rejected -> draft
     approved -> draft, exported -> draft  (reopen for changes)
 
-Only `draft` accepts design edits. Anything not in ALLOWED is refused with a
-409 `invalid_transition` whose details name the move and what was possible.
+Only `draft` accepts design edits. Anything not in ALLOWED is refused with
+`InvalidTransition`, whose issue names the move and what was possible.
 """
 from __future__ import annotations
 
 from typing import Literal
 
-from chalicelib.http import conflict
+from chalicelib.art_studio.errors import (FeasibilityFailed, FeasibilityGate, FeasibilityRequired,
+                                         FeasibilityStale, InvalidTransition, NotEditable)
 
 State = Literal["draft", "in_review", "approved", "rejected", "exported"]
 STATES: tuple[str, ...] = ("draft", "in_review", "approved", "rejected", "exported")
@@ -37,27 +38,25 @@ def is_allowed(from_state: str, to_state: str) -> bool:
 
 def require_transition(from_state: str, to_state: str) -> None:
     if not is_allowed(from_state, to_state):
-        allowed = list(ALLOWED.get(from_state, ()))
-        raise conflict("invalid_transition",
-                       f"a session in {from_state!r} cannot move to {to_state!r}; allowed: {', '.join(allowed) or 'none'}",
-                       {"from": from_state, "to": to_state, "allowed": allowed})
+        raise InvalidTransition(from_state, to_state, ALLOWED.get(from_state, ()))
 
 
 def require_editable(state: str) -> None:
     if state not in EDITABLE_STATES:
-        raise conflict("not_editable", f"the design can only change in draft; this session is {state!r}",
-                       {"state": state, "editable_states": list(EDITABLE_STATES)})
+        raise NotEditable(f"the design can only change in draft; this session is {state!r}", state, EDITABLE_STATES)
 
 
-def feasibility_gate(design_fingerprint: str, feasibility: object | None) -> tuple[str, str] | None:
+def feasibility_gate(design_fingerprint: str, feasibility: object | None) -> FeasibilityGate | None:
     """Why the stored feasibility result does not allow approval or promotion, or None.
 
-    `feasibility` is a FeasibilitySummaryV1 (or None). Returns (code, reason).
+    `feasibility` is a FeasibilitySummaryV1 (or None). The error is returned,
+    not raised: approval raises it as is, promotion reports it as blocked.
     """
     if feasibility is None:
-        return "feasibility_required", "Feasibility has not been evaluated for the current design"
-    if getattr(feasibility, "design_fingerprint", None) != design_fingerprint:
-        return "feasibility_stale", "The stored feasibility result was computed for a different design"
+        return FeasibilityRequired(design_fingerprint)
+    judged = getattr(feasibility, "design_fingerprint", None)
+    if judged != design_fingerprint:
+        return FeasibilityStale(design_fingerprint, judged)
     if not getattr(feasibility, "passed", False):
-        return "feasibility_failed", "The design failed feasibility (RED): fix the failing checks first"
+        return FeasibilityFailed(design_fingerprint, judged)
     return None

@@ -2,7 +2,9 @@
 
 The CAM side turns a profile into cutting parameters; Art Studio only needs to
 know which ids exist, so a promotion naming an unknown profile is refused
-before an immutable request is written for it.
+before an immutable request is written for it. Every lookup by id goes through
+`Catalogue`, which raises a named error (`UnknownProfile`, `UnknownTool`, ...)
+carrying an issue on the field the caller used.
 """
 from __future__ import annotations
 
@@ -11,17 +13,91 @@ import json
 import pathlib
 from typing import Any
 
+from chalicelib.contracts.errors import Invalid, Issue
+
 CATALOGUE_PATH = pathlib.Path(__file__).with_name("cam_profiles.json")
 
 
+class UnknownEntry(Invalid):
+    """An id that names no entry of one catalogue table."""
+
+    code = "unknown_reference"
+    table = ""
+    noun = ""
+
+    def __init__(self, key: str, known: list[str], path: str) -> None:
+        message = f"unknown {self.noun} {key!r}; known: {', '.join(known)}"
+        super().__init__(message, [Issue(self.code, message, path)])
+        self.key = key
+        self.known = known
+        self.path = path
+
+
+class UnknownProfile(UnknownEntry):
+    table, noun = "profiles", "profile"
+
+
+class UnknownTool(UnknownEntry):
+    table, noun = "tools", "tool"
+
+
+class UnknownMaterial(UnknownEntry):
+    table, noun = "materials", "material"
+
+
+class UnknownMachine(UnknownEntry):
+    table, noun = "machines", "machine"
+
+
+_ERRORS: dict[str, type[UnknownEntry]] = {e.table: e for e in (UnknownProfile, UnknownTool, UnknownMaterial,
+                                                                 UnknownMachine)}
+
+
+class Catalogue:
+    """Read-only lookups over `cam_profiles.json`; each entry comes back with its `id`."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def ids(self, table: str) -> list[str]:
+        return sorted(self.data[table])
+
+    def has(self, table: str, key: str) -> bool:
+        return key in self.data[table]
+
+    def entry(self, table: str, key: str, path: str | None = None) -> dict[str, Any]:
+        """The entry `key` of `table`; `path` is the field that named it (for the error)."""
+        if key not in self.data[table]:
+            error = _ERRORS[table]
+            raise error(key, self.ids(table), path if path is not None else f"{error.noun}_id")
+        return {"id": key, **self.data[table][key]}
+
+    def profile(self, key: str, path: str = "options.profile_id") -> dict[str, Any]:
+        return self.entry("profiles", key, path)
+
+    def tool(self, key: str, path: str = "tool_id") -> dict[str, Any]:
+        return self.entry("tools", key, path)
+
+    def material(self, key: str, path: str = "material_id") -> dict[str, Any]:
+        return self.entry("materials", key, path)
+
+    def machine(self, key: str, path: str = "machine_id") -> dict[str, Any]:
+        return self.entry("machines", key, path)
+
+    def default_profile_id(self, mode: str | None = None) -> str:
+        """The profile a request without one gets: the mode's own default, else the catalogue's."""
+        defaults = self.data.get("mode_defaults", {})
+        return str(defaults.get(mode, self.data["default"]) if mode else self.data["default"])
+
+
 @functools.cache
-def catalogue() -> dict[str, Any]:
-    return json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
+def catalogue() -> Catalogue:
+    return Catalogue(json.loads(CATALOGUE_PATH.read_text(encoding="utf-8")))
 
 
 def profile_ids() -> list[str]:
-    return sorted(catalogue()["profiles"])
+    return catalogue().ids("profiles")
 
 
 def default_profile_id() -> str:
-    return str(catalogue()["default"])
+    return catalogue().default_profile_id()

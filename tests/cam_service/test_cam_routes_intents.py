@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from urllib.parse import urlparse
 
 from chalicelib import aws, config
@@ -58,7 +59,8 @@ def test_intent_id_makes_submission_idempotent(cam_client):
     conflict = post(cam_client, "/intents", changed)
     assert conflict.status_code == 409
     assert conflict.json_body["code"] == "intent_conflict"
-    assert conflict.json_body["details"] == {"field": "intent_id", "job_id": first.json_body["job"]["job_id"]}
+    assert conflict.json_body["details"] == [{"code": "intent_conflict", "path": "intent_id",
+                                              "message": f"already bound to job {first.json_body['job']['job_id']}"}]
 
 
 def test_without_intent_id_every_submission_is_a_new_job(cam_client):
@@ -90,10 +92,10 @@ def test_invalid_intents_are_422_naming_the_field_and_store_nothing(cam_client):
         resp = post(cam_client, "/intents", body)
         assert resp.status_code == 422, field
         details = resp.json_body["details"]
-        named = [d for d in details if d["field"] == field]
+        named = [d for d in details if d["path"] == field]
         assert named, (field, details)
         assert word in named[0]["message"]
-        assert all(d["message"] and d["code"] and d["path"] == d["field"] for d in details)
+        assert all(set(d) == {"code", "message", "path"} and d["message"] and d["code"] for d in details)
     assert aws.s3().list_objects_v2(Bucket=config.requests_bucket()).get("KeyCount", 0) == 0
 
 
@@ -124,7 +126,10 @@ def test_plan_preview_refuses_work_too_big_for_a_request(cam_client):
     assert resp.status_code == 413
     assert resp.json_body["code"] == "too_large_for_preview"
     assert "POST /api/rmos/cam/intents" in resp.json_body["message"]
-    assert resp.json_body["details"]["estimated_moves"] > resp.json_body["details"]["limit"]
+    [issue] = resp.json_body["details"]
+    assert issue["code"] == "too_large_for_preview" and issue["path"] == "design"
+    moves, limit = map(int, re.fullmatch(r"about (\d+) moves; the limit is (\d+)", issue["message"]).groups())
+    assert moves > limit == 200_000
 
 
 def test_plan_preview_of_an_infeasible_intent_is_422(cam_client):
@@ -132,7 +137,7 @@ def test_plan_preview_of_an_infeasible_intent_is_422(cam_client):
                                  "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 0.3}})
     resp = post(cam_client, "/plan", tiny)
     assert resp.status_code == 422
-    assert resp.json_body["details"] and all(d["field"] for d in resp.json_body["details"])
+    assert resp.json_body["details"] and all(d["path"] and d["code"] for d in resp.json_body["details"])
 
 
 def test_profiles_list(cam_client):

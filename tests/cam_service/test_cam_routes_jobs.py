@@ -38,7 +38,9 @@ def test_unknown_and_malformed_job_ids_are_404(cam_client):
         resp = cam_client.http.get(f"{BASE}/jobs/{ident}")
         assert resp.status_code == 404, ident
         assert resp.json_body["code"] == "not_found"
-        assert resp.json_body["details"] == {"field": "job_id"}
+        assert resp.json_body["details"] == [{"code": "not_found", "path": "job_id",
+                                              "message": resp.json_body["message"]}]
+        assert "no job with id" in resp.json_body["message"]
 
 
 def test_pending_job_has_no_report_or_downloads(cam_client):
@@ -87,7 +89,8 @@ def test_non_finite_numbers_name_their_field(cam_client):
     for path in ("/intents", "/plan"):
         resp = cam_client.http.post(BASE + path, headers=JSON, body=body)
         assert resp.status_code == 422, path
-        assert [d["field"] for d in resp.json_body["details"]] == ["design.depth_mm", "design.x.1"]
+        assert [d["path"] for d in resp.json_body["details"]] == ["design.depth_mm", "design.x.1"]
+        assert {d["code"] for d in resp.json_body["details"]} == {"finite_number"}
     resp = cam_client.http.post(f"{BASE}/intents/validate", headers=JSON, body=body)
     assert resp.status_code == 200 and resp.json_body["ok"] is False
     assert resp.json_body["issues"][0]["path"] == "design.depth_mm"
@@ -104,7 +107,9 @@ def test_preview_body_cap_is_413(cam_client):
     resp = cam_client.http.post(f"{BASE}/plan", headers=JSON, body=body)
     assert resp.status_code == 413
     assert resp.json_body["code"] == "payload_too_large"
-    assert resp.json_body["details"] == {"limit_bytes": 256 * 1024}
+    [issue] = resp.json_body["details"]
+    assert issue["code"] == "payload_too_large" and issue["path"] == "body"
+    assert issue["message"].endswith(f"the limit is {256 * 1024}")
 
 
 def test_api_modules_load_without_geometry_libraries():

@@ -15,10 +15,10 @@ export class ApiError extends Error {
 }
 
 // Where one error detail points, as a dotted path ("design.rings.0.width_mm").
-// Older routes name it `field`; this is the only place that knows both shapes.
+// The one place the page reads the shape of an error detail.
 export function detailPath(detail) {
   if (!detail || typeof detail !== "object") return null;
-  const path = detail.path ?? detail.field;
+  const path = detail.path;
   return typeof path === "string" && path ? path : null;
 }
 

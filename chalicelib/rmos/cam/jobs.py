@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from chalicelib.contracts.errors import Conflict, DomainError, Issue, NotFound
 from chalicelib.contracts.jobs import JobKind, job_key, pending_job_item
 from chalicelib.storage.table import Item, Table, TransitionRefused
 
@@ -37,17 +38,18 @@ LEASE_SECONDS = 15 * 60
 INTENT_SK = "IDX"
 
 
-class JobError(Exception):
+class JobError(DomainError):
     """Base of the conditions a caller of this module can act on."""
 
 
-class JobNotFound(JobError):
+class JobNotFound(JobError, NotFound):
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"no job {job_id}")
+        message = f"no job with id {job_id!r}"
+        super().__init__(message, [Issue(self.code, message, "job_id")])
         self.job_id = job_id
 
 
-class JobBusy(JobError):
+class JobBusy(JobError, Conflict):
     """Another worker holds a live lease on the job: this delivery is a duplicate."""
 
     def __init__(self, item: Item) -> None:
@@ -55,7 +57,7 @@ class JobBusy(JobError):
         self.item = item
 
 
-class JobFinished(JobError):
+class JobFinished(JobError, Conflict):
     """The job already ended (completed or failed): nothing is left to do."""
 
     def __init__(self, item: Item) -> None:
@@ -63,7 +65,7 @@ class JobFinished(JobError):
         self.item = item
 
 
-class LeaseLost(JobError):
+class LeaseLost(JobError, Conflict):
     """The caller's lease was taken over (it outlived LEASE_SECONDS) or the job ended."""
 
     def __init__(self, job_id: str, current: Item | None) -> None:
@@ -72,11 +74,15 @@ class LeaseLost(JobError):
         self.current = current
 
 
-class IntentConflict(JobError):
+class IntentConflict(JobError, Conflict):
     """The intent_id is already bound to a different payload."""
 
+    code = "intent_conflict"
+
     def __init__(self, intent_id: str, job_id: str) -> None:
-        super().__init__(f"intent_id {intent_id!r} was already used for a different intent (job {job_id})")
+        super().__init__(f"intent_id {intent_id!r} was already submitted with a different payload; use a new "
+                         "intent_id for a new job",
+                         [Issue(self.code, f"already bound to job {job_id}", "intent_id")])
         self.intent_id = intent_id
         self.job_id = job_id
 

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.contracts.cam_intent import CamIntentV1, CamModeV1, CamUnitsV1
-from chalicelib.contracts.profiles import catalogue
-from chalicelib.rmos.cam.toolpath import Issue
+from chalicelib.contracts.errors import Issue, issues_from_validation
+from chalicelib.contracts.profiles import UnknownEntry, catalogue
 from chalicelib.rmos.cam.units import LENGTH, MM_PER_INCH, scale_lengths
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
@@ -83,36 +83,6 @@ class NormalizedIntent:
         return MM_PER_INCH if self.intent.units is CamUnitsV1.inch else 1.0
 
 
-def _loc_path(prefix: str, loc: tuple[Any, ...]) -> str:
-    parts = [prefix] if prefix else []
-    parts += [str(p) for p in loc]
-    return ".".join(parts)
-
-
-def _message(err: dict[str, Any]) -> str:
-    msg = str(err.get("msg", "invalid value"))
-    if err.get("type") == "extra_forbidden":
-        return "unknown field"
-    if err.get("type") == "finite_number":
-        return "must be a finite number (not NaN or infinity)"
-    return msg
-
-
-def issues_from_validation(exc: ValidationError, prefix: str, path_of=None) -> list[Issue]:
-    issues = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err.get("loc", ()))
-        if err.get("type") == "union_tag_invalid":
-            # The wrong value is the tag itself: name the key that holds it.
-            loc = loc + (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
-        path = path_of(loc) if path_of else _loc_path(prefix, loc)
-        code = "unknown_field" if err.get("type") == "extra_forbidden" else "invalid_value"
-        if err.get("type") == "missing":
-            code = "missing_field"
-        issues.append(Issue(code=code, message=_message(err), path=path))
-    return issues
-
-
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -131,7 +101,7 @@ def validate_envelope(raw: Any) -> tuple[CamIntentV1 | None, list[Issue]]:
     try:
         return CamIntentV1.model_validate(copy.deepcopy(raw)), []
     except ValidationError as exc:
-        return None, issues_from_validation(exc, "")
+        return None, issues_from_validation(exc, "", empty="")
 
 
 def _validate_design(intent: CamIntentV1) -> tuple[Any, list[Issue]]:
@@ -178,16 +148,16 @@ def _context_limits(context: ContextV1, units: str) -> list[Issue]:
 
 def _catalogue_refs(intent: CamIntentV1, options: OptionsV1 | None) -> list[Issue]:
     cat = catalogue()
-    issues = []
-    for field, table in (("tool_id", "tools"), ("material_id", "materials"), ("machine_id", "machines")):
-        value = getattr(intent, field)
-        if value is not None and value not in cat[table]:
-            known = ", ".join(sorted(cat[table]))
-            issues.append(Issue("unknown_reference", f"unknown {field[:-3]} {value!r}; known: {known}", field))
-    if options is not None and options.profile_id is not None and options.profile_id not in cat["profiles"]:
-        known = ", ".join(sorted(cat["profiles"]))
-        issues.append(Issue("unknown_reference", f"unknown profile {options.profile_id!r}; known: {known}",
-                            "options.profile_id"))
+    lookups = [(cat.tool, intent.tool_id), (cat.material, intent.material_id), (cat.machine, intent.machine_id),
+               (cat.profile, options.profile_id if options is not None else None)]
+    issues: list[Issue] = []
+    for lookup, key in lookups:
+        if key is None:
+            continue
+        try:
+            lookup(key)
+        except UnknownEntry as exc:
+            issues += exc.issues
     return issues
 
 

@@ -1,7 +1,11 @@
 """The CAM pipeline as pure functions: intent -> G-code, report and preview.
 
-validate_intent(raw) -> ValidationOutcome       (never raises for bad input)
-plan_intent(raw_or_intent, post=None) -> PlanResult   (raises IntentRejected)
+validate_intent(raw_or_prepared) -> ValidationOutcome       (never raises for bad input)
+plan_intent(raw_or_prepared, post=None) -> PlanResult      (raises IntentRejected)
+
+Both take a `prepare.PreparedIntent` as well as a raw intent, so a caller that
+already validated (a route, the worker) hands its result on instead of
+normalising and resolving the profile again.
 
 No AWS and no I/O here: the worker, the HTTP routes and the CLI all call
 these, so the same intent gives the same program everywhere.
@@ -14,10 +18,11 @@ from typing import Any
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
 from chalicelib.rmos.cam import posts
-from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent, normalize
-from chalicelib.rmos.cam.profiles import ProfileError, ResolvedSetup, resolve
+from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent
+from chalicelib.rmos.cam.prepare import PreparedIntent, prepare
+from chalicelib.rmos.cam.profiles import ResolvedSetup
 from chalicelib.rmos.cam.report import build_report, preview_svg
-from chalicelib.rmos.cam.saw import blade_from_tool, check_design, plan_saw
+from chalicelib.rmos.cam.saw import blade_from_tool, plan_saw
 from chalicelib.rmos.cam.selfcheck import SelfCheckFailed, run_checks
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError, Program, Section
 from chalicelib.rmos.cam.units import MM_PER_INCH, scale_lengths
@@ -61,24 +66,8 @@ def _deepest_depth(value: Any) -> float:
 
 
 def _prepare(raw: Any, post: str | None) -> tuple[NormalizedIntent | None, ResolvedSetup | None, list[Issue]]:
-    norm, issues = normalize(raw)
-    if norm is None:
-        return None, None, issues
-    if post is not None:
-        if post not in posts.DIALECTS:
-            return norm, None, [Issue("unknown_post", f"unknown post {post!r}; known: "
-                                      f"{', '.join(sorted(posts.DIALECTS))}", "post")]
-        norm = NormalizedIntent(norm.intent, norm.design, norm.context,
-                                norm.options.model_copy(update={"post": post}))
-    try:
-        setup = resolve(norm.intent, context=norm.context, options=norm.options)
-    except ProfileError as exc:
-        return norm, None, list(exc.issues)
-    if norm.mode == "saw":
-        issues = check_design(norm.design, blade_from_tool(setup.tool))
-        if issues:
-            return norm, setup, issues
-    return norm, setup, []
+    prepared = prepare(raw).with_post(post)
+    return prepared.norm, prepared.setup, prepared.issues
 
 
 def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, Any]:
@@ -104,7 +93,7 @@ def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, 
     return data
 
 
-def validate_intent(raw: Any) -> ValidationOutcome:
+def validate_intent(raw: Any | PreparedIntent) -> ValidationOutcome:
     norm, setup, issues = _prepare(raw, None)
     intent = norm.intent if norm is not None else None
     if issues or norm is None or setup is None:
@@ -125,7 +114,7 @@ def _sections(norm: NormalizedIntent, setup: ResolvedSetup) -> tuple[list[Sectio
     return plan_router(norm.design, cut), {}
 
 
-def plan_intent(raw_or_intent: Any, *, post: str | None = None) -> PlanResult:
+def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None) -> PlanResult:
     """Plan, post and self-check one intent.
 
     Raises IntentRejected (bad or infeasible intent) or SelfCheckFailed (the

@@ -13,8 +13,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from chalicelib.contracts.cam_intent import CamIntentV1
-from chalicelib.contracts.profiles import catalogue
+from chalicelib.contracts.errors import issues_from_validation
+from chalicelib.contracts.profiles import UnknownEntry, catalogue
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, PlanningError
 
 DEFAULT_SAFE_Z_MM = 5.0
@@ -44,15 +47,107 @@ class ResolvedSetup:
         return float(self.machine["rapid_mm_min"])
 
 
-def _entry(table: str, key: str) -> dict[str, Any]:
-    return {"id": key, **catalogue()[table][key]}
-
-
 def base_profile_id(mode: str, profile_id: str | None = None) -> str:
+    return profile_id or catalogue().default_profile_id(mode)
+
+
+def _context_options(intent: CamIntentV1) -> tuple[Any, Any]:
+    """The (mm) context and options of a bare envelope, as normalisation would make them."""
+    from chalicelib.rmos.cam.normalize import ContextV1, OptionsV1
+    from chalicelib.rmos.cam.units import MM_PER_INCH, scale_lengths
+
+    try:
+        context = ContextV1.model_validate(intent.context)
+        options = OptionsV1.model_validate(intent.options)
+    except ValidationError as exc:
+        raise ProfileError(issues_from_validation(exc, "context")) from None
+    if intent.units.value == "inch":
+        context = scale_lengths(context, MM_PER_INCH)
+    return context, options
+
+
+@dataclass(frozen=True)
+class _Entries:
+    profile_id: str
+    profile: dict[str, Any]
+    tool: dict[str, Any]
+    material: dict[str, Any]
+    machine: dict[str, Any]
+
+
+def _entries(intent: CamIntentV1, profile_id: str | None) -> _Entries:
+    """The profile and the tool, material and machine the intent names (or the profile's own)."""
     cat = catalogue()
-    if profile_id:
-        return profile_id
-    return str(cat.get("mode_defaults", {}).get(mode, cat["default"]))
+    chosen = base_profile_id(intent.mode.value, profile_id)
+    try:
+        profile = cat.profile(chosen)
+    except UnknownEntry as exc:
+        raise ProfileError(exc.issues) from None
+    found: dict[str, dict[str, Any]] = {}
+    issues: list[Issue] = []
+    for lookup, fld, fallback in ((cat.tool, "tool_id", profile["tool"]),
+                                  (cat.material, "material_id", profile["material"]),
+                                  (cat.machine, "machine_id", profile["machine"])):
+        try:
+            found[fld] = lookup(getattr(intent, fld) or fallback, fld)
+        except UnknownEntry as exc:
+            issues += exc.issues
+    if issues:
+        raise ProfileError(issues)
+    return _Entries(chosen, profile, found["tool_id"], found["material_id"], found["machine_id"])
+
+
+def _check_tool_kind(intent: CamIntentV1, tool: dict[str, Any]) -> None:
+    mode = intent.mode.value
+    wants_blade = mode == "saw"
+    if (tool.get("kind") == "saw_blade") != wants_blade:
+        need = "a saw blade" if wants_blade else "an end mill"
+        raise ProfileError([Issue("tool_mismatch", f"{mode} intents need {need}; {tool['id']!r} is not",
+                                  "tool_id" if intent.tool_id else "options.profile_id")])
+
+
+def _capped(value: float, limit: float, what: str, unit: str, warnings: list[str]) -> float:
+    if value > limit:
+        warnings.append(f"{what} {value:g} {unit} capped to the machine's {limit} {unit}")
+        return float(limit)
+    return value
+
+
+def _cut(e: _Entries, context: Any, options: Any, saw: bool) -> tuple[CutParams, dict[str, Any], list[str]]:
+    """Cutting parameters by the module's precedence; returns (cut, tool as used, warnings)."""
+    profile, tool, material, machine = e.profile, e.tool, e.material, e.machine
+    warnings: list[str] = []
+    tuned = tool["id"] == profile["tool"] and material["id"] == profile["material"]
+    diameter = float(tool["diameter_mm"])
+    if saw and context.blade_diameter_mm is not None:
+        diameter = context.blade_diameter_mm
+        tuned = tuned and math.isclose(diameter, float(tool["diameter_mm"]))
+        tool = {**tool, "diameter_mm": diameter}
+    rpm = _capped(context.spindle_rpm or float(profile["spindle_rpm"]), machine["max_rpm"], "spindle", "rpm",
+                  warnings)
+    if context.feed_mm_min is not None:
+        feed = context.feed_mm_min
+    else:
+        chip = float(profile["chip_load_mm"]) if tuned else material["chip_load_per_mm_diameter"] * diameter
+        feed = rpm * int(tool.get("flutes", 2)) * chip
+    feed = _capped(feed, machine["max_feed_mm_min"], "feed", "mm/min", warnings)
+    plunge = min(context.plunge_mm_min or feed * float(material.get("plunge_fraction", 0.3)), feed)
+    if context.stepdown_mm is not None:
+        stepdown = context.stepdown_mm
+    else:
+        stepdown = float(profile["stepdown_mm"]) if tuned else material["stepdown_per_mm_diameter"] * diameter
+    stepover_pct = context.stepover_pct or float(profile["stepover_pct"])
+    cut = CutParams(
+        tool_diameter_mm=diameter,
+        stepover_mm=diameter * stepover_pct / 100.0,
+        stepdown_mm=stepdown,
+        feed_mm_min=round(feed, 3),
+        plunge_mm_min=round(plunge, 3),
+        safe_z_mm=context.safe_z_mm or float(machine.get("safe_z_mm", DEFAULT_SAFE_Z_MM)),
+        spindle_rpm=rpm,
+        arc_tolerance_mm=options.arc_tolerance_mm or DEFAULT_ARC_TOLERANCE_MM,
+    )
+    return cut, tool, warnings
 
 
 def resolve(intent: CamIntentV1, *, context: Any = None, options: Any = None) -> ResolvedSetup:
@@ -63,112 +158,31 @@ def resolve(intent: CamIntentV1, *, context: Any = None, options: Any = None) ->
     get the same answer as the pipeline.
     """
     if context is None or options is None:
-        from chalicelib.rmos.cam.normalize import ContextV1, OptionsV1, issues_from_validation
-        from chalicelib.rmos.cam.units import MM_PER_INCH, scale_lengths
-        from pydantic import ValidationError
-
-        try:
-            context = ContextV1.model_validate(intent.context)
-            options = OptionsV1.model_validate(intent.options)
-        except ValidationError as exc:
-            raise ProfileError(issues_from_validation(exc, "context")) from None
-        if intent.units.value == "inch":
-            context = scale_lengths(context, MM_PER_INCH)
-
-    cat = catalogue()
-    mode = intent.mode.value
-    issues: list[Issue] = []
-    profile_id = base_profile_id(mode, options.profile_id)
-    if profile_id not in cat["profiles"]:
-        raise ProfileError([Issue("unknown_reference", f"unknown profile {profile_id!r}", "options.profile_id")])
-    profile = cat["profiles"][profile_id]
-    refs = {}
-    for fld, table, fallback in (("tool_id", "tools", profile["tool"]),
-                                 ("material_id", "materials", profile["material"]),
-                                 ("machine_id", "machines", profile["machine"])):
-        key = getattr(intent, fld) or fallback
-        if key not in cat[table]:
-            issues.append(Issue("unknown_reference", f"unknown {fld[:-3]} {key!r}", fld))
-        refs[fld] = key
-    if issues:
-        raise ProfileError(issues)
-    tool = _entry("tools", refs["tool_id"])
-    material = _entry("materials", refs["material_id"])
-    machine = _entry("machines", refs["machine_id"])
-
-    wants_blade = mode == "saw"
-    if (tool.get("kind") == "saw_blade") != wants_blade:
-        need = "a saw blade" if wants_blade else "an end mill"
-        raise ProfileError([Issue("tool_mismatch", f"{mode} intents need {need}; {tool['id']!r} is not",
-                                  "tool_id" if intent.tool_id else "options.profile_id")])
-
-    warnings: list[str] = []
-    tuned = tool["id"] == profile["tool"] and material["id"] == profile["material"]
-    diameter = float(tool["diameter_mm"])
-    if wants_blade and context.blade_diameter_mm is not None:
-        diameter = context.blade_diameter_mm
-        tuned = tuned and math.isclose(diameter, float(tool["diameter_mm"]))
-        tool = {**tool, "diameter_mm": diameter}
-    flutes = int(tool.get("flutes", 2))
-
-    rpm = context.spindle_rpm or float(profile["spindle_rpm"])
-    if rpm > machine["max_rpm"]:
-        warnings.append(f"spindle {rpm:g} rpm capped to the machine's {machine['max_rpm']} rpm")
-        rpm = float(machine["max_rpm"])
-
-    if context.feed_mm_min is not None:
-        feed = context.feed_mm_min
-    else:
-        chip = float(profile["chip_load_mm"]) if tuned else material["chip_load_per_mm_diameter"] * diameter
-        feed = rpm * flutes * chip
-    if feed > machine["max_feed_mm_min"]:
-        warnings.append(f"feed {feed:g} mm/min capped to the machine's {machine['max_feed_mm_min']} mm/min")
-        feed = float(machine["max_feed_mm_min"])
-    plunge = context.plunge_mm_min or feed * float(material.get("plunge_fraction", 0.3))
-    plunge = min(plunge, feed)
-
-    if context.stepdown_mm is not None:
-        stepdown = context.stepdown_mm
-    elif tuned:
-        stepdown = float(profile["stepdown_mm"])
-    else:
-        stepdown = material["stepdown_per_mm_diameter"] * diameter
-    stepover_pct = context.stepover_pct or float(profile["stepover_pct"])
-    stepover = diameter * stepover_pct / 100.0
-    safe_z = context.safe_z_mm or float(machine.get("safe_z_mm", DEFAULT_SAFE_Z_MM))
-
-    cut = CutParams(
-        tool_diameter_mm=diameter,
-        stepover_mm=stepover,
-        stepdown_mm=stepdown,
-        feed_mm_min=round(feed, 3),
-        plunge_mm_min=round(plunge, 3),
-        safe_z_mm=safe_z,
-        spindle_rpm=rpm,
-        arc_tolerance_mm=options.arc_tolerance_mm or DEFAULT_ARC_TOLERANCE_MM,
-    )
-    post = options.post or machine["post"]
-    return ResolvedSetup(profile_id=profile_id, cut=cut, post=post, tool=tool, machine=machine,
-                         material=material, warnings=warnings)
+        context, options = _context_options(intent)
+    entries = _entries(intent, options.profile_id)
+    _check_tool_kind(intent, entries.tool)
+    cut, tool, warnings = _cut(entries, context, options, intent.mode.value == "saw")
+    return ResolvedSetup(profile_id=entries.profile_id, cut=cut, post=options.post or entries.machine["post"],
+                         tool=tool, machine=entries.machine, material=entries.material, warnings=warnings)
 
 
 def public_profiles() -> dict[str, Any]:
     """GET /api/rmos/cam/profiles: every profile with its machine, tool and material."""
     cat = catalogue()
     out = []
-    for pid in sorted(cat["profiles"]):
-        p = cat["profiles"][pid]
+    for pid in cat.ids("profiles"):
+        p = cat.profile(pid)
         out.append({
             "id": pid,
             "name": p["name"],
             "description": p.get("description", ""),
             "post": p["post"],
-            "machine": _entry("machines", p["machine"]),
-            "tool": _entry("tools", p["tool"]),
-            "material": _entry("materials", p["material"]),
+            "machine": cat.machine(p["machine"]),
+            "tool": cat.tool(p["tool"]),
+            "material": cat.material(p["material"]),
             "spindle_rpm": p["spindle_rpm"],
             "chip_load_mm": p["chip_load_mm"],
             "stepover_pct": p["stepover_pct"],
             "stepdown_mm": p["stepdown_mm"],
         })
-    return {"default": cat["default"], "profiles": out}
+    return {"default": cat.default_profile_id(), "profiles": out}

@@ -15,9 +15,10 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from chalicelib.contracts.errors import Invalid, Issue, issues_from_validation, paths
 from chalicelib.contracts.fingerprint import fingerprint
 from chalicelib.contracts.jobs import design_key
-from chalicelib.contracts.profiles import catalogue, default_profile_id, profile_ids
+from chalicelib.contracts.profiles import UnknownProfile, catalogue
 from chalicelib.contracts.promotion import CamPromotionRequestV1
 from chalicelib.contracts.rosette import RosetteDesignV1
 
@@ -32,21 +33,14 @@ SOUNDHOLE_TAB_HOLD_MM = 1.0
 FIT_TOLERANCE_MM = 1e-6
 
 
-class PromotionRejected(Exception):
+class PromotionRejected(Invalid):
     """The request or its design cannot become a CAM job; `reason` says what to change."""
 
-    def __init__(self, reason: str, issues: list[dict[str, str]] | None = None) -> None:
-        super().__init__(reason)
+    code = "promotion_rejected"
+
+    def __init__(self, reason: str, issues: list[Issue] | None = None) -> None:
+        super().__init__(reason, issues or [Issue(self.code, reason, "")])
         self.reason = reason
-        self.issues = issues or [{"code": "promotion_rejected", "message": reason, "path": ""}]
-
-
-def _describe(exc: ValidationError, what: str) -> list[dict[str, str]]:
-    issues = []
-    for err in exc.errors(include_url=False, include_input=False):
-        path = ".".join(str(p) for p in err["loc"]) or what
-        issues.append({"code": err["type"], "message": err["msg"], "path": path})
-    return issues
 
 
 def parse_request(raw: bytes) -> CamPromotionRequestV1:
@@ -54,12 +48,12 @@ def parse_request(raw: bytes) -> CamPromotionRequestV1:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise PromotionRejected("the promotion request is not valid JSON; promote the session again",
-                                [{"code": "malformed_json", "message": "not valid JSON", "path": "body"}]) from None
+                                [Issue("malformed_json", "not valid JSON", "body")]) from None
     try:
         return CamPromotionRequestV1.model_validate(data)
     except ValidationError as exc:
-        issues = _describe(exc, "body")
-        fields = ", ".join(sorted({i["path"] for i in issues}))
+        issues = issues_from_validation(exc)
+        fields = paths(issues)
         raise PromotionRejected(
             f"the promotion request is not a valid CamPromotionRequestV1 (fields: {fields}); "
             "promote the session again", issues) from None
@@ -71,26 +65,26 @@ def check_fingerprints(request: CamPromotionRequestV1) -> None:
         raise PromotionRejected(
             f"the request's design_fingerprint {request.design_fingerprint[:12]}... differs from its "
             f"intent snapshot's {snap.design_fingerprint[:12]}...; promote the session again",
-            [{"code": "fingerprint_mismatch", "message": "intent snapshot names another design",
-              "path": "intent_snapshot.design_fingerprint"}])
+            [Issue("fingerprint_mismatch", "intent snapshot names another design",
+              "intent_snapshot.design_fingerprint")])
     if snap.feasibility_fingerprint != request.feasibility_fingerprint:
         raise PromotionRejected(
             "the request's feasibility_fingerprint differs from its intent snapshot's; "
             "re-run feasibility and promote again",
-            [{"code": "fingerprint_mismatch", "message": "intent snapshot names another feasibility result",
-              "path": "intent_snapshot.feasibility_fingerprint"}])
+            [Issue("fingerprint_mismatch", "intent snapshot names another feasibility result",
+              "intent_snapshot.feasibility_fingerprint")])
     summary = snap.feasibility_summary
     if summary.design_fingerprint != request.design_fingerprint or summary.fingerprint() != request.feasibility_fingerprint:
         raise PromotionRejected(
             "the feasibility result in the request was not computed for this design; "
             "re-run feasibility and promote again",
-            [{"code": "fingerprint_mismatch", "message": "feasibility summary does not match its fingerprints",
-              "path": "intent_snapshot.feasibility_summary"}])
+            [Issue("fingerprint_mismatch", "feasibility summary does not match its fingerprints",
+              "intent_snapshot.feasibility_summary")])
     if not summary.passed:
         raise PromotionRejected(
             f"the design failed feasibility (risk {summary.risk_level}); fix the failing checks and promote again",
-            [{"code": "feasibility_failed", "message": "feasibility did not pass",
-              "path": "intent_snapshot.feasibility_summary.passed"}])
+            [Issue("feasibility_failed", "feasibility did not pass",
+              "intent_snapshot.feasibility_summary.passed")])
 
 
 def load_design(request: CamPromotionRequestV1, read: Callable[[str], bytes | None]) -> RosetteDesignV1:
@@ -100,12 +94,12 @@ def load_design(request: CamPromotionRequestV1, read: Callable[[str], bytes | No
     if raw is None:
         raise PromotionRejected(
             f"the design snapshot {key} is missing; promote the session again",
-            [{"code": "design_missing", "message": f"{key} not found", "path": "design_fingerprint"}])
+            [Issue("design_missing", f"{key} not found", "design_fingerprint")])
     try:
         design = RosetteDesignV1.model_validate(json.loads(raw))
     except (ValueError, UnicodeDecodeError, ValidationError) as exc:
-        issues = _describe(exc, "design") if isinstance(exc, ValidationError) else \
-            [{"code": "malformed_json", "message": "not valid JSON", "path": "design"}]
+        issues = issues_from_validation(exc, empty="design") if isinstance(exc, ValidationError) else \
+            [Issue("malformed_json", "not valid JSON", "design")]
         raise PromotionRejected(f"the design snapshot {key} is not a valid RosetteDesignV1; "
                                 "promote the session again", issues) from None
     actual = fingerprint(design)
@@ -113,33 +107,33 @@ def load_design(request: CamPromotionRequestV1, read: Callable[[str], bytes | No
         raise PromotionRejected(
             f"the design snapshot hashes to {actual[:12]}... but the request names "
             f"{request.design_fingerprint[:12]}...; the snapshot was altered, promote the session again",
-            [{"code": "fingerprint_mismatch", "message": "design snapshot does not match design_fingerprint",
-              "path": "design_fingerprint"}])
+            [Issue("fingerprint_mismatch", "design snapshot does not match design_fingerprint",
+              "design_fingerprint")])
     return design
 
 
 def resolve_profile(profile_id: str | None) -> tuple[str, dict[str, Any]]:
-    chosen = profile_id or default_profile_id()
-    profiles = catalogue()["profiles"]
-    if chosen not in profiles:
-        raise PromotionRejected(
-            f"unknown CAM profile {chosen!r}; choose one of {', '.join(profile_ids())}",
-            [{"code": "unknown_profile", "message": f"no profile {chosen!r}", "path": "cam_profile_id"}])
-    return chosen, profiles[chosen]
+    cat = catalogue()
+    chosen = profile_id or cat.default_profile_id()
+    try:
+        return chosen, cat.profile(chosen, path="cam_profile_id")
+    except UnknownProfile as exc:
+        raise PromotionRejected(f"unknown CAM profile {chosen!r}; choose one of {', '.join(exc.known)}",
+                                [Issue("unknown_profile", f"no profile {chosen!r}", "cam_profile_id")]) from None
 
 
 def build_intent(request: CamPromotionRequestV1, design: RosetteDesignV1) -> dict[str, Any]:
     """The CamIntentV1 payload (as JSON data) for a verified request and design."""
     profile_id, profile = resolve_profile(request.cam_profile_id)
-    tool = catalogue()["tools"][profile["tool"]]
+    tool = catalogue().tool(profile["tool"])
     bit = float(tool["diameter_mm"])
     channel = design.channel_width_mm
     if bit > channel + FIT_TOLERANCE_MM:
         raise PromotionRejected(
             f"the {bit:g} mm bit of profile {profile_id} does not fit the {channel:g} mm channel; "
             "choose a smaller-bit profile or widen the channel",
-            [{"code": "tool_too_large", "message": f"tool {bit:g} mm > channel {channel:g} mm",
-              "path": "cam_profile_id"}])
+            [Issue("tool_too_large", f"tool {bit:g} mm > channel {channel:g} mm",
+              "cam_profile_id")])
     center = [design.center_mm[0], design.center_mm[1]]
     operations: list[dict[str, Any]] = [{
         "operation": "pocket",
@@ -154,7 +148,7 @@ def build_intent(request: CamPromotionRequestV1, design: RosetteDesignV1) -> dic
             raise PromotionRejected(
                 f"the {bit:g} mm bit of profile {profile_id} cannot cut a {2 * radius:g} mm soundhole; "
                 "choose a smaller-bit profile",
-                [{"code": "tool_too_large", "message": "tool wider than the soundhole", "path": "cam_profile_id"}])
+                [Issue("tool_too_large", "tool wider than the soundhole", "cam_profile_id")])
         hold = min(SOUNDHOLE_TAB_HOLD_MM, design.top_thickness_mm / 2)
         operations.append({
             "operation": "profile",
@@ -189,7 +183,7 @@ def intent_for_request(raw: bytes, read: Callable[[str], bytes | None],
         raise PromotionRejected(
             f"the request stored under {expected_request_id} names promotion_request_id "
             f"{request.promotion_request_id!r}; promote the session again",
-            [{"code": "id_mismatch", "message": "key and body disagree", "path": "promotion_request_id"}])
+            [Issue("id_mismatch", "key and body disagree", "promotion_request_id")])
     check_fingerprints(request)
     design = load_design(request, read)
     return build_intent(request, design)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Union
 
 from chalicelib.rmos.cam import arcs
+# Issues are the shared contract; planning modules keep importing the name from here.
+from chalicelib.contracts.errors import Issue as Issue
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,18 +112,6 @@ class Program:
     safe_z_mm: float
     units: Literal["mm", "inch"] = "mm"
     title: str = ""
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem with an intent a person can act on; `path` names the field."""
-
-    code: str
-    message: str
-    path: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "path": self.path}
 
 
 class PlanningError(Exception):

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from chalicelib import config
+from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.jobs import artifact_key, parse_request_key
 from chalicelib.rmos.cam.jobs import JobBusy, JobFinished, JobStore, Lease, LeaseLost
 from chalicelib.rmos.cam.promotion_job import PromotionRejected, intent_for_request
@@ -49,7 +50,7 @@ _CUTTING_WORD = re.compile(r"(?<![A-Z0-9.])G0*[123](?![0-9.])", re.IGNORECASE)
 class JobInputError(Exception):
     """The stored handoff cannot be read as a job; `reason` says what to do."""
 
-    def __init__(self, reason: str, issues: list[dict[str, str]]) -> None:
+    def __init__(self, reason: str, issues: list[Issue]) -> None:
         super().__init__(reason)
         self.reason = reason
         self.issues = issues
@@ -102,9 +103,7 @@ def handle_object(bucket: str, key: str, store: JobStore | None = None) -> str |
     except JobInputError as exc:
         return _fail(store, lease, exc.reason, exc.issues)
     except PlanningError as exc:
-        issues = [i.as_dict() for i in exc.issues]
-        summary = "; ".join(f"{i['path']}: {i['message']}" if i["path"] else i["message"] for i in issues)
-        return _fail(store, lease, f"the intent cannot be planned: {summary}", issues)
+        return _fail(store, lease, f"the intent cannot be planned: {exc}", exc.issues)
     except Exception as exc:
         if is_transient(exc):
             _release(store, lease, exc)
@@ -113,7 +112,7 @@ def handle_object(bucket: str, key: str, store: JobStore | None = None) -> str |
         log.exception("job %s: unexpected error", job_id)
         return _fail(store, lease, f"internal error while planning ({type(exc).__name__}); "
                                    f"report job {job_id} to the CAM operators",
-                     [{"code": "internal_error", "message": type(exc).__name__, "path": ""}])
+                     [Issue("internal_error", type(exc).__name__, "")])
 
 
 def _intent(bucket: str, kind: str, job_id: str, raw: bytes) -> dict[str, Any]:
@@ -123,21 +122,22 @@ def _intent(bucket: str, kind: str, job_id: str, raw: bytes) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise JobInputError("the stored intent is not valid JSON; submit the intent again",
-                            [{"code": "malformed_json", "message": "not valid JSON", "path": "body"}]) from None
+                            [Issue("malformed_json", "not valid JSON", "body")]) from None
     if not isinstance(data, dict):
         raise JobInputError("the stored intent is not a JSON object; submit a CamIntentV1 object",
-                            [{"code": "type_error", "message": "expected an object", "path": "body"}])
+                            [Issue("invalid_value", "expected an object", "body")])
     return data
 
 
 def _run(job_id: str, intent: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.rmos.cam import pipeline  # shapely loads only where planning happens
+    from chalicelib.rmos.cam.prepare import prepare
 
-    plan = pipeline.plan_intent(intent)
+    plan = pipeline.plan_intent(prepare(intent))
     program = plan.program or ""
     if not program.strip() or not _CUTTING_WORD.search(program):
         raise JobInputError("the planner produced no cutting moves; check the design's geometry and depths",
-                            [{"code": "empty_program", "message": "no G1/G2/G3 moves", "path": "design"}])
+                            [Issue("empty_program", "no G1/G2/G3 moves", "design")])
     bodies = {
         REPORT: json.dumps(plan.report, sort_keys=True, indent=1).encode(),
         PREVIEW: plan.preview_svg.encode(),
@@ -153,11 +153,11 @@ def _run(job_id: str, intent: dict[str, Any]) -> dict[str, Any]:
             "totals": report.get("totals"), "warnings": len(report.get("warnings") or [])}
 
 
-def _fail(store: JobStore, lease: Lease, reason: str, issues: list[dict[str, str]]) -> str | None:
+def _fail(store: JobStore, lease: Lease, reason: str, issues: list[Issue]) -> str | None:
     if len(reason) > MAX_REASON_CHARS:
         reason = reason[:MAX_REASON_CHARS - 3] + "..."
     try:
-        store.fail(lease.job_id, reason, {"issues": issues}, lease=lease)
+        store.fail(lease.job_id, reason, {"issues": [i.model_dump() for i in issues]}, lease=lease)
     except LeaseLost as exc:
         log.warning("job %s: lease lost before recording failure (%s)", lease.job_id, exc)
         return None
