@@ -23,6 +23,7 @@ from chalicelib.art_studio.routes import (MAX_BODY_BYTES as ART_MAX_BODY_BYTES, 
 from chalicelib.art_studio.store import Session
 from chalicelib.contracts import api_views as views
 from chalicelib.contracts.cam_intent import CamIntentV1
+from chalicelib.contracts.errors import ErrorBody
 from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1
 from chalicelib.contracts.rosette import FeasibilitySummaryV1
 from chalicelib.http import DEFAULT_MAX_BODY_BYTES
@@ -35,27 +36,6 @@ CAM = "/api/rmos/cam"
 OPENAPI_PATH = "/api/openapi.json"
 HEALTH_PATH = "/api/health"
 REF = "#/components/schemas/{model}"
-
-
-class Issue(BaseModel):
-    """One problem with a request: a machine-readable code, a sentence, and the field's path."""
-
-    model_config = ConfigDict(extra="forbid")
-    code: str
-    message: str
-    path: str
-
-
-class ErrorBody(BaseModel):
-    """Every error response of both APIs: `{code, message, details: [Issue]}`.
-
-    This mirrors the error contract the HTTP layer emits, field for field.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-    code: str
-    message: str
-    details: list[Issue]
 
 
 ERROR = ErrorBody

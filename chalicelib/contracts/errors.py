@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 class Issue(BaseModel):
     """One problem with a request or an intent; `path` names the field."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # A response always carries `path`, so the documented (serialisation) schema requires it.
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
 
     code: str
     message: str

@@ -19,21 +19,6 @@ def _json(response: Any) -> Any:
         return None
 
 
-def _is_issue(value: Any) -> bool:
-    return (isinstance(value, dict) and set(value) == {"code", "message", "path"}
-            and all(isinstance(v, str) for v in value.values()))
-
-
-def error_details_not_issues(status: int, body: Any) -> bool:
-    """A 4xx in the `{code, message, details}` envelope whose `details` is not a list of Issue."""
-    if not 400 <= status < 500 or not isinstance(body, dict) or set(body) != {"code", "message", "details"}:
-        return False
-    if not isinstance(body["code"], str) or not isinstance(body["message"], str):
-        return False
-    details = body["details"]
-    return not (isinstance(details, list) and all(_is_issue(d) for d in details))
-
-
 @dataclass(frozen=True)
 class Finding:
     id: str
@@ -41,11 +26,7 @@ class Finding:
     matches: Callable[[int, Any], bool]
 
 
-FINDINGS: tuple[Finding, ...] = (
-    Finding("error-details-shape",
-            "error `details` is null, an object, or items with field/type keys instead of [Issue]",
-            error_details_not_issues),
-)
+FINDINGS: tuple[Finding, ...] = ()
 
 
 def known_finding(response: Any) -> Finding | None:

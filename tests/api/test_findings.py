@@ -32,8 +32,6 @@ def _error(response) -> ErrorBody:
     return ErrorBody.model_validate(json.loads(response.body))
 
 
-@pytest.mark.xfail(strict=True, reason="error `details` is null, an object, or items with field/type keys; "
-                                       "the contract is a list of {code, message, path}")
 @pytest.mark.parametrize("method, path, body, status", [
     ("GET", f"{PREFIX}/sessions/{MISSING}", None, 404),
     ("POST", f"{PREFIX}/sessions", b"", 400),
