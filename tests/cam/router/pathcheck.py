@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
-from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Rapid
+from chalicelib.rmos.cam.toolpath import Arc, Move, Rapid
 
 ARC_STEP_MM = 0.05
 

@@ -27,7 +27,7 @@ R_1_8 = 3.175 / 2
 
 
 def assert_pocket_cut(canon, target, depth: float, tool_radius: float) -> None:
-    """The read-back program cuts only inside `target`, clears it to `depth`, never deeper, never rapids through stock."""
+    """The read-back cuts only inside `target`, clears it to `depth`, never deeper, never rapids through stock."""
     assert_max_depth(canon, depth)
     assert_cuts_within(canon, target, tool_radius)
     assert_cleared(canon, target, depth, tool_radius)
