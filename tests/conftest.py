@@ -2,7 +2,7 @@
 
 Building boto3 clients and a moto account costs far more than the requests a
 test makes, so each worker process builds them once (`aws_stage`) and every
-test that asks for AWS gets the same table and buckets, emptied first. Between
+test that asks for AWS gets them against a freshly reset moto account. Between
 such tests moto's patching is switched off again, so tests that talk to a real
 endpoint (the local stack, the browser flow) never reach the in-process fake.
 """
@@ -68,30 +68,24 @@ _one_request_at_a_time()
 
 
 class AwsStage:
-    """The stage's table and buckets in one moto account, kept for a whole worker process."""
+    """moto and the boto3 clients the app uses, kept for a whole worker process."""
 
     def __init__(self) -> None:
         self._mock = mock_aws()
         self._clients: tuple[Any, Any] | None = None
-        self._artifacts_versioned = False
 
     def enter(self, *, versioned_artifacts: bool) -> None:
-        # Data and clients outlive the mock's stop; only the patching comes and goes.
-        self._mock.start(reset=False)
+        # moto's backends start empty on every entry; the clients, the costly part, are kept.
+        self._mock.start(reset=True)
         self._own_clients()
-        s3, ddb = self._clients  # type: ignore[misc]
-        if config.table_name() not in ddb.list_tables()["TableNames"]:
-            # Another in-process moto session (the bench's) reset every backend.
-            create_resources()
-            self._artifacts_versioned = False
-        self._empty_table(ddb)
-        for bucket in (config.requests_bucket(), config.artifacts_bucket()):
-            self._empty_bucket(s3, bucket)
-        if versioned_artifacts != self._artifacts_versioned:
-            self._set_artifacts_versioning(s3, versioned_artifacts)
+        create_resources()
+        if versioned_artifacts:
+            s3, _ = self._clients  # type: ignore[misc]
+            s3.put_bucket_versioning(Bucket=config.artifacts_bucket(),
+                                     VersioningConfiguration={"Status": "Enabled"})
 
     def exit(self) -> None:
-        self._mock.stop(remove_data=False)
+        self._mock.stop(remove_data=True)
 
     def _own_clients(self) -> None:
         # The app reaches AWS through the cached clients in `chalicelib.aws`;
@@ -100,34 +94,6 @@ class AwsStage:
         if self._clients is None or (aws.s3(), aws.dynamodb()) != self._clients:
             aws.reset()
             self._clients = (aws.s3(), aws.dynamodb())
-
-    @staticmethod
-    def _empty_table(ddb: Any) -> None:
-        table = config.table_name()
-        for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk, sk"):
-            keys = [{"DeleteRequest": {"Key": item}} for item in page["Items"]]
-            for start in range(0, len(keys), 25):
-                ddb.batch_write_item(RequestItems={table: keys[start:start + 25]})
-
-    @staticmethod
-    def _empty_bucket(s3: Any, bucket: str) -> None:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            for start in range(0, len(doomed), 1000):
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start:start + 1000], "Quiet": True})
-        for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-
-    def _set_artifacts_versioning(self, s3: Any, versioned: bool) -> None:
-        bucket = config.artifacts_bucket()
-        if versioned:
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        else:
-            # A bucket that has been versioned can only be suspended; a new, empty one never was.
-            s3.delete_bucket(Bucket=bucket)
-            s3.create_bucket(Bucket=bucket)
-        self._artifacts_versioned = versioned
 
 
 @pytest.fixture(scope="session")

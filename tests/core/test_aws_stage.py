@@ -66,3 +66,20 @@ def test_between_tests_boto3_reaches_no_fake(aws_stage):
     from moto.core.models import botocore_stubber
 
     assert not botocore_stubber.enabled
+
+
+def test_a_table_past_one_scan_page_is_emptied(aws_stage):
+    aws_stage.enter(versioned_artifacts=False)
+    try:
+        table = Table()
+        for n in range(40):  # 40 x 40 kB: a scan returns it in more than one page
+            table.claim({"pk": f"BIG#{n:02d}", "sk": "IDX", "doc": "x" * 40_000})
+        first = aws.dynamodb().scan(TableName=config.table_name())
+        assert "LastEvaluatedKey" in first
+    finally:
+        aws_stage.exit()
+    aws_stage.enter(versioned_artifacts=False)
+    try:
+        _assert_empty()
+    finally:
+        aws_stage.exit()
