@@ -25,7 +25,9 @@ def _fresh_import(stmt: str) -> tuple[float, list[str]]:
 
 def run(runs: int = 15) -> list[Row]:
     _fresh_import("import app")  # compile bytecode once, as a deployed zip ships it
-    app_times, boto_times, loaded = [], [], []
+    app_times: list[float] = []
+    boto_times: list[float] = []
+    loaded: list[str] = []
     for _ in range(runs):
         elapsed, loaded = _fresh_import("import app")
         app_times.append(elapsed)

@@ -19,16 +19,16 @@ GROUP = "planning phases"
 
 @contextlib.contextmanager
 def _stopwatches() -> Iterator[dict[str, float]]:
-    from chalicelib.rmos.cam import pipeline
-    from chalicelib.rmos.cam.router import pocket
+    from chalicelib.rmos.cam import pipeline, posts
+    from chalicelib.rmos.cam.router import pocket, shapes
 
     targets: list[tuple[object, str, str]] = [
         (pipeline, "_sections", "plan: all router work"),
-        (pocket.shapes, "inset", "plan: GEOS offsets (shapes.inset)"),
+        (shapes, "inset", "plan: GEOS offsets (shapes.inset)"),
         (pocket, "_fitted_node", "plan: thinning and fitting rings with lines and arcs"),
         (pocket.PolygonClearing, "link_ok", "plan: link-at-depth checks"),
         (pocket.PolygonClearing, "add", "plan: recording the cut path for links"),
-        (pipeline.posts, "render", "post: G-code text"),
+        (posts, "render", "post: G-code text"),
         (pipeline, "run_checks", "self-check: re-reading the G-code"),
         (pipeline, "build_report", "report"),
         (pipeline, "preview_svg", "preview SVG"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import Any
 
@@ -54,7 +55,7 @@ def run(quick: bool) -> list[Row]:
     _plan(CASES["soundhole 90 mm, inside profile, 4 tabs"])  # imports and caches, outside every figure
     rows = []
     for name, intent in CASES.items():
-        sample, result = timed_within(lambda: _plan(intent), runs, budget)
+        sample, result = timed_within(functools.partial(_plan, intent), runs, budget)
         moves = result.report["totals"]["moves"]
         size = len(result.program.encode())
         note = f"runs stop after {budget:g} s measured (max {runs})" if sample.runs < runs else ""

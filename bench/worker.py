@@ -49,7 +49,7 @@ def _deliveries(client: Any, case: Case, count: int) -> tuple[Callable[[], str],
 def _statuses(job_ids: list[str]) -> dict[str, int]:
     from chalicelib.rmos.cam.jobs import JobStore
 
-    store, counts = JobStore(), {}
+    store, counts = JobStore(), dict[str, int]()
     for job_id in job_ids:
         status = str((store.get(job_id) or {}).get("status"))
         counts[status] = counts.get(status, 0) + 1

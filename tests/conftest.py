@@ -1,9 +1,17 @@
-"""Shared fixtures: moto for AWS, and Chalice's test client for the app."""
+"""Shared fixtures: moto for AWS, and Chalice's test client for the app.
+
+Building boto3 clients and a moto account costs far more than the requests a
+test makes, so each worker process builds them once (`aws_stage`) and every
+test that asks for AWS gets them against a freshly reset moto account. Between
+such tests moto's patching is switched off again, so tests that talk to a real
+endpoint (the local stack, the browser flow) never reach the in-process fake.
+"""
 from __future__ import annotations
 
 import json
 import os
 import pathlib
+from typing import Any, Iterator
 
 # chalice.test.Client runs handlers with the dev stage's environment from
 # .chalice/config.json, so the fixtures create exactly those resources.
@@ -26,7 +34,7 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import aws  # noqa: E402
+from chalicelib import aws, config  # noqa: E402
 from chalicelib.storage.provision import create_resources  # noqa: E402
 
 
@@ -48,29 +56,65 @@ def _one_request_at_a_time() -> None:
     lock = threading.Lock()
     process = BotocoreStubber.process_request
 
-    def process_request(self, request):
+    def process_request(self: Any, request: Any) -> Any:
         with lock:
             return process(self, request)
 
-    BotocoreStubber.process_request = process_request
-    BotocoreStubber._serialised = True
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    BotocoreStubber._serialised = True  # type: ignore[attr-defined]
 
 
 _one_request_at_a_time()
 
 
-@pytest.fixture
-def aws_env():
-    """A fresh moto account with the stage's table and buckets."""
-    with mock_aws():
-        aws.reset()
+class AwsStage:
+    """moto and the boto3 clients the app uses, kept for a whole worker process."""
+
+    def __init__(self) -> None:
+        self._mock = mock_aws()
+        self._clients: tuple[Any, Any] | None = None
+
+    def enter(self, *, versioned_artifacts: bool) -> None:
+        # moto's backends start empty on every entry; the clients, the costly part, are kept.
+        self._mock.start(reset=True)
+        self._own_clients()
         create_resources()
-        yield
+        if versioned_artifacts:
+            s3, _ = self._clients  # type: ignore[misc]
+            s3.put_bucket_versioning(Bucket=config.artifacts_bucket(),
+                                     VersioningConfiguration={"Status": "Enabled"})
+
+    def exit(self) -> None:
+        self._mock.stop(remove_data=True)
+
+    def _own_clients(self) -> None:
+        # The app reaches AWS through the cached clients in `chalicelib.aws`;
+        # anything that dropped or replaced them (a bench stage, aws.reset())
+        # makes this stage build its own again, under the mock.
+        if self._clients is None or (aws.s3(), aws.dynamodb()) != self._clients:
+            aws.reset()
+            self._clients = (aws.s3(), aws.dynamodb())
+
+
+@pytest.fixture(scope="session")
+def aws_stage() -> Iterator[AwsStage]:
+    stage = AwsStage()
+    yield stage
     aws.reset()
 
 
 @pytest.fixture
-def client(aws_env):
+def aws_env(aws_stage: AwsStage) -> Iterator[None]:
+    """The stage's table and buckets, empty, in moto; unversioned, as a fresh account has them."""
+    aws_stage.enter(versioned_artifacts=False)
+    try:
+        yield
+    finally:
+        aws_stage.exit()
+
+
+@pytest.fixture
+def client(aws_env: None) -> Iterator[Client]:
     from app import app
 
     with Client(app) as test_client:

@@ -29,7 +29,8 @@ def put(bucket: str, key: str, body: bytes, content_type: str) -> None:
 
 def get_bytes(bucket: str, key: str) -> bytes | None:
     try:
-        return aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
     except Exception as exc:
         if _code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None
@@ -55,4 +56,5 @@ def presigned_get(bucket: str, key: str, filename: str | None = None, expires_s:
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if filename:
         params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-    return aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+    url: str = aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+    return url

@@ -59,11 +59,11 @@ def _to_attr(value: Scalar) -> dict[str, Any]:
 
 def _from_attr(attr: dict[str, Any]) -> Scalar:
     if "S" in attr:
-        return attr["S"]
+        return str(attr["S"])
     if "N" in attr:
         return int(attr["N"])
     if "BOOL" in attr:
-        return attr["BOOL"]
+        return bool(attr["BOOL"])
     if "NULL" in attr:
         return None
     raise TypeError(f"unsupported attribute {attr!r}")
@@ -85,7 +85,12 @@ def _failed_item(exc: Exception) -> Item | None:
 
 def _is_condition_failure(exc: Exception) -> bool:
     code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
+    return bool(code == "ConditionalCheckFailedException")
+
+
+def _version_of(item: Item | None) -> int | None:
+    version = item.get("version") if item else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class Table:
             if not _is_condition_failure(exc):
                 raise
             current = _failed_item(exc)
-            raise StaleVersion(expected_version or 0, current.get("version") if current else None) from None
+            raise StaleVersion(expected_version or 0, _version_of(current)) from None
 
     def delete_versioned(self, pk: str, sk: str, expected_version: int | None = None) -> bool:
         """Delete; False if absent. With a version, a stale one raises StaleVersion."""
@@ -162,7 +167,7 @@ class Table:
             current = _failed_item(exc)
             if current is None:
                 return False
-            raise StaleVersion(expected_version or 0, current.get("version")) from None
+            raise StaleVersion(expected_version or 0, _version_of(current)) from None
         return bool(resp.get("Attributes"))
 
     def transition(self, pk: str, sk: str, from_statuses: Iterable[str], to_status: str,

@@ -1,4 +1,4 @@
-"""Inch output, the offline CLI, the report and the preview."""
+"""Inch output read back against the millimetre plan, the offline CLI, the report and the preview."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from shapely.geometry import Point, Polygon
 
 from luthier import cli
 from chalicelib.rmos.cam.pipeline import plan_intent
@@ -16,7 +17,14 @@ from chalicelib.rmos.cam.profiles import public_profiles, resolve
 from chalicelib.contracts.cam_intent import CamIntentV1
 from tests.cam import intents
 from tests.cam.gcode import code_lines, words
-from tests.cam.truth import run_rs274
+from tests.cam.truth import (
+    assert_cleared,
+    assert_cuts_within,
+    assert_max_depth,
+    assert_no_rapid_through_material,
+    disc,
+    run_rs274,
+)
 
 pytestmark = pytest.mark.rs274
 
@@ -43,27 +51,76 @@ def mm_twin(raw):
     return twin
 
 
-def test_inch_intent_writes_g20_and_reads_back_as_the_mm_plan(tmp_path):
-    raw = inch_saw()
-    inch = plan_intent(raw, post="grbl")
+def check_saw_against_mm_twin(raw, inch, canon, tmp_path):
     mm = plan_intent(mm_twin(raw), post="grbl")
-    assert inch.units == "inch" and inch.report["units"] == "inch"
     lines = code_lines(inch.program)
-    assert "G20" in lines and "G21" not in lines
     # Values are inches: the first rip's blade line is (2 + 0.045) in, not mm.
     assert any(words(ln).get("Y") == pytest.approx(2.045) for ln in lines)
     feeds = [words(ln)["F"] for ln in lines if "F" in words(ln)]
     mm_feeds = [words(ln)["F"] for ln in code_lines(mm.program) if "F" in words(ln)]
     assert feeds == pytest.approx([f / 25.4 for f in mm_feeds], abs=0.01)
-    a = run_rs274(inch.program, tmp_path, "inch.ngc")
     b = run_rs274(mm.program, tmp_path, "mm.ngc")
-    assert "inch" in a.units_seen
-    assert len(a.segments) == len(b.segments)
-    for s, t in zip(a.segments, b.segments):
+    assert len(canon.segments) == len(b.segments)
+    for s, t in zip(canon.segments, b.segments):
         assert s.kind == t.kind
         # rs274 prints 4 decimals of an inch: 0.0025 mm resolution.
         assert math.dist(s.end, t.end) < 0.01, (s, t)
         assert s.feed == pytest.approx(t.feed, rel=1e-3, abs=0.5)
+
+
+def router_in_inches(target, depth_mm: float, tool_radius: float):
+    """The read-back of an inch router job cuts the millimetre target, within rs274's 4-decimal inch output."""
+    def check(raw, inch, canon, tmp_path):
+        assert_max_depth(canon, depth_mm, tol=0.003)
+        assert_cuts_within(canon, target, tool_radius, tol=0.01)
+        assert_cleared(canon, target, depth_mm, tool_radius, tol=0.03)
+        assert_no_rapid_through_material(canon, tool_radius)
+        assert Point(canon.cuts[-1].end[:2]).within(target.buffer(0.01))
+    return check
+
+
+def inch_channel():
+    raw = intents.rosette(units="inch")
+    g = raw["design"]
+    g["depth_mm"] = 0.06
+    g["geometry"].update(inner_radius_mm=1.75, outer_radius_mm=2.0)
+    return raw
+
+
+INCH_POCKET = [[0, 0], [2, 0], [2, 1.5], [0, 1.5], [0, 0]]
+INCH_ISLAND = [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0], [0.5, 0.5]]
+
+
+def inch_pocket():
+    return {"mode": "router_3axis", "units": "inch", "tool_id": "em-1-8-2f",
+            "design": {"operation": "pocket", "depth_mm": 0.1,
+                       "geometry": {"type": "polyline", "points": INCH_POCKET, "islands": [INCH_ISLAND]}}}
+
+
+def _mm(points):
+    return Polygon([(x * 25.4, y * 25.4) for x, y in points])
+
+
+INCH_CASES = {
+    "saw": (inch_saw, check_saw_against_mm_twin),
+    "rosette-channel": (inch_channel, router_in_inches(
+        disc((0, 0), 50.8).difference(disc((0, 0), 44.45)), 0.06 * 25.4, 1.5875 / 2)),
+    "pocket-with-island": (inch_pocket, router_in_inches(
+        _mm(INCH_POCKET).difference(_mm(INCH_ISLAND)), 2.54, 3.175 / 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(INCH_CASES))
+def test_inch_intent_writes_g20_and_reads_back_as_the_mm_plan(tmp_path, case):
+    make, check = INCH_CASES[case]
+    raw = make()
+    inch = plan_intent(raw, post="grbl")
+    assert inch.units == "inch" and inch.report["units"] == "inch"
+    lines = code_lines(inch.program)
+    assert "G20" in lines and "G21" not in lines
+    canon = run_rs274(inch.program, tmp_path, "inch.ngc")
+    assert "inch" in canon.units_seen
+    check(raw, inch, canon, tmp_path)
 
 
 def test_report_shape_and_exact_arc_lengths(tmp_path):

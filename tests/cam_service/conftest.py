@@ -3,56 +3,39 @@
 Chalice's test client runs handlers with the environment of the `dev` stage in
 .chalice/config.json, so the tables and buckets are created under those names
 and the test process uses them too; both sides then see the same resources.
+The account itself is the worker's shared `aws_stage` (tests/conftest.py),
+emptied before each test.
 """
 from __future__ import annotations
 
-import functools
 import json
 import pathlib
-import threading
+from typing import Iterator
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from chalicelib import aws, config
-from chalicelib.storage.provision import create_resources
+from tests.conftest import AwsStage
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STAGE_ENV = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]["environment_variables"]
 
 
-def _serialised(lock: threading.Lock, method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with lock:
-            return method(*args, **kwargs)
-    return wrapper
-
-
 @pytest.fixture
-def cam_env(monkeypatch):
+def cam_env(aws_stage: AwsStage, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in STAGE_ENV.items():
         monkeypatch.setenv(name, value)
-    # DynamoDB evaluates a condition and writes atomically; moto does not lock,
-    # so concurrent tests serialise its item writes the way the service does.
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    for name in ("put_item", "update_item", "delete_item"):
-        monkeypatch.setattr(DynamoDBBackend, name, _serialised(lock, getattr(DynamoDBBackend, name)))
-    with mock_aws():
-        aws.reset()
-        create_resources()
-        # Production buckets are versioned; here versions also count every write of an artifact.
-        aws.s3().put_bucket_versioning(Bucket=config.artifacts_bucket(),
-                                       VersioningConfiguration={"Status": "Enabled"})
+    # Production buckets are versioned; here versions also count every write of an artifact.
+    # Conditional writes stay atomic through the request serialisation in tests/conftest.py.
+    aws_stage.enter(versioned_artifacts=True)
+    try:
         yield
-    aws.reset()
+    finally:
+        aws_stage.exit()
 
 
 @pytest.fixture
-def cam_client(cam_env):
+def cam_client(cam_env: None) -> Iterator[Client]:
     from app import app
 
     with Client(app, project_dir=str(ROOT)) as test_client:

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
-from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Rapid
+from chalicelib.rmos.cam.toolpath import Arc, Move, Rapid
 
 ARC_STEP_MM = 0.05
 

@@ -1,4 +1,6 @@
-"""Router jobs through the whole pipeline: posted G-code run by rs274 and read back."""
+"""Router jobs through the whole pipeline: posted G-code run by rs274 and read back.
+
+Inch intents are read back in tests/cam/test_inch_cli_report.py."""
 from __future__ import annotations
 
 import math
@@ -8,6 +10,7 @@ from shapely.geometry import Point, Polygon
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.pipeline import IntentRejected, plan_intent
+from tests.cam import intents
 from tests.cam.truth import (
     assert_cleared,
     assert_cuts_within,
@@ -24,7 +27,7 @@ R_1_8 = 3.175 / 2
 
 
 def assert_pocket_cut(canon, target, depth: float, tool_radius: float) -> None:
-    """The read-back program cuts only inside `target`, clears it to `depth`, never deeper, never rapids through stock."""
+    """The read-back cuts only inside `target`, clears it to `depth`, never deeper, never rapids through stock."""
     assert_max_depth(canon, depth)
     assert_cuts_within(canon, target, tool_radius)
     assert_cleared(canon, target, depth, tool_radius)
@@ -40,19 +43,30 @@ def annulus(inner: float, outer: float, depth: float) -> dict:
             "geometry": {"type": "annulus", "center": [0, 0], "inner_radius_mm": inner, "outer_radius_mm": outer}}
 
 
+CHANNELS = {
+    # The 6-ring rosette: channel from 100 to 118 mm diameter, 1/16 in bit, 1.6 mm in two levels.
+    "rosette-100-118": (router(annulus(50.0, 59.0, 1.6)), 50.0, 59.0, 1.6, [-1.6, -0.8]),
+    "rosette-88-100": (intents.rosette(), 44.0, 50.0, 1.5, [-1.5, -0.75]),
+}
+
+
 @pytest.mark.parametrize("post", ["grbl", "linuxcnc"])
-def test_rosette_channel_is_compact_and_cleared(tmp_path, post):
-    """The 6-ring rosette: channel from 100 to 118 mm diameter, 1/16 in bit, 1.6 mm in two levels."""
-    result = plan_intent(router(annulus(50.0, 59.0, 1.6)), post=post)
+@pytest.mark.parametrize("channel_id", list(CHANNELS))
+def test_rosette_channel_is_compact_and_cleared(tmp_path, channel_id, post):
+    raw, inner_r, outer_r, depth, levels = CHANNELS[channel_id]
+    result = plan_intent(raw, post=post)
     assert len(result.program.encode()) < 5000
     canon = run_rs274(result.program, tmp_path)
-    channel = disc((0, 0), 59.0).difference(disc((0, 0), 50.0))
-    assert_pocket_cut(canon, channel, 1.6, R_1_16)
+    channel = disc((0, 0), outer_r).difference(disc((0, 0), inner_r))
+    assert_pocket_cut(canon, channel, depth, R_1_16)
+    assert canon.spindle_on_before_first_cut
     depths = sorted({round(s.end[2], 4) for s in canon.cuts if s.kind == "arc" and s.start[2] == s.end[2]})
-    assert depths == [-1.6, -0.8]
+    assert depths == levels
+    # Rings are exact arcs, not chords.
+    assert sum(s.kind == "arc" for s in canon.cuts) > sum(s.kind == "feed" for s in canon.cuts) / 2
     # Climb: the ring on the outer wall runs CCW, the one on the inner wall CW.
-    outer = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (59 - R_1_16)) < 1e-3]
-    inner = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (50 + R_1_16)) < 1e-3]
+    outer = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (outer_r - R_1_16)) < 1e-3]
+    inner = [s for s in canon.cuts if s.kind == "arc" and abs(math.hypot(*s.end[:2]) - (inner_r + R_1_16)) < 1e-3]
     assert outer and all(s.rotation > 0 for s in outer)
     assert inner and all(s.rotation < 0 for s in inner)
 
@@ -89,48 +103,81 @@ def test_split_pocket(tmp_path):
             assert (s.start[0] - 25) * (s.end[0] - 25) >= 0, "a cut crossed the neck"
 
 
-def test_pocket_with_two_islands(tmp_path):
-    points = [[0, 0], [60, 0], [60, 40], [0, 40], [0, 0]]
-    islands = [[[10, 10], [20, 10], [20, 30], [10, 30], [10, 10]],
-               [[35, 12], [50, 12], [42, 30], [35, 12]]]
-    design = {"operation": "pocket", "depth_mm": 3.0,
-              "geometry": {"type": "polyline", "points": points, "islands": islands}}
-    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
-    canon = run_rs274(result.program, tmp_path)
-    target = Polygon(points).difference(unary_union([Polygon(i) for i in islands]))
-    assert_pocket_cut(canon, target, 3.0, R_1_8)
+POCKETS = {
+    "one-island": (intents.pocket_with_island(), 2.0),
+    "two-islands": (router({"operation": "pocket", "depth_mm": 3.0,
+                            "geometry": {"type": "polyline", "points": [[0, 0], [60, 0], [60, 40], [0, 40], [0, 0]],
+                                         "islands": [[[10, 10], [20, 10], [20, 30], [10, 30], [10, 10]],
+                                                     [[35, 12], [50, 12], [42, 30], [35, 12]]]}},
+                           tool_id="em-1-8-2f"), 3.0),
+}
 
 
-def test_soundhole_profile_with_tabs(tmp_path):
-    """Inside profile through a 3 mm top on a 90 mm soundhole, held by four tabs."""
-    design = {"operation": "profile", "side": "inside", "depth_mm": 3.0,
-              "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 45.0},
-              "tabs": {"count": 4, "width_mm": 5.0, "height_mm": 1.0}}
+@pytest.mark.parametrize("pocket_id", list(POCKETS))
+def test_pocket_with_islands(tmp_path, pocket_id):
+    raw, depth = POCKETS[pocket_id]
+    result = plan_intent(raw, post="grbl")
+    canon = run_rs274(result.program, tmp_path)
+    geometry = raw["design"]["geometry"]
+    target = Polygon(geometry["points"]).difference(unary_union([Polygon(i) for i in geometry["islands"]]))
+    assert_pocket_cut(canon, target, depth, R_1_8)
+
+
+PROFILES = {
+    # Inside profile through a 3 mm top on a 90 mm soundhole, held by four tabs.
+    "soundhole-inside": {"operation": "profile", "side": "inside", "depth_mm": 3.0,
+                         "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 45.0},
+                         "tabs": {"count": 4, "width_mm": 5.0, "height_mm": 1.0}},
+    "disc-outside": intents.profile_with_tabs()["design"],
+}
+
+
+@pytest.mark.parametrize("profile_id", list(PROFILES))
+def test_profile_with_tabs(tmp_path, profile_id):
+    design = PROFILES[profile_id]
     result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
     canon = run_rs274(result.program, tmp_path)
-    assert_max_depth(canon, 3.0)
-    assert_cuts_within(canon, disc((0, 0), 45.0), R_1_8)
+    radius, depth, tabs = design["geometry"]["radius_mm"], design["depth_mm"], design["tabs"]
+    part = disc((0, 0), radius)
+    # The tool centre runs on the part's edge moved one radius into the waste.
+    path_r = radius - R_1_8 if design["side"] == "inside" else radius + R_1_8
+    assert_max_depth(canon, depth)
+    if design["side"] == "inside":
+        assert_cuts_within(canon, part, R_1_8)
     assert_no_rapid_through_material(canon, R_1_8)
     for s in canon.cuts:
         if s.end[2] < 0:
-            assert math.hypot(*s.end[:2]) == pytest.approx(45.0 - R_1_8, abs=1e-3)
-    # At full depth the tool runs at the tab top exactly over four stretches.
-    tab_top = -2.0
+            assert math.hypot(*s.end[:2]) == pytest.approx(path_r, abs=1e-3)
+        if s.end[2] < -0.01:
+            for x, y, _ in s.points(0.5):
+                assert Point(x, y).distance(part.exterior) == pytest.approx(R_1_8, abs=0.02)
+    # At full depth the tool runs at the tab top exactly over one stretch per tab.
+    tab_top = -(depth - tabs["height_mm"])
+    assert any(abs(s.end[2] - tab_top) < 0.01 for s in canon.cuts)
     over = [s for s in canon.cuts if s.kind == "arc" and abs(s.start[2] - tab_top) < 1e-4
             and abs(s.end[2] - tab_top) < 1e-4 and s.start[:2] != s.end[:2]
-            and any(abs(o.end[2] + 3.0) < 1e-4 for o in canon.cuts)]
-    stretches = [s for s in over if abs(s.sweep()) * (45 - R_1_8) < 5.0 + 2 * 3.175 + 0.01]
-    assert len(stretches) >= 4
+            and any(abs(o.end[2] + depth) < 1e-4 for o in canon.cuts)]
+    stretches = [s for s in over if abs(s.sweep()) * path_r < tabs["width_mm"] + 2 * 3.175 + 0.01]
+    assert len(stretches) >= tabs["count"]
     for s in stretches:
-        assert abs(s.sweep()) * (45 - R_1_8) == pytest.approx(5.0 + 3.175, abs=0.02)
+        assert abs(s.sweep()) * path_r == pytest.approx(tabs["width_mm"] + 3.175, abs=0.02)
 
 
-def test_peck_drilling(tmp_path):
-    design = {"operation": "drill", "holes": [[0, 0], [30, 0], [5, 2]], "depth_mm": 6.0, "peck_mm": 1.5}
+DRILLS = {
+    "three-holes-1.5-pecks": ({"operation": "drill", "holes": [[0, 0], [30, 0], [5, 2]], "depth_mm": 6.0,
+                               "peck_mm": 1.5}, [(0, 0), (5, 2), (30, 0)]),
+    "three-holes-1-pecks": (intents.peck_drill()["design"], [(0, 0), (10, 5), (-12, 8)]),
+}
+
+
+@pytest.mark.parametrize("drill_id", list(DRILLS))
+def test_peck_drilling(tmp_path, drill_id):
+    design, order = DRILLS[drill_id]
+    depth = design["depth_mm"]
     result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
     assert "G83" not in result.program and "G81" not in result.program
     canon = run_rs274(result.program, tmp_path)
-    assert_max_depth(canon, 6.0)
+    assert_max_depth(canon, depth)
     assert_no_rapid_through_material(canon, R_1_8)
     bottoms: dict[tuple[float, float], float] = {}
     visits = []
@@ -142,26 +189,18 @@ def test_peck_drilling(tmp_path):
             bottoms[key] = min(bottoms.get(key, 0.0), s.end[2])
             if not visits or visits[-1] != key:
                 visits.append(key)
-    assert [v for v in dict.fromkeys(visits)] == [(0, 0), (5, 2), (30, 0)]
-    assert all(v == pytest.approx(-6.0) for v in bottoms.values())
-
-
-def test_inch_intent_is_written_in_inches_and_cuts_the_same_place(tmp_path):
-    inch = 25.4
-    points = [[0, 0], [2, 0], [2, 1.5], [0, 1.5], [0, 0]]
-    island = [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0], [0.5, 0.5]]
-    design = {"operation": "pocket", "depth_mm": 0.1,
-              "geometry": {"type": "polyline", "points": points, "islands": [island]}}
-    result = plan_intent(router(design, units="inch", tool_id="em-1-8-2f"), post="grbl")
-    assert "G20" in result.program
-    canon = run_rs274(result.program, tmp_path)
-    target = Polygon([(x * inch, y * inch) for x, y in points]).difference(
-        Polygon([(x * inch, y * inch) for x, y in island]))
-    assert_max_depth(canon, 2.54, tol=0.003)
-    assert_cuts_within(canon, target, R_1_8, tol=0.01)
-    assert_cleared(canon, target, 2.54, R_1_8, tol=0.03)
-    assert_no_rapid_through_material(canon, R_1_8)
-    assert Point(canon.cuts[-1].end[:2]).within(target.buffer(0.01))
+    assert [v for v in dict.fromkeys(visits)] == order
+    assert all(v == pytest.approx(-depth) for v in bottoms.values())
+    holes = [tuple(h) for h in design["holes"]]
+    for x, y in holes:
+        # Pecks: separate plunges into the same hole, one per peck at least.
+        plunges = [s for s in canon.cuts if abs(s.end[0] - x) < 1e-3 and abs(s.end[1] - y) < 1e-3
+                   and s.end[2] < s.start[2]]
+        assert len(plunges) >= math.ceil(depth / design["peck_mm"])
+    # Every in-material point is on a hole centre.
+    for s in canon.cuts:
+        if s.end[2] < 0:
+            assert min(abs(s.end[0] - x) + abs(s.end[1] - y) for x, y in holes) < 1e-3
 
 
 def test_5000_vertex_ellipse_stays_small_and_runs(tmp_path):
@@ -197,3 +236,24 @@ def test_body_outline_rings_fitted_with_arcs_cut_inside_and_clear(tmp_path, post
     canon = run_rs274(result.program, tmp_path)
     target = Polygon(pts).difference(Polygon(islands[0]))
     assert_pocket_cut(canon, target, 2.0, R_1_8)
+
+
+def test_truth_checks_catch_bad_programs(tmp_path):
+    """The read-back checks fail on a gouge, an uncut ring, a deep cut and a rapid through stock."""
+    text = "\n".join([
+        "G21 G90 G17 G94", "M3 S10000", "G0 Z5", "G0 X0 Y0", "G1 Z-1 F100", "G1 X10 F500",
+        "G0 Z5", "G0 X20 Y0", "G0 Z-0.5", "G1 Z-2 F100", "G0 X25", "G0 Z5", "M5", "M30", ""])
+    canon = run_rs274(text, tmp_path)
+    slot = Polygon([(-1, -1), (11, -1), (11, 1), (-1, 1)])
+    with pytest.raises(pytest.fail.Exception):
+        assert_no_rapid_through_material(canon, 1.0)
+    with pytest.raises(AssertionError):
+        assert_max_depth(canon, 1.0)
+    with pytest.raises(AssertionError):
+        assert_cuts_within(canon, slot, 1.0)
+    wide = Polygon([(-1, -3), (11, -3), (11, 3), (-1, 3)])
+    with pytest.raises(pytest.fail.Exception):
+        assert_cleared(canon, wide, 1.0, 1.0)
+    rejected = "G21\nG2 X10 Y0 I5.5 J0 F100\nM30\n"
+    with pytest.raises(pytest.fail.Exception, match="rs274 rejected"):
+        run_rs274(rejected, tmp_path, "bad.ngc")
