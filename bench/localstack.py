@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from bench.cases import rosette_channel
 from bench.harness import Row

@@ -9,7 +9,6 @@ be at or below it.
 from __future__ import annotations
 
 import copy
-import json
 import pathlib
 from typing import Any
 
