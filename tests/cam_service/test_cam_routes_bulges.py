@@ -60,7 +60,7 @@ def test_bulged_circle_validates_and_plans_to_arcs(cam_client, tmp_path):
     ok = post(cam_client, "/intents/validate", intent(circle))
     assert ok.status_code == 200 and ok.json_body["ok"] is True, ok.json_body
     assert ok.json_body["normalized"]["design"]["operations"][0]["geometry"]["bulges"] == [1, 1]
-    planned = post(cam_client, "/plan", {**intent(circle), "options": {"post": "linuxcnc"}})
+    planned = post(cam_client, "/plan", {**intent(circle), "tool_id": "em-1-8-2f", "options": {"post": "linuxcnc"}})
     assert planned.status_code == 200
     program = planned.json_body["program"]
     assert sum(line.startswith(("G2 ", "G3 ")) for line in program.splitlines()) >= 2
