@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import LinearRing, Point, Polygon
+from shapely.geometry import Point, Polygon
 
 from chalicelib.rmos.cam.pipeline import plan_intent
 from chalicelib.rmos.cam.router import bulge
