@@ -284,3 +284,17 @@ def test_smooth_2000_vertex_body_profile_is_compact(tmp_path, post):
     pts = np.vstack([s.points(0.05)[:, :2] for s in canon.cuts if min(s.start[2], s.end[2]) < -1e-6])
     dist = shapely.distance(part, shapely.points(pts))
     assert dist.min() >= R_1_8 - 1e-3 and dist.max() <= R_1_8 + 0.01
+
+
+@pytest.mark.parametrize("turn", [1, -1])
+def test_on_profile_of_a_sampled_circle_is_one_full_circle_with_the_part_on_the_right(turn):
+    """Given either way round, the boundary is cut clockwise (part on the tool's right)."""
+    points = [[40 * math.cos(turn * 2 * math.pi * i / 720), 40 * math.sin(turn * 2 * math.pi * i / 720)]
+              for i in range(720)]
+    params = cut_params(stepdown=2.0)
+    section = plan({"operation": "profile", "side": "on", "depth_mm": 2.0,
+                    "geometry": {"type": "polyline", "points": points}}, params)[0]
+    laps = [s for s in cut_steps(section.moves) if s.start[2] == s.end[2]]
+    assert len(laps) == 1 and isinstance(laps[0].move, Arc)
+    assert laps[0].sweep() == pytest.approx(-2 * math.pi)
+    assert laps[0].move.cx == pytest.approx(0, abs=1e-6) and laps[0].move.cy == pytest.approx(0, abs=1e-6)

@@ -12,7 +12,6 @@ the dressup stage.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -30,7 +29,7 @@ from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_points, fit_ring
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PolylineGeometry, ProfileOp
 from chalicelib.rmos.cam.router.models import Tabs as TabsSpec
 from chalicelib.rmos.cam.router.path2d import Loop, Seg, circle_loop, loop_length, reversed_loop, rotate_to, \
-    to_moves, walk
+    signed_area, to_moves, walk
 from chalicelib.rmos.cam.toolpath import Issue, Line, PlanningError
 
 DEFAULT_FINISH_ALLOWANCE_MM = 0.2
@@ -151,13 +150,8 @@ def _on_loops(geom: PolylineGeometry, tol: float) -> list[Loop]:
             loop = fit_ring(LinearRing(points), tol, whole_circles=True)
         if not loop:
             continue
-        area = bulge.signed_area([s.start for s in loop], [_bulge_of(s) for s in loop])
-        loops.append(loop if (area > 0) == ccw else reversed_loop(loop))
+        loops.append(loop if (signed_area(loop) > 0) == ccw else reversed_loop(loop))
     return loops
-
-
-def _bulge_of(seg: Seg) -> float:
-    return 0.0 if seg.center is None else math.tan(seg.sweep / 4)
 
 
 def _fit_line_runs(loop: Loop, tol: float) -> Loop:
