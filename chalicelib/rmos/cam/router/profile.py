@@ -2,7 +2,10 @@
 
 The tool centre follows the outline offset by the tool radius (`shapes`
 keeps every chord of a rounded corner at least that far from the part;
-circles stay exact arcs). Climb
+circles stay exact arcs). Polyline offsets are written as lines and arcs
+(`fit`) within a tolerance on the far side of that offset, so a smooth outline
+is a few hundred moves rather than one per vertex; bulged pieces of an "on"
+profile are their own exact arcs. Climb
 cutting with an M3 spindle keeps the part on the tool's right: outside
 profiles run clockwise, inside profiles counter-clockwise. Each loop is cut
 level by level, ramping down along the loop itself between levels; with a
