@@ -298,3 +298,17 @@ def test_on_profile_of_a_sampled_circle_is_one_full_circle_with_the_part_on_the_
     assert len(laps) == 1 and isinstance(laps[0].move, Arc)
     assert laps[0].sweep() == pytest.approx(-2 * math.pi)
     assert laps[0].move.cx == pytest.approx(0, abs=1e-6) and laps[0].move.cy == pytest.approx(0, abs=1e-6)
+
+
+def test_inside_profile_through_a_neck_barely_wider_than_the_tool_keeps_the_exact_ring():
+    """Half a tolerance more would split the ring at the neck; the exact ring is cut instead, still clear of the walls."""
+    half = 3.0 + 0.0004  # the neck is 0.0008 mm wider than the 6 mm tool
+    points = [[0, 0], [30, 0], [30, 15 - half], [50, 15 - half], [50, 0], [80, 0], [80, 30], [50, 30],
+              [50, 15 + half], [30, 15 + half], [30, 30], [0, 30]]
+    params = cut_params(tool=6.0, stepdown=3.0)
+    section = plan({"operation": "profile", "side": "inside", "depth_mm": 3.0,
+                    "geometry": {"type": "polyline", "points": points}}, params)[0]
+    cuts = cut_steps(section.moves)
+    assert min_distance_to(cuts, Polygon(points).exterior) >= params.tool_radius_mm - 1e-6
+    # One loop through the neck: the tool passes x = 40 at depth.
+    assert any(min(s.start[0], s.end[0]) < 40 < max(s.start[0], s.end[0]) for s in cuts)
