@@ -108,10 +108,6 @@ class PolylineGeometry(_Strict):
         given = self.island_bulges[index] if self.island_bulges is not None else None
         return list(given) if given is not None else [0.0] * len(self.islands[index])
 
-    @property
-    def has_arcs(self) -> bool:
-        return any(self.boundary_bulges()) or any(any(self.bulges_of_island(i)) for i in range(len(self.islands)))
-
 
 class CircleGeometry(_Strict):
     type: Literal["circle"]
