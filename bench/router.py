@@ -18,6 +18,16 @@ def ellipse(n: int, a: float, b: float) -> list[list[float]]:
     return pts + [pts[0]]
 
 
+def body_outline(n: int) -> list[list[float]]:
+    """A guitar-body-like closed curve (two lobes and a waist), 360 x 240 mm, sampled at n points."""
+    pts = []
+    for i in range(n):
+        t = 2 * math.pi * i / n
+        r = 1 + 0.18 * math.cos(2 * t) + 0.06 * math.cos(3 * t)
+        pts.append([180 * r * math.cos(t), 120 * r * math.sin(t)])
+    return pts
+
+
 CASES: dict[str, dict[str, Any]] = {
     "rosette channel 100-118 mm, 1/16 in": {
         "design": {"operation": "pocket", "depth_mm": 1.6,
@@ -41,6 +51,11 @@ CASES: dict[str, dict[str, Any]] = {
         "design": {"operation": "profile", "side": "inside", "depth_mm": 3.0,
                    "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 45},
                    "tabs": {"count": 4, "width_mm": 5, "height_mm": 1}}},
+    "2,000-vertex body outline, outside profile, 4 levels, 1/8 in": {
+        "tool_id": "em-1-8-2f",
+        "context": {"stepdown_mm": 1.5},
+        "design": {"operation": "profile", "side": "outside", "depth_mm": 6.0,
+                   "geometry": {"type": "polyline", "points": body_outline(2000)}}},
 }
 
 

@@ -38,8 +38,17 @@ MAX_RADIUS_MM = 2000.0
 THIN_SHARE = 0.25  # of the tolerance, spent on the Douglas-Peucker pass
 
 
-def fit_ring(ring: LinearRing, tolerance: float) -> Loop:
-    """The ring (closed, any orientation; direction kept) as lines and arcs."""
+def fit_ring(ring: LinearRing, tolerance: float, whole_circles: bool = False) -> Loop:
+    """The ring (closed, any orientation; direction kept) as lines and arcs.
+
+    With `whole_circles`, a ring that is a circle within the tolerance is one
+    full-circle arc, as the posts write circles.
+    """
+    if whole_circles:
+        # Measured on the ring itself: thinning would only add its own error.
+        circle = whole_circle(np.asarray(ring.coords, dtype=float)[:, :2], tolerance)
+        if circle is not None:
+            return [circle]
     thin = shapely.simplify(ring, tolerance * THIN_SHARE)
     return fit_thinned(thin if len(thin.coords) >= 4 else ring, tolerance)
 
@@ -47,6 +56,42 @@ def fit_ring(ring: LinearRing, tolerance: float) -> Loop:
 def fit_thinned(ring: LinearRing, tolerance: float) -> Loop:
     """`fit_ring` for a ring already thinned by at most THIN_SHARE of the tolerance."""
     return fit_points(np.asarray(ring.coords, dtype=float)[:, :2], tolerance * (1 - THIN_SHARE))
+
+
+def whole_circle(pts: NDArray[Any], tolerance: float) -> Seg | None:
+    """A closed ring (last == first) as one full circle when every point of it is within `tolerance` of one.
+
+    The centre is the least-squares circle's; the radius halves the spread of
+    the vertices' distances. Each edge is then held to the same bound as in
+    `_arc`: its ends' radial deviation plus its chord's sagitta.
+    """
+    body = pts[:-1]
+    if len(body) < 3 or not np.array_equal(pts[0], pts[-1]):
+        return None
+    origin = body.mean(axis=0)
+    local = body - origin
+    design = np.column_stack([2 * local, np.ones(len(local))])
+    solution, *_ = np.linalg.lstsq(design, (local ** 2).sum(axis=1), rcond=None)
+    centre = solution[:2]
+    offsets = local - centre
+    dist = np.hypot(offsets[:, 0], offsets[:, 1])
+    radius = float(dist.max() + dist.min()) / 2
+    if not 0 < radius <= MAX_RADIUS_MM:
+        return None
+    dev = np.abs(dist - radius)
+    angles = np.arctan2(offsets[:, 1], offsets[:, 0])
+    steps = (np.diff(np.append(angles, angles[0])) + math.pi) % (2 * math.pi) - math.pi
+    if not (np.all(steps > 0) or np.all(steps < 0)):
+        return None
+    sweep = float(steps.sum())
+    if abs(abs(sweep) - 2 * math.pi) > 1e-6:
+        return None
+    edge_dev = np.maximum(dev, np.roll(dev, -1)) + radius * (1 - np.cos(np.minimum(np.abs(steps) / 2, math.pi / 2)))
+    if float(edge_dev.max()) > tolerance:
+        return None
+    cx, cy = float(centre[0] + origin[0]), float(centre[1] + origin[1])
+    start = (cx + radius * math.cos(angles[0]), cy + radius * math.sin(angles[0]))
+    return Seg(start, start, (cx, cy), 2 * math.pi if sweep > 0 else -2 * math.pi)
 
 
 def fit_points(pts: NDArray[Any], tolerance: float) -> Loop:

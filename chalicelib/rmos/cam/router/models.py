@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt, TypeAdapter, ValidationError, \
+    field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from chalicelib.rmos.cam.units import LENGTH
 
@@ -19,12 +21,16 @@ MAX_ISLANDS = 200
 MAX_HOLES = 10_000
 MAX_DEPTH_MM = 100.0
 MAX_COORD_MM = 100_000.0
+# tan(sweep / 4): 1 is a half circle; 100 is a sweep of about 357.7 degrees.
+MAX_BULGE = 100.0
 
 # Strict so that true/"1.5" are refused rather than read as numbers; ints pass.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Coord = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-MAX_COORD_MM, le=MAX_COORD_MM)]
 Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_COORD_MM)]
 Point = tuple[Coord, Coord]
+# Unitless (the tangent of a quarter of the sweep), so never marked LENGTH.
+Bulge = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-MAX_BULGE, le=MAX_BULGE)]
 Depth = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_DEPTH_MM), LENGTH]
 # Optional lengths carry LENGTH outside the Optional so unit conversion sees them.
 ToolDiameter = Annotated[Optional[Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=100)]], LENGTH]
@@ -40,12 +46,17 @@ class PolylineGeometry(_Strict):
     """A closed boundary; `islands` are closed outlines inside it left standing."""
 
     type: Literal["polyline"]
-    points: Annotated[list[Point], Field(min_length=3, max_length=MAX_POLYLINE_POINTS), LENGTH]
+    points: Annotated[list[Point], Field(min_length=2, max_length=MAX_POLYLINE_POINTS), LENGTH]
     islands: Annotated[
-        list[Annotated[list[Point], Field(min_length=3, max_length=MAX_POLYLINE_POINTS)]],
+        list[Annotated[list[Point], Field(min_length=2, max_length=MAX_POLYLINE_POINTS)]],
         Field(max_length=MAX_ISLANDS),
         LENGTH,
     ] = []
+
+    # DXF LWPOLYLINE bulges: bulges[i] = tan(sweep / 4) of the piece from point i
+    # to point i + 1 (the last one closes the outline); + is counter-clockwise.
+    bulges: Optional[list[Bulge]] = None
+    island_bulges: Optional[Annotated[list[Optional[list[Bulge]]], Field(max_length=MAX_ISLANDS)]] = None
 
     @field_validator("islands")
     @classmethod
@@ -55,9 +66,47 @@ class PolylineGeometry(_Strict):
             raise ValueError(f"boundary and islands together have {total} points; at most {MAX_TOTAL_POINTS}")
         return islands
 
+    @model_validator(mode="after")
+    def _bulges_fit_points(self) -> "PolylineGeometry":
+        """Bulge lists match their outlines; two points make an outline only with an arc."""
+        errors: list[InitErrorDetails] = []
+
+        def fail(loc: tuple[Any, ...], value: Any, message: str) -> None:
+            errors.append(InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value))
+
+        if self.island_bulges is not None and len(self.island_bulges) != len(self.islands):
+            fail(("island_bulges",), self.island_bulges,
+                 f"{len(self.island_bulges)} entries for {len(self.islands)} islands; give one list (or null) per island")
+        outlines: list[tuple[list[Any], list[float] | None, tuple[Any, ...], tuple[Any, ...]]] = [
+            (list(self.points), self.bulges, ("points",), ("bulges",))]
+        for i, pts in enumerate(self.islands):
+            given = self.island_bulges[i] if self.island_bulges is not None and i < len(self.island_bulges) else None
+            outlines.append((list(pts), given, ("islands", i), ("island_bulges", i)))
+        for pts, bulges, points_loc, bulges_loc in outlines:
+            if bulges is not None:
+                if len(bulges) != len(pts):
+                    fail(bulges_loc, bulges, f"{len(bulges)} bulges for {len(pts)} vertices; "
+                                             "give one per vertex (0 for a straight piece)")
+                    continue
+                if tuple(pts[0]) == tuple(pts[-1]) and bulges[-1] != 0:
+                    fail(bulges_loc + (len(bulges) - 1,), bulges[-1],
+                         "the last vertex repeats the first, so its bulge (on no piece) must be 0")
+            if len(pts) < 3 and not any(bulges or []):
+                fail(points_loc, pts, "an outline needs at least 3 points, or 2 joined by arcs (bulges)")
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
     @property
     def closed(self) -> bool:
         return tuple(self.points[0]) == tuple(self.points[-1])
+
+    def boundary_bulges(self) -> list[float]:
+        return list(self.bulges) if self.bulges is not None else [0.0] * len(self.points)
+
+    def bulges_of_island(self, index: int) -> list[float]:
+        given = self.island_bulges[index] if self.island_bulges is not None else None
+        return list(given) if given is not None else [0.0] * len(self.islands[index])
 
 
 class CircleGeometry(_Strict):

@@ -80,6 +80,17 @@ def loop_length(loop: Loop) -> float:
     return sum(s.length for s in loop)
 
 
+def signed_area(loop: Loop) -> float:
+    """Area enclosed by a closed loop, + when it runs counter-clockwise; arcs count their segments."""
+    total = 0.0
+    for s in loop:
+        total += (s.start[0] * s.end[1] - s.end[0] * s.start[1]) / 2
+        if s.center is not None:
+            r = s.radius
+            total += r * r / 2 * (s.sweep - math.sin(s.sweep))
+    return total
+
+
 def loop_start(loop: Loop) -> XY:
     return loop[0].start
 

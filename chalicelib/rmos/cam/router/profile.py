@@ -2,7 +2,10 @@
 
 The tool centre follows the outline offset by the tool radius (`shapes`
 keeps every chord of a rounded corner at least that far from the part;
-circles stay exact arcs). Climb
+circles stay exact arcs). Polyline offsets are written as lines and arcs
+(`fit`) within a tolerance on the far side of that offset, so a smooth outline
+is a few hundred moves rather than one per vertex; bulged pieces of an "on"
+profile are their own exact arcs. Climb
 cutting with an M3 spindle keeps the part on the tool's right: outside
 profiles run clockwise, inside profiles counter-clockwise. Each loop is cut
 level by level, ramping down along the loop itself between levels; with a
@@ -14,21 +17,28 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+import shapely
+from shapely.geometry import LinearRing, LineString, Polygon
 from shapely.ops import unary_union
 
-from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router import bulge, shapes
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.dressups.tabs import TabZone, Tabs
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, closest_distance, level_depths, \
     nearest_order
+from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_points, fit_ring
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PolylineGeometry, ProfileOp
 from chalicelib.rmos.cam.router.models import Tabs as TabsSpec
-from chalicelib.rmos.cam.router.path2d import Loop, circle_loop, loop_length, polygon_loop, reversed_loop, \
-    rotate_to, to_moves, walk
+from chalicelib.rmos.cam.router.path2d import Loop, Seg, circle_loop, loop_length, reversed_loop, rotate_to, \
+    signed_area, to_moves, walk
 from chalicelib.rmos.cam.toolpath import Issue, Line, PlanningError
 
 DEFAULT_FINISH_ALLOWANCE_MM = 0.2
+# Rounded corners of rings that are fitted afterwards are made with finer
+# chords (as for pocket rings), so a whole corner becomes one arc.
+FILLET_SHARE = 1 / 8
 
 PathFn = Callable[..., str]
 
@@ -64,41 +74,110 @@ def _circle_loops(op: ProfileOp, offset: float, path: PathFn, issues: list[Issue
     return loops
 
 
+def _fit_tolerance(b: PathBuilder) -> float:
+    """The same share of the arc tolerance that pocket rings are fitted within."""
+    return max(1e-4, min(b.params.arc_tolerance_mm, 0.01) / 2)
+
+
 def _polygon_loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:
-    assert isinstance(op.geometry, PolylineGeometry)
-    boundary, islands = shapes.outline_and_islands(op.geometry, path, b.warn, issues)
+    geom = op.geometry
+    assert isinstance(geom, PolylineGeometry)
+    boundary, islands = shapes.outline_and_islands(geom, path, b.warn, issues, tool_inside=op.side != "outside")
     if boundary is None or issues:
         return []
+    if op.side == "on":
+        return _on_loops(geom, _fit_tolerance(b))
     part = boundary
     for island in islands:
         part = part.difference(island)
+    island_union = unary_union(islands) if islands else None
+
+    def offsets(d: float, tolerance: float) -> list[Polygon]:
+        if op.side == "outside":
+            return shapes.outset(part, d, tolerance)
+        return shapes.inset(boundary, island_union, d, tolerance)
+
+    pieces = offsets(offset, shapes.DEFAULT_TOLERANCE_MM)
+    # Outside: the part is kept inside the loops; inside: outside them.
+    keep_inside = op.side == "outside"
     if op.side == "outside":
-        pieces = shapes.outset(part, offset)
-        keep_inside = True
         # Every island passed validation, so they line up with the payload's.
         for i, island in enumerate(islands):
             # A hole in the part is cut from inside; one smaller than the tool cannot be.
             if not shapes.inset(island, None, offset):
                 issues.append(Issue("tool_too_large", f"island {i} is a hole too small for the tool to cut",
                                     path("geometry", "islands", i)))
-    elif op.side == "inside":
-        pieces = shapes.inset(boundary, unary_union(islands) if islands else None, offset)
-        keep_inside = False
-        if not pieces:
-            issues.append(Issue("tool_too_large", f"a {b.params.tool_diameter_mm:g} mm tool does not fit inside "
-                                                  "the outline", path("geometry")))
-    else:
-        pieces = shapes.polygons(part)
-        keep_inside = True
-    corners = CornerArcs([boundary, *islands])
-    radius = shapes.fillet_radius(offset) if offset > 0 else 0.0
+    elif not pieces:
+        issues.append(Issue("tool_too_large", f"a {b.params.tool_diameter_mm:g} mm tool does not fit inside "
+                                              "the outline", path("geometry")))
+    loops = _fitted_loops(pieces, offsets, offset, _fit_tolerance(b))
+    if loops is None:
+        corners = CornerArcs([boundary, *islands])
+        radius = shapes.fillet_radius(offset)
+        loops = [corners.loop(ring.coords, radius, offset) for poly in pieces for ring in shapes.rings(poly)]
+    # Rings come exterior CCW, holes CW; a kept part must be on the right.
+    return [reversed_loop(loop) if keep_inside else loop for loop in loops if loop]
+
+
+def _fitted_loops(exact: list[Polygon], offsets: Callable[[float, float], list[Polygon]], offset: float,
+                  tol: float) -> list[Loop] | None:
+    """The offset rings as lines and arcs, never nearer the walls than the exact offset.
+
+    As with a pocket's wall ring: offset half a tolerance further and fitted
+    within that half, so the path lies between the exact offset and one
+    tolerance beyond it. None where that extra half tolerance changes the
+    rings (a slot exactly the tool's width vanishes, a neck splits): the
+    exact rings are then kept, with their rounded corners as arcs.
+    """
+    if not exact:
+        return []
+    fitted = offsets(offset + tol / 2, tol * FILLET_SHARE)
+    if len(fitted) != len(exact) or [len(p.interiors) for p in fitted] != [len(p.interiors) for p in exact]:
+        return None
+    return [fit_ring(ring, tol / 2, whole_circles=True) for poly in fitted for ring in shapes.rings(poly)]
+
+
+def _on_loops(geom: PolylineGeometry, tol: float) -> list[Loop]:
+    """The outlines themselves: the part on the tool's right (boundary CW, islands CCW).
+
+    Bulged pieces are exact arcs; runs of straight pieces are fitted with
+    lines and arcs within the tolerance either side.
+    """
+    outlines = [(geom.points, geom.boundary_bulges(), False)]
+    outlines += [(pts, geom.bulges_of_island(i), True) for i, pts in enumerate(geom.islands)]
     loops = []
-    for poly in pieces:
-        for ring in shapes.rings(poly):
-            loop = corners.loop(ring.coords, radius, offset) if offset > 0 else polygon_loop(ring.coords)
-            # Rings come exterior CCW, holes CW; a kept part must be on the right.
-            loops.append(reversed_loop(loop) if keep_inside else loop)
+    for points, bulges, ccw in outlines:
+        if any(bulges):
+            loop = _fit_line_runs(bulge.exact_loop(points, bulges), tol)
+        else:
+            loop = fit_ring(LinearRing(points), tol, whole_circles=True)
+        if not loop:
+            continue
+        loops.append(loop if (signed_area(loop) > 0) == ccw else reversed_loop(loop))
     return loops
+
+
+def _fit_line_runs(loop: Loop, tol: float) -> Loop:
+    """Every run of three or more straight pieces fitted with lines and arcs; arcs kept."""
+    out: Loop = []
+    run: list[Seg] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            line = shapely.simplify(LineString([run[0].start] + [s.end for s in run]), tol * THIN_SHARE)
+            out.extend(fit_points(np.asarray(line.coords, dtype=float)[:, :2], tol * (1 - THIN_SHARE)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for seg in loop:
+        if seg.center is None:
+            run.append(seg)
+        else:
+            flush()
+            out.append(seg)
+    flush()
+    return out
 
 
 def _loops(b: PathBuilder, op: ProfileOp, offset: float, path: PathFn, issues: list[Issue]) -> list[Loop]:

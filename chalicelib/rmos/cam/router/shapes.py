@@ -22,6 +22,7 @@ from shapely.geometry import LinearRing, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from chalicelib.rmos.cam.router import bulge
 from chalicelib.rmos.cam.router.models import PolylineGeometry
 from chalicelib.rmos.cam.toolpath import Issue
 
@@ -58,16 +59,26 @@ def _outline(points: Sequence[Sequence[float]], path: str, what: str, issues: li
 
 
 def outline_and_islands(geom: PolylineGeometry, path: PathFn, warn: Callable[[str], None],
-                        issues: list[Issue]) -> tuple[Polygon | None, list[Polygon]]:
-    """Validated boundary polygon and island polygons; problems are appended to `issues`."""
-    if not geom.closed:
+                        issues: list[Issue], tool_inside: bool = True) -> tuple[Polygon | None, list[Polygon]]:
+    """Validated boundary polygon and island polygons; problems are appended to `issues`.
+
+    Bulged pieces are written as chords on the safe side of their arcs: with
+    `tool_inside` (pockets, inside profiles) the boundary polygon lies within
+    the true boundary and every island polygon around its true island; for an
+    outside profile the other way round.
+    """
+    boundary_bulges = geom.boundary_bulges()
+    if not geom.closed and boundary_bulges[-1] == 0:
         warn("the boundary polyline was open; it was closed back to its first point")
-    boundary = _outline(geom.points, path("geometry", "points"), "boundary", issues)
-    islands: list[Polygon] = []
+    boundary = _outline(bulge.densify(geom.points, boundary_bulges, tool_inside), path("geometry", "points"),
+                        "boundary", issues)
+    islands: list[tuple[int, Polygon]] = []
     for i, pts in enumerate(geom.islands):
-        if tuple(pts[0]) != tuple(pts[-1]):
+        island_bulges = geom.bulges_of_island(i)
+        if tuple(pts[0]) != tuple(pts[-1]) and island_bulges[-1] == 0:
             warn(f"island {i} was open; it was closed back to its first point")
-        island = _outline(pts, path("geometry", "islands", i), f"island {i}", issues)
+        island = _outline(bulge.densify(pts, island_bulges, not tool_inside), path("geometry", "islands", i),
+                          f"island {i}", issues)
         if island is None:
             continue
         if boundary is not None and not boundary.contains(island):
