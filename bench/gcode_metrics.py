@@ -38,8 +38,8 @@ def rapid_rate(profile_id: str | None = None) -> float:
     from chalicelib.contracts.profiles import catalogue
 
     cat = catalogue()
-    machine = cat["profiles"][profile_id or PROFILE_ID]["machine"]
-    return float(cat["machines"][machine]["rapid_mm_min"])
+    machine = cat.profile(profile_id or PROFILE_ID)["machine"]
+    return float(cat.machine(machine)["rapid_mm_min"])
 
 
 def _arc_length(start: tuple[float, float, float], end: tuple[float, float, float], i: float, j: float,
