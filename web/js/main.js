@@ -581,7 +581,7 @@ function renderFeasibility(result) {
 
 function renderRoleControls(session) {
   $("new-session").hidden = !may("session.create");
-  $("run-feasibility").hidden = !(session ? session.state === "draft" && may("session.check", session) : may("session.create"));
+  $("run-feasibility").hidden = !(session ? may("session.check", session) : may("session.create"));
 }
 
 function renderWorkflow(session) {
@@ -973,6 +973,8 @@ function showSignIn(message = "") {
   $("account").hidden = true;
   $("sign-in").hidden = false;
   $("password").value = "";
+  // After a sign-out the next person starts blank; after an expiry the same user signs in again.
+  if (!message) $("username").value = "";
   const box = $("sign-in-error");
   box.textContent = message;
   box.hidden = !message;
