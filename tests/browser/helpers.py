@@ -67,10 +67,11 @@ def create(page: Any) -> str:
 
 
 def check_feasibility(page: Any) -> None:
-    before = page.locator("#feasibility-result").inner_text()
+    # Blanked first: two checks in the same second would otherwise read the same.
+    page.evaluate("document.querySelector('#feasibility-result').textContent = ''")
     page.get_by_role("button", name="Check feasibility").click()
-    page.wait_for_function("(before) => document.querySelector('#feasibility-result').textContent !== before "
-                           "&& document.querySelectorAll('#feasibility li').length > 0", arg=before)
+    page.wait_for_function("document.querySelector('#feasibility-result').textContent !== '' "
+                           "&& document.querySelectorAll('#feasibility li').length > 0")
 
 
 def api_get(stack: Stack, path: str, user: str = "designer") -> Any:
