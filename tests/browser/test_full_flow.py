@@ -110,5 +110,6 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
         # From the top to the end of the feasibility cards: the phone's own layout, not the whole scroll.
         end = page.locator("section[aria-labelledby=feasibility-title]").bounding_box()
         scroll = page.evaluate("window.scrollY")
+        height = end["y"] + scroll + end["height"] + 12
         page.screenshot(path=str(Path(shots) / "web-phone.png"), full_page=True,
-                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": end["y"] + scroll + end["height"] + 12})
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": height})
