@@ -56,6 +56,14 @@ def test_users_are_printed_signed_in_and_keep_their_sub_across_a_restart(tmp_pat
 
         config = json.loads(urllib.request.urlopen(first.site + "/config.json", timeout=10).read())
         assert config["cognito"]["endpoint"] == first.aws
+        # The page calls Cognito from its own origin: the emulator must answer the preflight itself.
+        preflight = urllib.request.Request(first.aws + "/", method="OPTIONS", headers={
+            "Origin": first.site, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-amz-target"})
+        with urllib.request.urlopen(preflight, timeout=10) as reply:
+            assert reply.headers["Access-Control-Allow-Origin"] == first.site
+            allowed = {h.strip().lower() for h in reply.headers["Access-Control-Allow-Headers"].split(",")}
+            assert {"content-type", "x-amz-target"} <= allowed
 
         designer = signin.auth(first, "designer")
         principal = verified(first, designer.id_token(), monkeypatch)
