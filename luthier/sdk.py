@@ -10,6 +10,14 @@ subclass carrying the API's `code`, `message` and `details`:
     job = api.wait_for_job(job["job_id"])
     paths = api.download_artifacts(job["job_id"], "out/")
 
+Every route but health needs a Cognito ID token. `CognitoAuth` signs in with a
+username and password (USER_PASSWORD_AUTH), keeps the tokens in memory,
+refreshes the ID token shortly before it expires (REFRESH_TOKEN_AUTH) and hands
+it to the client, which sends `Authorization: Bearer <id token>` on each call:
+
+    auth = CognitoAuth.from_site_config("http://127.0.0.1:8000/config.json", "integrator", password)
+    api = Client("http://127.0.0.1:8001/api", auth=auth)
+
 The base URL ends with the `/api` prefix every route shares: for the local
 stack `http://127.0.0.1:8001/api`; deployed, the stage URL plus `/api`
 (`https://{id}.execute-api.{region}.amazonaws.com/api/api`, as scripts/deploy.py
@@ -17,6 +25,7 @@ writes into the site's config.json).
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -24,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 DEFAULT_API = "http://127.0.0.1:8001/api"
 API_ENV = "LUTHIER_CAM_API"
@@ -64,6 +73,18 @@ class PayloadTooLarge(ApiError):
     """413."""
 
 
+class Unauthenticated(ApiError):
+    """401: no token, or one the API does not accept (`details` names the reason)."""
+
+
+class Forbidden(ApiError):
+    """403: the signed-in user's groups do not allow this."""
+
+
+class SignInFailed(ApiError):
+    """Cognito refused the sign-in or the refresh (wrong password, unknown user, disabled user)."""
+
+
 class ValidationFailed(ApiError):
     """422: `details` lists each offending field."""
 
@@ -84,7 +105,8 @@ class JobTimeout(ApiError):
     """The job did not finish in the time allowed; `details` is the last job seen."""
 
 
-_BY_STATUS: dict[int, type[ApiError]] = {400: BadRequest, 415: BadRequest, 404: NotFound, 409: Conflict,
+_BY_STATUS: dict[int, type[ApiError]] = {400: BadRequest, 415: BadRequest, 401: Unauthenticated, 403: Forbidden,
+                                         404: NotFound, 409: Conflict,
                                          413: PayloadTooLarge, 422: ValidationFailed}
 
 
@@ -105,10 +127,125 @@ def error_from_response(status: int, raw: bytes) -> ApiError:
     return cls(status, f"http_{status}", text or f"HTTP {status}", None)
 
 
+# Refresh this long before the ID token's expiry, so a call never leaves with a token about to lapse.
+REFRESH_MARGIN_S = 120.0
+CONFIG_ENV = "LUTHIER_CAM_SITE_CONFIG"
+DEFAULT_SITE_CONFIG = "http://127.0.0.1:8000/config.json"
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified: for showing who is signed in, never for trusting it."""
+    try:
+        payload = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+    except (IndexError, ValueError, TypeError):
+        return {}
+
+
+class CognitoAuth:
+    """A user pool sign-in that keeps an ID token fresh; the password is kept only to sign in again."""
+
+    def __init__(self, client_id: str, region: str, username: str, password: str, endpoint_url: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client_id = client_id
+        self.region = region
+        self.username = username
+        self.endpoint_url = endpoint_url or None
+        self._password = password
+        self._clock = clock
+        self._cognito: Any = None
+        self.tokens: dict[str, str] = {}
+        self.expires_at = 0.0
+        self.sign_ins = 0
+        self.refreshes = 0
+
+    @classmethod
+    def from_site_config(cls, config: str | dict[str, Any], username: str, password: str,
+                         timeout_s: float = 10.0) -> "CognitoAuth":
+        """Sign-in settings from a site's config.json (a URL, or the parsed document)."""
+        if isinstance(config, str):
+            try:
+                with urllib.request.urlopen(config, timeout=timeout_s) as reply:  # noqa: S310 - the caller's own site
+                    config = json.loads(reply.read().decode("utf-8"))
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                raise Unreachable(0, "unreachable", f"cannot read the sign-in settings from {config}: "
+                                                    f"{getattr(exc, 'reason', exc)}") from None
+        cognito = config.get("cognito") if isinstance(config, dict) else None
+        if not isinstance(cognito, dict) or not cognito.get("clientId") or not cognito.get("region"):
+            raise SignInFailed(0, "sign_in_not_configured", "the site's config.json has no cognito settings "
+                                                            "(clientId, region)")
+        return cls(str(cognito["clientId"]), str(cognito["region"]), username, password,
+                   endpoint_url=str(cognito.get("endpoint") or "") or None)
+
+    def _client(self) -> Any:
+        if self._cognito is None:
+            import boto3
+            from botocore import UNSIGNED
+            from botocore.config import Config
+
+            # InitiateAuth takes no AWS credentials: the password or refresh token is the credential.
+            self._cognito = boto3.client("cognito-idp", region_name=self.region, endpoint_url=self.endpoint_url,
+                                         config=Config(signature_version=UNSIGNED, retries={"max_attempts": 2}))
+        return self._cognito
+
+    def _initiate(self, flow: str, parameters: dict[str, str]) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            reply = self._client().initiate_auth(ClientId=self.client_id, AuthFlow=flow, AuthParameters=parameters)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise SignInFailed(401, str(error.get("Code") or "sign_in_failed"),
+                               str(error.get("Message") or "Cognito refused the sign-in")) from None
+        except BotoCoreError as exc:
+            raise Unreachable(0, "unreachable", f"cannot reach Cognito: {exc}") from None
+        result = reply.get("AuthenticationResult")
+        if not result:
+            raise SignInFailed(401, "challenge_required",
+                               f"Cognito asks for {reply.get('ChallengeName')}; finish it in the web page first")
+        return dict(result)
+
+    def _keep(self, result: dict[str, Any]) -> None:
+        self.tokens.update({k: result[k] for k in ("IdToken", "AccessToken", "RefreshToken") if result.get(k)})
+        self.expires_at = self._clock() + float(result.get("ExpiresIn") or 3600)
+
+    def sign_in(self) -> None:
+        self._keep(self._initiate("USER_PASSWORD_AUTH", {"USERNAME": self.username, "PASSWORD": self._password}))
+        self.sign_ins += 1
+
+    def refresh(self) -> None:
+        """New ID and access tokens from the refresh token; a full sign-in when that is refused or missing."""
+        refresh_token = self.tokens.get("RefreshToken")
+        if refresh_token:
+            try:
+                self._keep(self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}))
+                self.refreshes += 1
+                return
+            except SignInFailed:
+                self.tokens.pop("RefreshToken", None)
+        self.sign_in()
+
+    def id_token(self) -> str:
+        if "IdToken" not in self.tokens:
+            self.sign_in()
+        elif self._clock() >= self.expires_at - REFRESH_MARGIN_S:
+            self.refresh()
+        return self.tokens["IdToken"]
+
+    def expire(self) -> None:
+        """Treat the ID token as lapsed (the API said 401), so the next call refreshes it."""
+        self.expires_at = 0.0
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        return token_claims(self.id_token())
+
+
 class Client:
-    def __init__(self, base_url: str | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str | None = None, timeout_s: float = 30.0, auth: CognitoAuth | None = None) -> None:
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self.timeout_s = timeout_s
+        self.auth = auth
 
     # -- transport ---------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
@@ -120,8 +257,11 @@ class Client:
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
-        status, raw = self._send(req)
+        status, raw = self._send(self._authorised(url, data, method, headers))
+        if status == 401 and self.auth is not None:
+            # The token lapsed or the pool signed the user out: one fresh token, one more try.
+            self.auth.expire()
+            status, raw = self._send(self._authorised(url, data, method, headers))
         if status >= 400:
             raise error_from_response(status, raw)
         if not raw:
@@ -130,6 +270,12 @@ class Client:
             return json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise ServerError(status, "bad_response", f"{method} {path} did not return JSON") from None
+
+    def _authorised(self, url: str, data: bytes | None, method: str,
+                    headers: dict[str, str]) -> urllib.request.Request:
+        if self.auth is not None:
+            headers = {**headers, "Authorization": f"Bearer {self.auth.id_token()}"}
+        return urllib.request.Request(url, data=data, method=method, headers=headers)
 
     def _send(self, req: urllib.request.Request) -> tuple[int, bytes]:
         try:

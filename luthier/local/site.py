@@ -56,8 +56,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class SiteServer:
-    def __init__(self, host: str, port: int, api_base: str, web_dir: Path = WEB_DIR) -> None:
-        config = json.dumps({"apiBase": api_base}).encode()
+    def __init__(self, host: str, port: int, api_base: str, web_dir: Path = WEB_DIR,
+                 cognito: dict[str, str] | None = None) -> None:
+        site: dict[str, object] = {"apiBase": api_base}
+        if cognito:
+            site["cognito"] = cognito
+        config = json.dumps(site).encode()
         handler = partial(SiteHandler, directory=str(web_dir), site_config=config)
         self.server = _Server((host, port), handler)
         self.server.daemon_threads = True

@@ -232,6 +232,7 @@ class LocalStack:
         self._stoppers: list[Callable[[], None]] = []
         self.pump: Any = None
         self.restored: dict[str, int] = {}
+        self.identity: Any = None
 
     def check_ports(self) -> None:
         s = self.settings
@@ -265,6 +266,8 @@ class LocalStack:
         emulator = JournallingApp(moto_app())
         self._stoppers.append(start_wsgi(emulator, s.host, s.aws_port, "moto"))
 
+        self.identity = self._provision_identity()
+
         create_resources()
         buckets = [config.requests_bucket(), config.artifacts_bucket()]
         store = DataStore(s.data_dir, emulator, aws.dynamodb(), aws.s3(), config.table_name(), buckets)
@@ -293,9 +296,27 @@ class LocalStack:
 
         self._stoppers.append(start_api(app, s.host, s.api_port))
 
-        site = SiteServer(s.host, s.web_port, s.api_base)
+        site = SiteServer(s.host, s.web_port, s.api_base, cognito=self.site_cognito())
         site.start()
         self._stoppers.append(site.stop)
+
+    def _provision_identity(self) -> Any:
+        """The user pool, app client and users, with the ids kept in the data folder; the API trusts it."""
+        import boto3
+
+        from luthier.local.identity import provision
+
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        identity = provision(lambda region: boto3.client("cognito-idp", region_name=region), s.data_dir,
+                             os.environ["AWS_DEFAULT_REGION"])
+        os.environ.update(identity.environment(s.aws_endpoint))
+        return identity
+
+    def site_cognito(self) -> dict[str, str]:
+        """Where the page signs in: the emulator's Cognito, the region and the app client."""
+        return {"endpoint": self.settings.aws_endpoint, "region": self.identity.region,
+                "clientId": self.identity.client_id}
 
     def stop(self) -> None:
         while self._stoppers:
@@ -309,6 +330,14 @@ class LocalStack:
 def _quiet_emulator_logs() -> None:
     for name in ("werkzeug", "moto", "botocore", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def sign_in_lines(identity: Any, data_dir: Path) -> str:
+    """The users of the local pool with their passwords, for the start-up banner."""
+    lines = [f"  sign in (user pool {identity.pool_id}; passwords kept in {data_dir / 'identity.json'}):"]
+    for user in identity.users:
+        lines.append(f"    {user.username:<12} {user.password:<24} {', '.join(user.groups) or '(no group)'}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,6 +371,7 @@ def serve(settings: Settings, app: Any | None = None,
           f"  web page:  {settings.site_origin}/\n"
           f"  API base:  {settings.api_base}\n"
           f"  AWS (moto): {settings.aws_endpoint}\n"
+          f"{sign_in_lines(stack.identity, settings.data_dir)}"
           "Press Ctrl-C to stop.", flush=True)
     try:
         while not stop.wait(0.5):

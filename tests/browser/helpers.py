@@ -6,6 +6,7 @@ import re
 import urllib.request
 from typing import Any
 
+from tests.local import signin
 from tests.stackproc import Stack, open_page
 
 TIMEOUT_MS = 30_000
@@ -17,8 +18,29 @@ LUTHIER = dict(outer="110", inner="90", depth="1.6", top="3",
                rings=[("2", "SOLID", "", "ebony"), ("6", "MOSAIC", "4", "maple"), ("2", "SOLID", "", "ebony")])
 
 
-def start(page: Any, stack: Stack) -> None:
+def start(page: Any, stack: Stack, user: str | None = "designer") -> None:
+    """Open the page and, unless `user` is None, sign in as that user."""
     open_page(page, stack, TIMEOUT_MS)
+    if user:
+        sign_in(page, stack, user)
+
+
+def sign_in(page: Any, stack: Stack, user: str) -> None:
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(signin.credentials(stack)[user]["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(f"body[data-user='{user}']")
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("#sign-in:not([hidden])")
+
+
+def switch_user(page: Any, stack: Stack, user: str) -> None:
+    """Sign out and in again as `user` in the same tab; the open session stays in the address."""
+    sign_out(page)
+    sign_in(page, stack, user)
 
 
 def fill_design(page: Any, outer: str, inner: str, depth: str, top: str,
@@ -45,19 +67,22 @@ def create(page: Any) -> str:
 
 
 def check_feasibility(page: Any) -> None:
-    before = page.locator("#feasibility-result").inner_text()
+    # Blanked first: two checks in the same second would otherwise read the same.
+    page.evaluate("document.querySelector('#feasibility-result').textContent = ''")
     page.get_by_role("button", name="Check feasibility").click()
-    page.wait_for_function("(before) => document.querySelector('#feasibility-result').textContent !== before "
-                           "&& document.querySelectorAll('#feasibility li').length > 0", arg=before)
+    page.wait_for_function("document.querySelector('#feasibility-result').textContent !== '' "
+                           "&& document.querySelectorAll('#feasibility li').length > 0")
 
 
-def api_get(stack: Stack, path: str) -> Any:
-    with urllib.request.urlopen(stack.api + path, timeout=10) as reply:
+def api_get(stack: Stack, path: str, user: str = "designer") -> Any:
+    token = signin.auth(stack, user).id_token()
+    request = urllib.request.Request(stack.api + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
         return json.loads(reply.read())
 
 
-def session_from_api(stack: Stack, session_id: str) -> Any:
-    return api_get(stack, f"/art/design-first-workflow/sessions/{session_id}")
+def session_from_api(stack: Stack, session_id: str, user: str = "designer") -> Any:
+    return api_get(stack, f"/art/design-first-workflow/sessions/{session_id}", user)
 
 
 def focused_id(page: Any) -> str:

@@ -129,7 +129,7 @@ def test_server_refusals_appear_next_to_the_fields_they_name_in_plain_words(page
     expect(inner_error).to_be_visible()
     assert inner_error.inner_text() == "The inner diameter (110 mm) must be smaller than the outer diameter (90 mm)"
     for jargon in ("design.", "_mm", "HTTP", "422", "validation_error"):
-        assert jargon not in page.locator("main").inner_text()
+        assert jargon not in page.get_by_role("main").inner_text()
     assert page.locator("#alert").is_hidden()
 
     # Over the contract's limit: the server's bound, said as a length.

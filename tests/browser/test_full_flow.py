@@ -1,9 +1,10 @@
 """The luthier's path in a real browser, on the stack `make run` starts.
 
-Design the 110/90 mm rosette, check it, submit, approve, promote, watch the CAM
-job finish, see the toolpath, download the G-code and compare it with the
-artifact in the bucket; axe-core checks every state on the way, at desktop and
-phone width. Set LUTHIER_DOCS_SCREENSHOT=dir to also save the desktop and phone
+The designer signs in, designs the 110/90 mm rosette, checks it and submits it;
+the reviewer signs in and approves it; the operator signs in, promotes it,
+watches the CAM job finish, sees the toolpath, downloads the G-code and compares
+it with the artifact in the bucket. axe-core checks every state on the way, at
+desktop and phone width. Set LUTHIER_DOCS_SCREENSHOT=dir to also save the desktop and phone
 pages there as local-stack-page.png and web-phone.png (docs/img/ is made this way).
 """
 from __future__ import annotations
@@ -19,15 +20,20 @@ from playwright.sync_api import expect
 from chalicelib.contracts.jobs import artifact_key
 from tests.browser.conftest import PHONE, assert_accessible
 from tests.browser.helpers import (JOB_TIMEOUT_MS, LUTHIER, UUID, check_feasibility, create, fill_design,
-                                   session_from_api, start)
+                                   session_from_api, sign_in, start, switch_user)
+from tests.local import signin
 from tests.stackproc import Stack
 
 pytestmark = pytest.mark.browser
 
 
 def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
-    start(page, stack)
+    start(page, stack, user=None)
     assert page.locator("#api-info").inner_text().endswith(stack.api)
+    expect(page.locator("#app")).to_be_hidden()
+    assert_accessible(page, "signed out")
+    sign_in(page, stack, "designer")
+    assert page.locator("#signed-in-as").inner_text() == "Signed in as designer (designer)"
     assert_accessible(page, "a new design")
     fill_design(page, **LUTHIER)
     expect(page.locator("#rosette-svg g.ring")).to_have_count(3)
@@ -45,10 +51,26 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     assert_accessible(page, "feasibility checked")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("#session-state.state-in_review")
+    # The designer's own page offers no way to approve or reject their design.
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reject")).to_have_count(0)
+
+    switch_user(page, stack, "reviewer")
+    assert page.locator("#signed-in-as").inner_text() == "Signed in as reviewer (reviewer)"
+    page.wait_for_selector("#session-state.state-in_review")
+    expect(page.get_by_role("button", name="Promote to CAM")).to_be_hidden()
+    expect(page.get_by_role("button", name="Check feasibility")).to_be_hidden()
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
     assert page.locator("#alert").is_hidden()
     assert_accessible(page, "approved")
+    history = session_from_api(stack, session_id, "reviewer")["history"]
+    approval = next(h for h in history if h["to_state"] == "approved")
+    assert signin.credentials(stack)["reviewer"]["username"] in str(approval.get("actor"))
+
+    switch_user(page, stack, "operator")
+    page.wait_for_selector("#session-state.state-approved")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
 
     assert page.locator("#cam-profile option").count() >= 1
     page.get_by_role("button", name="Promote to CAM").click()
@@ -88,5 +110,6 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
         # From the top to the end of the feasibility cards: the phone's own layout, not the whole scroll.
         end = page.locator("section[aria-labelledby=feasibility-title]").bounding_box()
         scroll = page.evaluate("window.scrollY")
+        height = end["y"] + scroll + end["height"] + 12
         page.screenshot(path=str(Path(shots) / "web-phone.png"), full_page=True,
-                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": end["y"] + scroll + end["height"] + 12})
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": height})

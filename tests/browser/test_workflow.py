@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, assert_accessible
 from tests.browser.helpers import (JOB_TIMEOUT_MS, LUTHIER, api_get, check_feasibility, create, fill_design,
-                                   focused_id, start, tab_until)
+                                   focused_id, start, switch_user, tab_until)
+from tests.local import signin
 from tests.stackproc import Stack
 
 pytestmark = pytest.mark.browser
@@ -24,26 +25,36 @@ def test_approve_is_offered_only_when_the_current_design_passed(page, stack: Sta
     create(page)
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("#session-state.state-in_review")
+    switch_user(page, stack, "reviewer")
+    page.wait_for_selector("#session-state.state-in_review")
     # Not checked yet: no Approve, and the page says what is missing.
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     assert "until the current design passes a feasibility check" in page.locator("#approve-note").inner_text()
     expect(page.get_by_role("button", name="Reject")).to_be_visible()
 
+    switch_user(page, stack, "designer")
+    page.wait_for_selector("#session-state.state-in_review")
     check_feasibility(page)
+    switch_user(page, stack, "reviewer")
+    page.wait_for_selector("#feasibility li")
     expect(page.locator("#risk-badge")).to_have_class(re.compile("risk-RED"))
     assert page.locator("#feasibility-result").inner_text().startswith("Not feasible")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     assert "failed its feasibility check" in page.locator("#approve-note").inner_text()
     assert "only 0.10 mm of top left under the channel" in page.locator("#approve-blocked").inner_text().lower()
-    assert page.get_by_role("button", name="Promote to CAM").is_disabled()
+    expect(page.get_by_role("button", name="Promote to CAM")).to_be_hidden()
     assert_accessible(page, "an infeasible design in review")
 
     page.get_by_role("button", name="Back to draft").click()
+    page.wait_for_selector("#session-state.state-draft")
+    switch_user(page, stack, "designer")
     page.wait_for_selector("#session-state.state-draft")
     page.get_by_label("Channel depth (mm)").fill("1,6")
     check_feasibility(page)   # saves the edit first
     assert page.locator("#feasibility-result").inner_text().startswith("Feasible")
     page.get_by_role("button", name="Submit for review").click()
+    page.wait_for_selector("#session-state.state-in_review")
+    switch_user(page, stack, "reviewer")
     page.wait_for_selector("#session-state.state-in_review")
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
@@ -136,6 +147,24 @@ def test_phone_layout_puts_the_preview_above_the_rings_and_keeps_messages(page, 
     assert_accessible(page, "phone, feasibility checked")
 
 
+def keyboard_switch(page, stack: Stack, user: str) -> None:
+    """Sign out and in again with Tab, typing and Enter only."""
+    # Sign out sits in the header, before the work: back up to it with Shift+Tab.
+    for _ in range(80):
+        page.keyboard.press("Shift+Tab")
+        if focused_id(page) == "sign-out":
+            break
+    assert focused_id(page) == "sign-out"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'username'")
+    page.keyboard.type(user)
+    page.keyboard.press("Tab")
+    page.keyboard.type(signin.credentials(stack)[user]["password"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"body[data-user='{user}']")
+    assert focused_id(page) == "design-title"
+
+
 def test_keyboard_alone_reaches_the_gcode_download(page, stack: Stack, tmp_path: Path) -> None:
     """Tab and Enter only, from the page's new design to the downloaded program."""
     start(page, stack)
@@ -151,11 +180,15 @@ def test_keyboard_alone_reaches_the_gcode_download(page, stack: Stack, tmp_path:
     page.keyboard.press("Enter")
     page.wait_for_selector("#session-state.state-in_review")
     assert focused_id(page) == "workflow-result"
-    assert tab_until(page, "e.dataset.action === 'approved'", 3) <= 3
+    keyboard_switch(page, stack, "reviewer")
+    page.wait_for_selector("#session-state.state-in_review")
+    assert tab_until(page, "e.dataset.action === 'approved'", 40) <= 40
     page.keyboard.press("Enter")
     page.wait_for_selector("#session-state.state-approved")
     assert focused_id(page) == "workflow-result"
-    assert tab_until(page, "e.id === 'promote'", 6) <= 6
+    keyboard_switch(page, stack, "operator")
+    page.wait_for_selector("#session-state.state-approved")
+    assert tab_until(page, "e.id === 'promote'", 40) <= 40
     page.keyboard.press("Enter")
     page.wait_for_function("document.activeElement.id === 'job-title'")
     page.wait_for_selector("#job-state.job-completed", timeout=JOB_TIMEOUT_MS)

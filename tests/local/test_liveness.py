@@ -14,6 +14,7 @@ from chalice.app import S3Event
 
 from chalicelib.contracts.jobs import INTENT_PREFIX
 from luthier import sdk
+from tests.local import signin
 from luthier.local.pump import EventPump
 from luthier.local.stack import fail_timed_out_job, worker_timeout_s
 from tests.local.test_pump import BUCKET, emulator  # noqa: F401 - the fixture
@@ -135,7 +136,9 @@ def test_the_time_limit_is_the_cam_worker_lambda_timeout():
 def test_a_burst_of_64_requests_is_answered_each_with_its_own_data(tmp_path: Path):
     stack = start_stack("luthier.local", tmp_path / "data")
     try:
-        api = sdk.Client(stack.api)
+        designer = signin.auth(stack, "designer")
+        api = sdk.Client(stack.api, auth=designer)
+        bearer = f"Bearer {designer.id_token()}"
         sessions = []
         for n in range(8):
             outer = 100 + 2 * n
@@ -146,7 +149,8 @@ def test_a_burst_of_64_requests_is_answered_each_with_its_own_data(tmp_path: Pat
         def get(n: int) -> tuple[int, str, float]:
             wanted = sessions[n % len(sessions)]
             url = f"{stack.api}/art/design-first-workflow/sessions/{wanted['session_id']}"
-            with urllib.request.urlopen(url, timeout=60) as reply:
+            request = urllib.request.Request(url, headers={"Authorization": bearer})
+            with urllib.request.urlopen(request, timeout=60) as reply:
                 body = json.loads(reply.read())
             return reply.status, body["session_id"] == wanted["session_id"], body["design"]["outer_diameter_mm"]
 

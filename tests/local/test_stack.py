@@ -16,6 +16,7 @@ import pytest
 from luthier import sdk
 from luthier.local.ports import free_port
 from tests.cam.truth import run_rs274
+from tests.local import signin
 from tests.stackproc import ROOT, Stack, kill_stack, start_stack, stop_stack
 
 
@@ -37,7 +38,8 @@ def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Pat
         status, kind, body = get(stack.site + "/config.json")
         assert (status, kind) == (200, "application/json")
         # The generated config names the API this stack runs, not the file in web/.
-        assert json.loads(body) == {"apiBase": stack.api}
+        assert json.loads(body) == {"apiBase": stack.api, "cognito": {
+            "endpoint": stack.aws, "region": "us-east-1", "clientId": credentials_file(stack)["client_id"]}}
         status, kind, body = get(stack.site + "/")
         assert kind.startswith("text/html") and b"Rosette designer" in body
         _, kind, _ = get(stack.site + "/js/main.js")
@@ -86,12 +88,18 @@ POCKET = {"intent_id": "kept-pocket", "mode": "router_3axis",
                      "geometry": {"type": "circle", "center": [0, 0], "radius_mm": 20}}}
 
 
+def credentials_file(stack: Stack) -> dict:
+    return json.loads((Path(stack.env["LOCAL_DATA_DIR"]) / "identity.json").read_text())
+
+
 def _work_survived(stack: Stack, session: dict, job_id: str, program: bytes, tmp_path: Path) -> None:
-    api = sdk.Client(stack.api)
-    kept = api.session(session["session_id"])
+    # The designer owns the session and the integrator the job: both must still be theirs.
+    designer = signin.client(stack, "designer")
+    kept = designer.session(session["session_id"])
     assert kept["design"] == session["design"] and kept["version"] == session["version"]
-    listed = [s["session_id"] for s in api.list_sessions()["items"]]
+    listed = [s["session_id"] for s in designer.list_sessions()["items"]]
     assert session["session_id"] in listed
+    api = signin.client(stack, "integrator")
     job = api.job(job_id)
     assert job["status"] == "completed"
     written = api.download_artifacts(job_id, tmp_path / f"again-{stack.process.pid}")
@@ -99,8 +107,8 @@ def _work_survived(stack: Stack, session: dict, job_id: str, program: bytes, tmp
 
 
 def _make_work(stack: Stack, tmp_path: Path) -> tuple[dict, str, bytes]:
-    api = sdk.Client(stack.api)
-    session = api.create_session(DESIGN)
+    session = signin.client(stack, "designer").create_session(DESIGN)
+    api = signin.client(stack, "integrator")
     job = api.wait_for_job(api.submit_intent(POCKET)["job_id"], timeout_s=120, interval_s=0.2)
     assert job["status"] == "completed", job
     program = api.download_artifacts(job["job_id"], tmp_path / "first")["program.nc"].read_bytes()
@@ -122,9 +130,9 @@ def test_data_is_kept_by_default_across_a_stop_and_a_kill(tmp_path: Path):
     try:
         _work_survived(second, session, job_id, program, tmp_path)
         # Acknowledged just before the kill: must survive it too.
-        edited = sdk.Client(second.api).update_design(session["session_id"], {**DESIGN, "outer_diameter_mm": 112, "rings": [
-                                                          {**DESIGN["rings"][0], "width_mm": 11}]},
-                                                      version=session["version"])
+        larger = {**DESIGN, "outer_diameter_mm": 112, "rings": [{**DESIGN["rings"][0], "width_mm": 11}]}
+        edited = signin.client(second, "designer").update_design(session["session_id"], larger,
+                                                                 version=session["version"])
         emulator(second, "s3").put_object(Bucket=second.env["ARTIFACTS_BUCKET"], Key="notes/kill.txt",
                                           Body=b"written before the kill", ContentType="text/plain")
     finally:
@@ -134,7 +142,7 @@ def test_data_is_kept_by_default_across_a_stop_and_a_kill(tmp_path: Path):
     third = start_stack("luthier.local", data)
     try:
         _work_survived(third, edited, job_id, program, tmp_path)
-        assert sdk.Client(third.api).session(session["session_id"])["design"]["outer_diameter_mm"] == 112
+        assert signin.client(third, "designer").session(session["session_id"])["design"]["outer_diameter_mm"] == 112
         obj = emulator(third, "s3").get_object(Bucket=third.env["ARTIFACTS_BUCKET"], Key="notes/kill.txt")
         assert obj["Body"].read() == b"written before the kill" and obj["ContentType"] == "text/plain"
     finally:
@@ -151,7 +159,7 @@ def test_data_is_kept_by_default_across_a_stop_and_a_kill(tmp_path: Path):
     try:
         assert "started empty" in "".join(fresh.output)
         with pytest.raises(sdk.NotFound):
-            sdk.Client(fresh.api).session(session["session_id"])
+            signin.client(fresh, "designer").session(session["session_id"])
         listing = emulator(fresh, "s3").list_objects_v2(Bucket=fresh.env["ARTIFACTS_BUCKET"])
         assert listing.get("KeyCount", 0) == 0
     finally:

@@ -26,7 +26,8 @@ export async function loadConfig() {
   const reply = await fetch("config.json", { cache: "no-store" });
   if (!reply.ok) throw new ApiError(reply.status, "config_missing", "The page's config.json could not be loaded.");
   const config = await reply.json();
-  return { apiBase: String(config.apiBase || "").replace(/\/+$/, "") };
+  const cognito = config.cognito && config.cognito.clientId ? config.cognito : null;
+  return { apiBase: String(config.apiBase || "").replace(/\/+$/, ""), cognito };
 }
 
 function errorFrom(status, body, text) {
@@ -42,12 +43,22 @@ function errorFrom(status, body, text) {
 }
 
 export class Api {
-  constructor(base) {
+  // auth gives the ID token for each call and is told when the API refuses it.
+  constructor(base, auth) {
     this.base = base;
+    this.auth = auth;
   }
 
   async request(method, path, body) {
-    const init = { method, headers: {} };
+    let token;
+    try {
+      token = await this.auth.token();
+    } catch (err) {
+      // A refresh that failed ends the sign-in; a call after signing out just stops.
+      if (this.auth.signedIn) this.auth.signOut(true);
+      throw new ApiError(401, "signed_out", err.message);
+    }
+    const init = { method, headers: { Authorization: `Bearer ${token}` } };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -63,6 +74,7 @@ export class Api {
     if (text) {
       try { data = JSON.parse(text); } catch { data = null; }
     }
+    if (reply.status === 401) this.auth.signOut(true);
     if (!reply.ok) throw errorFrom(reply.status, data, text);
     return data;
   }

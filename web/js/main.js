@@ -1,5 +1,6 @@
 // The page: sessions, the rosette editor, feasibility, the workflow, promotion and the CAM job.
 import { Api, ApiError, detailPath, fetchText, loadConfig } from "./api.js";
+import { Auth } from "./auth.js";
 import { drawRosette, PATTERNS } from "./rosette.js";
 import { el, fmt } from "./svg.js";
 import { parseGcode, showToolpath } from "./toolpath.js";
@@ -62,8 +63,56 @@ const ACTIONS = {
 
 const FINAL = ["completed", "failed"];
 
+// What each group may do, from the policy table in docs/security.md: "any" on anyone's
+// session, "own" only on the user's own. The page offers only what the table allows;
+// the API decides again on every call.
+const RULES = {
+  "session.create": { designer: "any" },
+  "session.edit": { designer: "own" },
+  "session.check": { designer: "own" },
+  "session.submit": { designer: "own" },
+  "session.withdraw": { designer: "own", reviewer: "any" },
+  "session.approve": { reviewer: "any" },
+  "session.reject": { reviewer: "any", admin: "any" },
+  "session.reopen": { designer: "own", admin: "any" },
+  "session.export": { designer: "own", operator: "any" },
+  "session.promote": { designer: "own", operator: "any" },
+  "job.download": { designer: "own", operator: "any", integrator: "own" },
+};
+const TRANSITION_ACTIONS = {
+  "draft>in_review": "session.submit",
+  "in_review>approved": "session.approve",
+  "in_review>rejected": "session.reject",
+  "in_review>draft": "session.withdraw",
+  "approved>draft": "session.reopen",
+  "rejected>draft": "session.reopen",
+  "exported>draft": "session.reopen",
+};
+const ROLE_ORDER = ["designer", "reviewer", "operator", "integrator", "admin"];
+
+// The owner's sub as the session records it; null when the API does not say.
+function ownerOf(session) {
+  if (!session) return null;
+  return session.owner_sub || (session.owner && session.owner.sub) || null;
+}
+
+function may(action, session = null) {
+  if (!state.auth || !state.auth.signedIn) return false;
+  const me = state.auth.user;
+  const rule = RULES[action] || {};
+  const owner = ownerOf(session);
+  // Without a session there is no owner yet; without an owner field the API has the last word.
+  const own = !session || owner === null || owner === me.sub;
+  const allowed = me.groups.some((g) => rule[g] === "any" || (rule[g] === "own" && own));
+  // Nobody approves their own design (four-eyes), whatever their groups.
+  if (action === "session.approve" && owner !== null && owner === me.sub) return false;
+  return allowed;
+}
+
 const state = {
   api: null,
+  auth: null,
+  entered: false,
   session: null,
   rings: [],
   dirty: false,
@@ -89,6 +138,8 @@ function clearError() {
 function showError(err, context) {
   const box = $("alert");
   const apiErr = err instanceof ApiError ? err : new ApiError(0, "page_error", err.message || String(err));
+  // The sign-in form says what happened; a banner over it would only repeat it.
+  if (apiErr.status === 401 || apiErr.code === "signed_out") return;
   // A design the server refused goes next to the fields it names; only the rest is a banner.
   const rest = apiErr.status === 422 ? showServerFieldErrors(apiErr.details) : apiErr.details;
   if (apiErr.status === 422 && Array.isArray(rest) && rest.length === 0) return;
@@ -388,13 +439,15 @@ function designChanged(byUser) {
 function renderSaveButton() {
   const session = state.session;
   const button = $("save-design");
-  const editable = !session || session.state === "draft";
+  const editable = session ? session.state === "draft" && may("session.edit", session) : may("session.create");
   $("design-fields").disabled = !editable;
   $("ring-fields").disabled = !editable;
   button.hidden = !editable;
   button.textContent = session ? "Save design" : "Create session";
   button.disabled = Boolean(session) && !state.dirty;
-  $("edit-note").textContent = !editable ? "Reopen the session to change the design."
+  $("edit-note").textContent = !editable
+    ? (!session ? "Pick a session from the list." : session.state === "draft" || !may("session.reopen", session)
+      ? "Only the session's designer can change the design." : "Reopen the session to change the design.")
     : session && state.dirty ? "Unsaved changes." : "";
 }
 
@@ -461,6 +514,7 @@ function setSession(session, { keepForm = false } = {}) {
   renderFeasibility(session ? session.feasibility : null);
   renderWorkflow(session);
   renderPromote(session);
+  renderRoleControls(session);
 }
 
 function renderSummary(session) {
@@ -525,6 +579,11 @@ function renderFeasibility(result) {
   }
 }
 
+function renderRoleControls(session) {
+  $("new-session").hidden = !may("session.create");
+  $("run-feasibility").hidden = !(session ? may("session.check", session) : may("session.create"));
+}
+
 function renderWorkflow(session) {
   const box = $("workflow-buttons");
   const history = $("history");
@@ -537,7 +596,9 @@ function renderWorkflow(session) {
   }
   const approvable = feasibilityIsCurrent(session) && session.feasibility.passed;
   // Approval needs a current, passing check: the button is not offered until then.
-  const actions = (ACTIONS[session.state] || []).filter((a) => a.to !== "approved" || approvable);
+  const actions = (ACTIONS[session.state] || [])
+    .filter((a) => a.to !== "approved" || approvable)
+    .filter((a) => may(a.exportDrawings ? "session.export" : TRANSITION_ACTIONS[`${session.state}>${a.to}`], session));
   const buttons = actions.map((action) => el("button", {
     type: "button",
     className: action.to === "rejected" ? "danger" : action.to === "draft" ? "secondary" : "",
@@ -546,7 +607,7 @@ function renderWorkflow(session) {
     onclick: () => (action.exportDrawings ? exportDrawings() : transition(action.to, action.label)),
   }));
   const notes = [];
-  if (session.state === "in_review" && !approvable) {
+  if (session.state === "in_review" && !approvable && may("session.approve", session)) {
     notes.push(el("p", { className: "blocked", id: "approve-note",
       text: feasibilityIsCurrent(session)
         ? "Approve is not offered: this design failed its feasibility check. Reopen it to change the design."
@@ -563,7 +624,8 @@ function renderWorkflow(session) {
 
 async function transition(toState, label) {
   const note = $("transition-note").value.trim();
-  const body = { to_state: toState, actor: "web", version: state.session.version };
+  // The API records who made the move from the verified token, not from the body.
+  const body = { to_state: toState, version: state.session.version };
   if (note) body.note = note;
   const session = await act(label, () => state.api.transition(state.session.session_id, body));
   if (!session) return;
@@ -666,8 +728,12 @@ function describeProfile() {
 
 function renderPromote(session) {
   const allowed = Boolean(session && ["approved", "exported"].includes(session.state));
+  const mayPromote = may("session.promote", session);
+  $("promote").hidden = !mayPromote;
+  $("cam-profile").disabled = !mayPromote;
   $("promote").disabled = !allowed;
-  $("promote-note").textContent = allowed ? "" : "Approve the design to promote it to CAM.";
+  $("promote-note").textContent = !mayPromote ? "Promoting to CAM is for the design's owner and operators."
+    : allowed ? "" : "Approve the design to promote it to CAM.";
   const remembered = session && localStorage.getItem(`luthier-cam.job.${session.session_id}`);
   if (!session) stopJob();
   else if (remembered && remembered !== state.jobId) followJob(remembered);
@@ -767,7 +833,8 @@ function renderJob(job) {
 }
 
 async function showArtifacts(job) {
-  const downloads = job.downloads || {};
+  // Links are offered only to who may download; the API leaves them out for the others too.
+  const downloads = may("job.download", state.session) ? job.downloads || {} : {};
   const link = (id, url, name) => {
     const a = $(id);
     if (!url) { a.hidden = true; return; }
@@ -887,23 +954,116 @@ function changeUnit(unit) {
   renderSummary(state.session);
   renderFeasibility(state.feasibility);
   if (state.job) renderJob(state.job);
-  if (state.api) refreshSessions();
+  if (state.entered) refreshSessions();
+}
+
+// ---------------------------------------------------------------- signing in
+function roleWords(groups) {
+  const known = ROLE_ORDER.filter((r) => groups.includes(r));
+  return known.length ? known.join(", ") : "no role";
+}
+
+function showSignIn(message = "") {
+  state.entered = false;
+  delete document.body.dataset.user;
+  stopJob();
+  state.session = null;
+  $("session-list").replaceChildren();
+  $("app").hidden = true;
+  $("account").hidden = true;
+  $("sign-in").hidden = false;
+  $("password").value = "";
+  // After a sign-out the next person starts blank; after an expiry the same user signs in again.
+  if (!message) $("username").value = "";
+  const box = $("sign-in-error");
+  box.textContent = message;
+  box.hidden = !message;
+  if (message) say(message);
+  (message ? box : $("username")).focus();
+}
+
+async function enterApp() {
+  const { username, groups } = state.auth.user;
+  $("sign-in").hidden = true;
+  $("signed-in-as").textContent = `Signed in as ${username} (${roleWords(groups)})`;
+  $("account").hidden = false;
+  $("app").hidden = false;
+  state.entered = true;
+  setSession(null);
+  await Promise.all([refreshSessions(), loadProfiles(), openFromHash()]);
+  document.body.dataset.user = username;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  clearError();
+  for (const id of ["username", "password"]) clearFieldError($(id));
+  $("sign-in-error").hidden = true;
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  const missing = [];
+  if (!username) missing.push([$("username"), "Enter your user name."]);
+  if (!password) missing.push([$("password"), "Enter your password."]);
+  for (const [node, message] of missing) setFieldError(node, message);
+  if (missing.length) {
+    say("Not signed in: fill in the marked fields.");
+    missing[0][0].focus();
+    return;
+  }
+  const button = $("sign-in-button");
+  button.disabled = true;
+  try {
+    await state.auth.signIn(username, password);
+  } catch (err) {
+    $("password").value = "";
+    const box = $("sign-in-error");
+    box.textContent = err.message;
+    box.hidden = false;
+    say(`Not signed in: ${err.message}`);
+    box.focus();
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  say(`Signed in as ${username}.`);
+  await enterApp();
+  $("design-title").focus();
+}
+
+function signOut() {
+  if (!confirmDiscard()) return;
+  state.dirty = false;
+  clearError();
+  state.auth.signOut();
+  say("Signed out.");
 }
 
 async function start() {
   state.unit = getUnit();
   wire();
-  setSession(null);
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", signOut);
   let config;
   try {
     config = await loadConfig();
   } catch (err) {
     showError(err, "Starting the page");
+    document.body.dataset.ready = "true";
     return;
   }
-  state.api = new Api(config.apiBase);
   $("api-info").textContent = `API: ${config.apiBase || location.origin}`;
-  await Promise.all([refreshSessions(), loadProfiles(), openFromHash()]);
+  if (!config.cognito) {
+    showError(new ApiError(0, "sign_in_not_configured", "This site's config.json names no user pool, so nobody can sign in."),
+      "Starting the page");
+    document.body.dataset.ready = "true";
+    return;
+  }
+  state.auth = new Auth(config.cognito);
+  state.auth.onSignedOut = (expired) => showSignIn(expired ? "Your sign-in has ended. Sign in again to carry on." : "");
+  state.api = new Api(config.apiBase, state.auth);
+  setSession(null);
+  if (await state.auth.restore()) await enterApp();
+  else showSignIn();
   document.body.dataset.ready = "true";
 }
 
