@@ -96,7 +96,8 @@ def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float
         has_axis = any(a in values for a in "XYZ")
         if motion is None or not (has_axis or (motion in (2, 3) and ("I" in values or "J" in values))):
             continue
-        end = tuple(values[a] * scale if a in values else pos[k] for k, a in enumerate("XYZ"))
+        x, y, z = (values[a] * scale if a in values else pos[k] for k, a in enumerate("XYZ"))
+        end = (x, y, z)
         if motion in (2, 3):
             length = _arc_length(pos, end, values.get("I", 0.0) * scale, values.get("J", 0.0) * scale,
                                  clockwise=motion == 2)

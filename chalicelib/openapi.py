@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -151,8 +151,11 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def _models() -> list[tuple[type[BaseModel], str]]:
-    wanted: list[tuple[type[BaseModel], str]] = [(ErrorBody, "serialization")]
+Mode = Literal["validation", "serialization"]
+
+
+def _models() -> list[tuple[type[BaseModel], Mode]]:
+    wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorBody, "serialization")]
     for op in OPERATIONS:
         if op.body is not None:
             wanted.append((op.body, "validation"))

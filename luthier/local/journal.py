@@ -14,6 +14,7 @@ state (a conditional write that succeeded once succeeds again on the same data).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -142,7 +143,7 @@ class JournallingApp:
         for entry in entries:
             status: dict[str, str] = {}
             environ = _environ(entry)
-            for _ in self.inner(environ, lambda s, h, e=None: status.setdefault("status", s)):
+            for _ in self.inner(environ, functools.partial(_record_status, status)):
                 pass
             applied += status.get("status", "")[:1] == "2"
         return applied
@@ -164,3 +165,8 @@ def _environ(entry: dict[str, Any]) -> dict[str, Any]:
         "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "", "REMOTE_ADDR": "127.0.0.1",
     })
     return environ
+
+
+def _record_status(status: dict[str, str], line: str, headers: Any, exc_info: Any = None) -> None:
+    """A WSGI start_response that only remembers the status line."""
+    status.setdefault("status", line)

@@ -1,4 +1,4 @@
-"""Browser fixtures: headless Chromium, the real local stack, axe-core, screenshots on failure (into test-artifacts/)."""
+"""Browser fixtures: headless Chromium, the real local stack, axe-core, failure screenshots (test-artifacts/)."""
 from __future__ import annotations
 
 import re

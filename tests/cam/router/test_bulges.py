@@ -301,7 +301,7 @@ def test_on_profile_of_a_sampled_circle_is_one_full_circle_with_the_part_on_the_
 
 
 def test_inside_profile_through_a_neck_barely_wider_than_the_tool_keeps_the_exact_ring():
-    """Half a tolerance more would split the ring at the neck; the exact ring is cut instead, still clear of the walls."""
+    """Half a tolerance more would split the ring at the neck; the exact ring is cut instead, clear of the walls."""
     half = 3.0 + 0.0004  # the neck is 0.0008 mm wider than the 6 mm tool
     points = [[0, 0], [30, 0], [30, 15 - half], [50, 15 - half], [50, 0], [80, 0], [80, 30], [50, 30],
               [50, 15 + half], [30, 15 + half], [30, 30], [0, 30]]
