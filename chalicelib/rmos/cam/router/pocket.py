@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
-from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router import shapes, slot
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
@@ -200,12 +200,20 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     # with lines and arcs.
     tol = max(1e-4, min(p.arc_tolerance_mm, 0.01) / 2)
     island_union = unary_union(islands) if islands else None
-    regions = shapes.inset(boundary, island_union, r, tol)
+    regions = _without_slivers(shapes.inset(boundary, island_union, r, tol), r)
     if not regions:
-        raise PlanningError([Issue("tool_too_large",
-                                   f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
-                                   path)])
-    _report_unreachable(b, boundary, island_union, regions)
+        # No area for the tool centre: a slot exactly the bit's width is cut
+        # along its centre line; anything narrower is refused with its width.
+        pocket = boundary.difference(island_union) if island_union is not None else boundary
+        strips = slot.slot_strips(boundary, island_union, r, tol)
+        if not strips:
+            raise slot.refuse_narrow(pocket, p.tool_diameter_mm, path)
+        _report_unreachable(b, boundary, island_union, strips)
+        slot.plan_slot(b, strips, pocket, depth)
+        return
+    strips = slot.slot_strips(boundary, island_union, r, tol)
+    necks = slot.necks(strips, regions)
+    _report_unreachable(b, boundary, island_union, regions + necks)
     inscribed = max(shapely.maximum_inscribed_circle(poly, 0.01 * r).length for poly in regions)
     if allowance > 0 and inscribed <= allowance:
         b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
@@ -240,6 +248,30 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         b.retract()
         assert b.pos is not None  # the levels above moved the tool
         here = Point(b.pos[0], b.pos[1])
+    if necks:
+        pocket = boundary.difference(island_union) if island_union is not None else boundary
+        slot.plan_slot(b, strips, pocket, depth, only=necks)
+
+
+# Parts of the tool-centre region thinner than this are rounding left by an
+# offset of a stretch exactly the tool's width, not room for the tool.
+SLIVER_MM = 1e-4
+
+
+def _without_slivers(regions: list[Polygon], r: float) -> list[Polygon]:
+    """The regions with their zero-width threads removed (those stretches are cut as slots).
+
+    Only thin regions (area small for their outline) are opened, so an
+    ordinary pocket's region is left exactly as GEOS made it.
+    """
+    out: list[Polygon] = []
+    for reg in regions:
+        if reg.area > 0.25 * r * reg.length:
+            out.append(reg)
+            continue
+        opened = reg.buffer(-SLIVER_MM, join_style="mitre").buffer(SLIVER_MM, join_style="mitre")
+        out.extend(shapes.polygons(opened))
+    return out
 
 
 def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], corners: CornerArcs,
