@@ -235,19 +235,27 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     _nest(levels)
 
     region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
+    # Hops between loops go at the level above plus the clearance: over the
+    # stock top anywhere inside the outline for the first level, over the
+    # root's own region (cleared whole at the level above) for the others.
+    footprint = Polygon(boundary.exterior)
+    shapely.prepare(footprint)
     here = Point(0.0, 0.0)
     remaining = list(roots)
     while remaining:
         root = min(remaining, key=lambda n: n.poly.distance(here))
         remaining.remove(root)
         z_above = 0.0
+        region = region_of[id(root)]
+        shapely.prepare(region)
         for z in level_depths(depth, p.stepdown_mm):
-            clearing = PolygonClearing(region_of[id(root)], r)
-            _cut_node(b, root, z, z_above, clearing)
+            clearing = PolygonClearing(region, r)
+            over = footprint if z_above == 0.0 else region
+            _cut_node(b, root, z, z_above, clearing, functools.partial(_hop_ok, over))
             z_above = z
-        b.retract()
         assert b.pos is not None  # the levels above moved the tool
         here = Point(b.pos[0], b.pos[1])
+    b.retract()
     if necks:
         pocket = boundary.difference(island_union) if island_union is not None else boundary
         slot.plan_slot(b, strips, pocket, depth, only=necks)
@@ -278,17 +286,39 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
                 offsets: list[float], r: float, tol: float, climb: bool) -> list[list[Node]]:
     """The rings at each offset from the wall inward, as nodes; stops where the pocket runs out."""
     levels: list[list[Node]] = []
+    inner = _inner_tolerance(offsets, tol)
     for e in offsets:
         if e == 0:
             levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
             continue
         # Offset by one tolerance more than the ring's place, then fitted within
         # that tolerance: the path never comes nearer the walls than r + e.
-        pieces = shapes.inset(boundary, island_union, r + e + tol, tol * FILLET_SHARE)
+        pieces = shapes.inset(boundary, island_union, r + e + inner, tol * FILLET_SHARE)
         if not pieces:
             break
-        levels.append([_fitted_node(poly, tol, climb) for poly in pieces])
+        levels.append([_fitted_node(poly, inner, climb) for poly in pieces])
     return levels
+
+
+# Inner rings rough: they may run up to twice this share of the ring spacing
+# further from the walls than their place (never nearer), capped at
+# INNER_TOLERANCE_MM. That is enough for a ring round a faceted round island
+# to become a few arcs instead of a line and a fillet per facet.
+INNER_SHARE = 1 / 20
+INNER_TOLERANCE_MM = 0.05
+
+
+def _inner_tolerance(offsets: list[float], tol: float) -> float:
+    """The fitting tolerance of the rings inside the wall ring.
+
+    Coverage keeps: consecutive rings end up at most the spacing plus twice
+    this apart (well within the tool's diameter), and the innermost ring only
+    moves towards the middle.
+    """
+    gaps = [b - a for a, b in zip(offsets, offsets[1:]) if b - a > 0]
+    if not gaps:
+        return tol
+    return max(tol, min(INNER_SHARE * min(gaps), INNER_TOLERANCE_MM))
 
 
 def _nest(levels: list[list[Node]]) -> None:
@@ -376,13 +406,41 @@ def _helix_for(poly: Polygon, r: float) -> Helix | None:
     return Helix((cx, cy), radius)
 
 
-def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing) -> None:
+# How many of the nearest loops are tried for a link at depth before the
+# nearest is taken anyway (each try is one link check).
+LINK_CANDIDATES = 3
+
+
+def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: float,
+               clearing: PolygonClearing) -> int:
+    """The nearest of the node's loops left that can be reached at depth, else the nearest.
+
+    A ring with holes has a loop per hole; going to the nearest one first can
+    leave the next only reachable across uncut stock, which costs a retract.
+    """
+    order = sorted(left, key=lambda m: node.lines[m].distance(here))
+    if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
+        return order[0]
+    for m in order[:LINK_CANDIDATES]:
+        line = node.lines[m]
+        target = line.interpolate(line.project(here))
+        if clearing.link_ok((here.x, here.y), (target.x, target.y)):
+            return m
+    return order[0]
+
+
+def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
+    return bool(over.covers(LineString([a, b]) if a != b else Point(a)))
+
+
+def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing,
+              hop_ok: Callable[[XY, XY], bool]) -> None:
     children = list(node.children)
     while children:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
         child = min(children, key=lambda n: n.poly.distance(here))
         children.remove(child)
-        _cut_node(b, child, z, z_above, clearing)
+        _cut_node(b, child, z, z_above, clearing, hop_ok)
     helix = node.helix(b.params.tool_radius_mm)
     if not node.children:
         # Nothing inside this piece is cut yet at this depth: its rings slot.
@@ -390,7 +448,7 @@ def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: Po
     left = list(range(len(node.loops)))
     while left:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        k = min(left, key=lambda m: node.lines[m].distance(here))
+        k = _next_loop(b, node, left, here, z, clearing)
         left.remove(k)
-        go_to_loop(b, node.loops[k], z, z_above, clearing, helix)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok)
         helix = None
