@@ -24,7 +24,7 @@ from chalicelib.rmos.cam.router import shapes, slot
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
-from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
+from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths, start_nearest
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
@@ -89,10 +89,14 @@ class PolygonClearing:
         self.r = tool_radius
         self.cut: list[LineString] = []
         self.cut_bounds: list[tuple[float, float, float, float]] = []
+        # The last answer, until more is cut: choosing the next loop asks
+        # about the same link the move to it then asks again.
+        self._last: tuple[XY, XY, bool] | None = None
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
             return
+        self._last = None
         # Arcs become chords no further than r/2000 inside them: well within
         # the 0.2 % margin link_ok allows on the tool's reach.
         counts, starts, centres, sweeps, radii = [], [], [], [], []
@@ -129,6 +133,13 @@ class PolygonClearing:
         self.cut_bounds.append(line.bounds)
 
     def link_ok(self, a: XY, b: XY) -> bool:
+        if self._last is not None and self._last[:2] == (a, b):
+            return self._last[2]
+        found = self._link_ok(a, b)
+        self._last = (a, b, found)
+        return found
+
+    def _link_ok(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
@@ -422,9 +433,9 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: floa
     if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
         return order[0]
     for m in order[:LINK_CANDIDATES]:
-        line = node.lines[m]
-        target = line.interpolate(line.project(here))
-        if clearing.link_ok((here.x, here.y), (target.x, target.y)):
+        # The same start the move will take, so the answer is asked once.
+        target = start_nearest(node.loops[m], (here.x, here.y))[0].start
+        if clearing.link_ok((here.x, here.y), target):
             return m
     return order[0]
 
