@@ -78,5 +78,8 @@ def run(quick: bool) -> list[Row]:
             Row(GROUP, f"{name}: time", sample.median, "s", spread_text(sample, "s"), note=note),
             Row(GROUP, f"{name}: G-code", size, "B"),
             Row(GROUP, f"{name}: moves", moves, "moves"),
+            Row(GROUP, f"{name}: retracts to safe Z", result.report["totals"]["retracts"], "retracts"),
+            Row(GROUP, f"{name}: rapid travel", result.report["totals"]["rapid_length_mm"], "mm"),
+            Row(GROUP, f"{name}: estimated time", result.report["totals"]["estimated_time_s"], "s"),
         ]
     return rows

@@ -195,6 +195,24 @@ def assert_cuts_within(canon: Canon, region: BaseGeometry, tool_radius: float, t
                                 f"is {dist[worst]:.4f} mm outside the allowed region (gouge)")
 
 
+def assert_tool_within(canon: Canon, target: BaseGeometry, tool_radius: float, tol: float) -> None:
+    """Every in-material tool disc lies inside `target`, overlapping its walls by at most `tol`.
+
+    For a slot exactly the tool's width, where `assert_cuts_within`'s shrunk
+    region is empty: measured directly as each centre's distance to the walls.
+    """
+    pts = _cut_points(canon)
+    assert len(pts), "no cutting move below the top surface"
+    shapely.prepare(target)
+    inside = shapely.contains_xy(target, pts[:, 0], pts[:, 1])
+    assert inside.all(), f"tool centre outside the target at {pts[~inside][0]}"
+    dist = shapely.distance(target.boundary, shapely.points(pts[:, 0], pts[:, 1]))
+    worst = int(np.argmin(dist))
+    assert dist[worst] >= tool_radius - tol, (
+        f"tool at ({pts[worst, 0]:.4f}, {pts[worst, 1]:.4f}, {pts[worst, 2]:.4f}) cuts "
+        f"{tool_radius - dist[worst]:.4f} mm past a wall")
+
+
 class _Grid:
     def __init__(self, bounds: tuple[float, float, float, float], cell: float, max_cells: int = 600_000):
         minx, miny, maxx, maxy = bounds

@@ -146,3 +146,28 @@ def test_profiles_list(cam_client):
     assert body["default"] in ids and "rosette-1-8-spruce-grbl" in ids
     by_id = {p["id"]: p for p in body["profiles"]}
     assert by_id["rosette-1-8-spruce-grbl"]["tool"]["diameter_mm"] == 3.175
+
+
+def truss_rod_slot(width: float) -> dict:
+    points = [[0, -width / 2], [100, -width / 2], [100, width / 2], [0, width / 2], [0, -width / 2]]
+    return circle_pocket(design={"operation": "pocket", "depth_mm": 9.5, "tool_diameter_mm": 6.35,
+                                 "geometry": {"type": "polyline", "points": points}},
+                         options={"post": "linuxcnc"})
+
+
+def test_plan_preview_cuts_a_slot_exactly_the_bit_width(cam_client, tmp_path):
+    resp = post(cam_client, "/plan", truss_rod_slot(6.35))
+    assert resp.status_code == 200, resp.json_body
+    canon = run_rs274(resp.json_body["program"], tmp_path)
+    assert_max_depth(canon, 9.5)
+    deep = [s for s in canon.cuts if s.end[2] < 0]
+    assert deep and all(abs(s.end[1]) < 1e-4 and 3.174 < s.end[0] < 96.826 for s in deep)
+    assert min(s.end[2] for s in deep) == -9.5
+
+
+def test_plan_preview_refuses_a_slot_narrower_than_the_bit_with_its_width(cam_client):
+    resp = post(cam_client, "/plan", truss_rod_slot(6.25))
+    assert resp.status_code == 422
+    [detail] = resp.json_body["details"]
+    assert detail["field"] == "design.geometry"
+    assert "6.250 mm wide" in detail["message"]

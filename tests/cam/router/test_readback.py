@@ -257,3 +257,35 @@ def test_truth_checks_catch_bad_programs(tmp_path):
     rejected = "G21\nG2 X10 Y0 I5.5 J0 F100\nM30\n"
     with pytest.raises(pytest.fail.Exception, match="rs274 rejected"):
         run_rs274(rejected, tmp_path, "bad.ngc")
+
+
+def test_small_pocket_goes_down_level_by_level_without_leaving_it(tmp_path):
+    """Between levels the tool rises only to just above the floor it cut, feeds across and enters again."""
+    points = [[0, 0], [24, 0], [24, 14], [0, 14], [0, 0]]
+    design = {"operation": "pocket", "depth_mm": 4.5, "geometry": {"type": "polyline", "points": points}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="linuxcnc")
+    canon = run_rs274(result.program, tmp_path)
+    assert_pocket_cut(canon, Polygon(points), 4.5, R_1_8)
+    floors = sorted({round(s.end[2], 4) for s in canon.cuts if s.start[2] == s.end[2] and s.end[2] < 0})
+    assert len([z for z in floors if z in (-1.5, -3.0, -4.5)]) == 3, floors
+    up_to_safe = [s for s in canon.segments if s.kind == "rapid" and s.end[2] > s.start[2] and s.start[2] < 0]
+    assert len(up_to_safe) <= 3, "one rise per level at most"
+    assert max(s.end[2] for s in up_to_safe[:-1]) < 0, "between levels the tool stays inside the pocket"
+    assert result.report["checks"]
+
+
+def test_rings_round_a_faceted_round_island_are_a_few_long_arcs(tmp_path):
+    """A 72-sided island: inner rings follow it as arcs about its centre, not a line and a fillet per facet."""
+    points = [[0, 0], [60, 0], [60, 40], [0, 40], [0, 0]]
+    island = [[30 + 8 * math.cos(2 * math.pi * k / 72), 20 + 8 * math.sin(2 * math.pi * k / 72)] for k in range(72)]
+    island.append(island[0])
+    design = {"operation": "pocket", "depth_mm": 1.0,
+              "geometry": {"type": "polyline", "points": points, "islands": [island]}}
+    result = plan_intent(router(design, tool_id="em-1-8-2f"), post="grbl")
+    canon = run_rs274(result.program, tmp_path)
+    target = Polygon(points).difference(Polygon(island))
+    assert_pocket_cut(canon, target, 1.0, R_1_8)
+    about_island = [s for s in canon.cuts if s.kind == "arc" and s.end[2] < 0
+                    and math.dist(s.center[:2], (30, 20)) < 0.05]
+    long_arcs = [s for s in about_island if abs(s.sweep()) > math.radians(30)]
+    assert len(long_arcs) >= 4, "inner rings round the island are long arcs"

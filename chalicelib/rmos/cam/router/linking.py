@@ -156,9 +156,34 @@ def start_nearest(loop: Loop, p: XY) -> Loop:
     return rotate_to(loop, closest_distance(loop, p))
 
 
+HopCheck = Callable[[XY, XY], bool]
+
+
+def approach(b: PathBuilder, xy: XY, top: float, hop_ok: HopCheck | None = None) -> None:
+    """Bring the tool to `xy` at height `top`, ready for an entry.
+
+    From inside the pocket, when `hop_ok` says the straight move at `top` is
+    over material already cleared to below it, and the move is no longer than
+    the climb to safe Z and back it replaces, the tool rises to `top` and
+    feeds across (a sideways rapid below safe Z is never written). Otherwise
+    it retracts, travels at safe Z and comes down.
+    """
+    pos = b.pos
+    if hop_ok is not None and pos is not None and pos[2] < b.safe_z and top < b.safe_z and pos[2] <= top + 1e-9:
+        here = (pos[0], pos[1])
+        if _dist(here, xy) <= 2 * (b.safe_z - top) and hop_ok(here, xy):
+            if pos[2] < top - 1e-9:
+                b.extend([Rapid(pos[0], pos[1], top)])
+            if _dist(here, xy) > 1e-9:
+                b.extend([Line(xy[0], xy[1], top, b.params.feed_mm_min)])
+            return
+    b.travel(xy)
+    b.descend_to(top)
+
+
 def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Helix | None,
-               clearing: Clearing) -> None:
-    """Take the tool from safe Z down onto the start of `loop` at depth z and cut it once.
+               clearing: Clearing, hop_ok: HopCheck | None = None) -> None:
+    """Take the tool from above down onto the start of `loop` at depth z and cut it once.
 
     Tries, in order: a helix (if one fits), a ramp along the loop, a plunge.
     """
@@ -171,8 +196,7 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         spiral = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
                             p.plunge_mm_min, p.feed_mm_min, not p.climb)
         h_start = spiral.start
-        b.travel(h_start)
-        b.descend_to(top)
+        approach(b, h_start, top, hop_ok)
         b.enter(spiral)
         clearing.add(circle_loop(helix.center, helix.radius, False))
         b.extend([Line(start[0], start[1], z, p.feed_mm_min)])
@@ -180,8 +204,7 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         cut_loop(b, loop, z, 0.0, clearing)
         return
     ramped = ramp.ramp_along(loop, top, z, p.ramp_angle_deg, p.plunge_mm_min, min_length=p.tool_radius_mm)
-    b.travel(start)
-    b.descend_to(top)
+    approach(b, start, top, hop_ok)
     if ramped is None:
         b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")
         b.enter(ramp.PlungeEntry(start, z, p.plunge_mm_min))
@@ -201,8 +224,8 @@ def cut_loop(b: PathBuilder, loop: Loop, z: float, from_distance: float, clearin
 
 
 def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: Clearing,
-               helix: Helix | None = None) -> None:
-    """Cut `loop` at depth z next: link at depth when the rule allows, else retract and enter."""
+               helix: Helix | None = None, hop_ok: HopCheck | None = None) -> None:
+    """Cut `loop` at depth z next: link at depth when the rule allows, else hop or retract, and enter."""
     if b.pos is not None and b.pos[2] <= z + 1e-9:
         here = (b.pos[0], b.pos[1])
         loop = start_nearest(loop, here)
@@ -215,7 +238,7 @@ def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: C
             return
     elif b.pos is not None:
         loop = start_nearest(loop, (b.pos[0], b.pos[1]))
-    enter_loop(b, loop, z, z_above, helix, clearing)
+    enter_loop(b, loop, z, z_above, helix, clearing, hop_ok)
 
 
 def level_depths(depth: float, stepdown: float) -> list[float]:

@@ -20,11 +20,11 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
-from chalicelib.rmos.cam.router import shapes
+from chalicelib.rmos.cam.router import shapes, slot
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
-from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths
+from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths, start_nearest
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
@@ -89,10 +89,14 @@ class PolygonClearing:
         self.r = tool_radius
         self.cut: list[LineString] = []
         self.cut_bounds: list[tuple[float, float, float, float]] = []
+        # The last answer, until more is cut: choosing the next loop asks
+        # about the same link the move to it then asks again.
+        self._last: tuple[XY, XY, bool] | None = None
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
             return
+        self._last = None
         # Arcs become chords no further than r/2000 inside them: well within
         # the 0.2 % margin link_ok allows on the tool's reach.
         counts, starts, centres, sweeps, radii = [], [], [], [], []
@@ -129,6 +133,13 @@ class PolygonClearing:
         self.cut_bounds.append(line.bounds)
 
     def link_ok(self, a: XY, b: XY) -> bool:
+        if self._last is not None and self._last[:2] == (a, b):
+            return self._last[2]
+        found = self._link_ok(a, b)
+        self._last = (a, b, found)
+        return found
+
+    def _link_ok(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
@@ -200,12 +211,20 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     # with lines and arcs.
     tol = max(1e-4, min(p.arc_tolerance_mm, 0.01) / 2)
     island_union = unary_union(islands) if islands else None
-    regions = shapes.inset(boundary, island_union, r, tol)
+    regions = _without_slivers(shapes.inset(boundary, island_union, r, tol), r)
     if not regions:
-        raise PlanningError([Issue("tool_too_large",
-                                   f"a {p.tool_diameter_mm:g} mm tool does not fit anywhere in the pocket",
-                                   path)])
-    _report_unreachable(b, boundary, island_union, regions)
+        # No area for the tool centre: a slot exactly the bit's width is cut
+        # along its centre line; anything narrower is refused with its width.
+        pocket = boundary.difference(island_union) if island_union is not None else boundary
+        strips = slot.slot_strips(boundary, island_union, r, tol)
+        if not strips:
+            raise slot.refuse_narrow(pocket, p.tool_diameter_mm, path)
+        _report_unreachable(b, boundary, island_union, strips)
+        slot.plan_slot(b, strips, pocket, depth)
+        return
+    strips = slot.slot_strips(boundary, island_union, r, tol)
+    necks = slot.necks(strips, regions)
+    _report_unreachable(b, boundary, island_union, regions + necks)
     inscribed = max(shapely.maximum_inscribed_circle(poly, 0.01 * r).length for poly in regions)
     if allowance > 0 and inscribed <= allowance:
         b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
@@ -227,36 +246,90 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     _nest(levels)
 
     region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
+    # Hops between loops go at the level above plus the clearance: over the
+    # stock top anywhere inside the outline for the first level, over the
+    # root's own region (cleared whole at the level above) for the others.
+    footprint = Polygon(boundary.exterior)
+    shapely.prepare(footprint)
     here = Point(0.0, 0.0)
     remaining = list(roots)
     while remaining:
         root = min(remaining, key=lambda n: n.poly.distance(here))
         remaining.remove(root)
         z_above = 0.0
+        region = region_of[id(root)]
+        shapely.prepare(region)
         for z in level_depths(depth, p.stepdown_mm):
-            clearing = PolygonClearing(region_of[id(root)], r)
-            _cut_node(b, root, z, z_above, clearing)
+            clearing = PolygonClearing(region, r)
+            over = footprint if z_above == 0.0 else region
+            _cut_node(b, root, z, z_above, clearing, functools.partial(_hop_ok, over))
             z_above = z
-        b.retract()
         assert b.pos is not None  # the levels above moved the tool
         here = Point(b.pos[0], b.pos[1])
+    b.retract()
+    if necks:
+        pocket = boundary.difference(island_union) if island_union is not None else boundary
+        slot.plan_slot(b, strips, pocket, depth, only=necks)
+
+
+# Parts of the tool-centre region thinner than this are rounding left by an
+# offset of a stretch exactly the tool's width, not room for the tool.
+SLIVER_MM = 1e-4
+
+
+def _without_slivers(regions: list[Polygon], r: float) -> list[Polygon]:
+    """The regions with their zero-width threads removed (those stretches are cut as slots).
+
+    Only thin regions (area small for their outline) are opened, so an
+    ordinary pocket's region is left exactly as GEOS made it.
+    """
+    out: list[Polygon] = []
+    for reg in regions:
+        if reg.area > 0.25 * r * reg.length:
+            out.append(reg)
+            continue
+        opened = reg.buffer(-SLIVER_MM, join_style="mitre").buffer(SLIVER_MM, join_style="mitre")
+        out.extend(shapes.polygons(opened))
+    return out
 
 
 def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], corners: CornerArcs,
                 offsets: list[float], r: float, tol: float, climb: bool) -> list[list[Node]]:
     """The rings at each offset from the wall inward, as nodes; stops where the pocket runs out."""
     levels: list[list[Node]] = []
+    inner = _inner_tolerance(offsets, tol)
     for e in offsets:
         if e == 0:
             levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
             continue
         # Offset by one tolerance more than the ring's place, then fitted within
         # that tolerance: the path never comes nearer the walls than r + e.
-        pieces = shapes.inset(boundary, island_union, r + e + tol, tol * FILLET_SHARE)
+        pieces = shapes.inset(boundary, island_union, r + e + inner, tol * FILLET_SHARE)
         if not pieces:
             break
-        levels.append([_fitted_node(poly, tol, climb) for poly in pieces])
+        levels.append([_fitted_node(poly, inner, climb) for poly in pieces])
     return levels
+
+
+# Inner rings rough: they may run up to twice this share of the ring spacing
+# further from the walls than their place (never nearer), capped at
+# INNER_TOLERANCE_MM. That is enough for a ring round a faceted round island
+# to become a few arcs instead of a line and a fillet per facet.
+INNER_SHARE = 1 / 20
+INNER_TOLERANCE_MM = 0.05
+
+
+def _inner_tolerance(offsets: list[float], tol: float) -> float:
+    """The fitting tolerance of the rings inside the wall ring.
+
+    Coverage keeps: consecutive rings end up at most the spacing plus twice
+    this apart (well within the tool's diameter), and the innermost ring only
+    moves towards the middle.
+    """
+    gaps = [b - a for a, b in zip(offsets, offsets[1:]) if b - a > 0]
+    if not gaps:
+        return tol
+    return max(tol, min(INNER_SHARE * min(gaps), INNER_TOLERANCE_MM))
 
 
 def _nest(levels: list[list[Node]]) -> None:
@@ -344,13 +417,41 @@ def _helix_for(poly: Polygon, r: float) -> Helix | None:
     return Helix((cx, cy), radius)
 
 
-def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing) -> None:
+# How many of the nearest loops are tried for a link at depth before the
+# nearest is taken anyway (each try is one link check).
+LINK_CANDIDATES = 3
+
+
+def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: float,
+               clearing: PolygonClearing) -> int:
+    """The nearest of the node's loops left that can be reached at depth, else the nearest.
+
+    A ring with holes has a loop per hole; going to the nearest one first can
+    leave the next only reachable across uncut stock, which costs a retract.
+    """
+    order = sorted(left, key=lambda m: node.lines[m].distance(here))
+    if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
+        return order[0]
+    for m in order[:LINK_CANDIDATES]:
+        # The same start the move will take, so the answer is asked once.
+        target = start_nearest(node.loops[m], (here.x, here.y))[0].start
+        if clearing.link_ok((here.x, here.y), target):
+            return m
+    return order[0]
+
+
+def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
+    return bool(over.covers(LineString([a, b]) if a != b else Point(a)))
+
+
+def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing,
+              hop_ok: Callable[[XY, XY], bool]) -> None:
     children = list(node.children)
     while children:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
         child = min(children, key=lambda n: n.poly.distance(here))
         children.remove(child)
-        _cut_node(b, child, z, z_above, clearing)
+        _cut_node(b, child, z, z_above, clearing, hop_ok)
     helix = node.helix(b.params.tool_radius_mm)
     if not node.children:
         # Nothing inside this piece is cut yet at this depth: its rings slot.
@@ -358,7 +459,7 @@ def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: Po
     left = list(range(len(node.loops)))
     while left:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        k = min(left, key=lambda m: node.lines[m].distance(here))
+        k = _next_loop(b, node, left, here, z, clearing)
         left.remove(k)
-        go_to_loop(b, node.loops[k], z, z_above, clearing, helix)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok)
         helix = None
