@@ -74,7 +74,8 @@ def check_fingerprints(request: CamPromotionRequestV1) -> None:
             [Issue("fingerprint_mismatch", "intent snapshot names another feasibility result",
               "intent_snapshot.feasibility_fingerprint")])
     summary = snap.feasibility_summary
-    if summary.design_fingerprint != request.design_fingerprint or summary.fingerprint() != request.feasibility_fingerprint:
+    if (summary.design_fingerprint != request.design_fingerprint
+            or summary.fingerprint() != request.feasibility_fingerprint):
         raise PromotionRejected(
             "the feasibility result in the request was not computed for this design; "
             "re-run feasibility and promote again",
