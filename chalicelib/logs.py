@@ -73,7 +73,9 @@ def http_context(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """HTTP middleware: the API request id and any session or request id in the path."""
     context = getattr(event, "context", None) or {}
     params = getattr(event, "uri_params", None) or {}
-    with bound(api_request_id=context.get("requestId"), session_id=params.get("session_id"),
+    # API Gateway's id when there is one; otherwise the Lambda invocation's own.
+    request_id = context.get("requestId") or getattr(getattr(event, "lambda_context", None), "aws_request_id", None)
+    with bound(api_request_id=request_id, session_id=params.get("session_id"),
                promotion_request_id=params.get("request_id"), job_id=params.get("job_id")):
         return get_response(event)
 

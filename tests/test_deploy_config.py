@@ -83,3 +83,17 @@ def test_buckets_are_private_encrypted_and_tls_only(bucket):
     assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in policy)
     if bucket != "SiteBucket":
         assert props["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_worker_failures_go_to_the_queue_the_reconciler_reads(stage):
+    resources = TEMPLATE["Resources"]
+    queue = resources["CamWorkerFailures"]["Properties"]["QueueName"]
+    env = CONFIG["stages"][stage]["environment_variables"]
+    assert queue.replace("${Stage}", stage) == env["CAM_WORKER_FAILURES_QUEUE"]
+    wiring = resources["CamWorkerInvokeConfig"]["Properties"]
+    assert wiring["FunctionName"].replace("${Stage}", stage) == f"{CONFIG['app_name']}-{stage}-cam_worker"
+    assert "CamWorkerFailures" in str(wiring["DestinationConfig"]["OnFailure"]["Destination"])
+    policy = json.loads((ROOT / ".chalice" / CONFIG["stages"][stage]["iam_policy_file"]).read_text())
+    granted = [s for s in policy["Statement"] if env["CAM_WORKER_FAILURES_QUEUE"] in str(s["Resource"])]
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= set(granted[0]["Action"])

@@ -165,9 +165,16 @@ def attempts(request_id: str) -> list[dict[str, Any]]:
 
 
 def live_view(doc: dict[str, Any], table: Table | None = None) -> dict[str, Any]:
-    """A stored request document with its job's current status and attempts overlaid."""
+    """A stored request document with its job's current status overlaid, and its attempts once it has any.
+
+    A request that was never re-run reads back exactly as stored (bar `status`).
+    """
     request_id = str(doc["promotion_request_id"])
-    return {**doc, "status": live_status(request_id, table) or doc.get("status"), "attempts": attempts(request_id)}
+    view = {**doc, "status": live_status(request_id, table) or doc.get("status")}
+    runs = attempts(request_id)
+    if runs:
+        view["attempts"] = runs
+    return view
 
 
 def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class AttemptView(_View):
 
 
 class PromotionRequestView(CamPromotionRequestV1):
-    """The immutable request, its job's live status overlaid, and the job's later attempts."""
+    """The immutable request, its job's live status overlaid, and the job's attempts once it has been re-run."""
 
     attempts: list[AttemptView] = []
 

@@ -303,7 +303,7 @@ def test_a_failed_promotion_is_retried_through_the_api(cam_client, clock, monkey
     assert first.status_code == 201
     request = first.json_body["request"]
     rid = request["promotion_request_id"]
-    assert request["status"] == "pending" and request["attempts"] == []
+    assert request["status"] == "pending" and "attempts" not in request
 
     def storage_outage(*args, **kwargs):
         raise RuntimeError("simulated planner defect")
@@ -343,3 +343,68 @@ def test_retry_refuses_jobs_that_are_not_failed_and_unknown_ids(cam_client):
     assert cam_client.http.post(f"{CAM}/jobs/00000000-0000-4000-8000-000000000000/retry").status_code == 404
     assert cam_client.http.post(f"{CAM}/jobs/not-a-uuid/retry").status_code == 404
     assert attempt_keys() == []
+
+
+def test_the_local_stack_runs_the_reconciler_on_a_timer(cam_env, clock):
+    from luthier.local.stack import start_reconciler
+
+    job_id, _ = promote(rosette())
+    clock.now += reconcile.PENDING_GRACE_SECONDS + 1
+    stop = start_reconciler(0.05)
+    try:
+        deadline = time.monotonic() + 20
+        while not attempt_keys() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert attempt_keys() == [f"{ATTEMPT_PREFIX}{job_id}/1.json"]
+
+
+def test_worker_logs_are_json_with_ids_and_emf_metrics(cam_client, capsys, tmp_path):
+    import io
+    import logging
+
+    from chalicelib import logs
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("luthier_cam")
+    logger.addHandler(handler)
+    try:
+        job_id, key = promote(rosette())
+        deliver(cam_client, key)
+        logger.getChild("test").info("a note", extra={"design": {"rings": []}, "auth_token": "secret-value"})
+    finally:
+        logger.removeHandler(handler)
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    completed = [r for r in records if r["message"] == f"job {job_id} completed"]
+    assert completed and completed[0]["job_id"] == job_id and completed[0]["promotion_request_id"] == job_id
+    assert "secret-value" not in stream.getvalue() and "rings" not in stream.getvalue()
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = [doc for doc in printed if "_aws" in doc]
+    names = {m["Name"] for doc in emf for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"JobsCompleted", "JobDuration"} <= names
+    duration = next(doc for doc in emf if "JobDuration" in doc)
+    assert duration["JobDuration"] >= 0 and duration["kind"] == "cam_promotion"
+
+
+def test_api_logs_carry_the_request_and_session_ids(cam_client):
+    import io
+    import logging
+
+    from chalicelib import logs
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("luthier_cam")
+    logger.addHandler(handler)
+    try:
+        sid = approved_session(cam_client)["session_id"]
+        for _ in range(2):  # the repeat logs "promotion request reused"
+            cam_client.http.post(f"{ART}/sessions/{sid}/promote_to_cam")
+    finally:
+        logger.removeHandler(handler)
+    reused = [json.loads(line) for line in stream.getvalue().splitlines() if "reused" in line]
+    assert reused and reused[0]["session_id"] == sid and reused[0]["api_request_id"]

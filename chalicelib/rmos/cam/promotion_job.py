@@ -94,7 +94,8 @@ def load_design(request: CamPromotionRequestV1, read: Callable[[str], bytes | No
     raw = read(key)
     if raw is None:
         raise PromotionRejected(
-            f"the design snapshot {key} is missing; promote the session again",
+            f"the design snapshot {key} is missing; promote the session again (that restores the "
+            "snapshot), then retry this job",
             [Issue("design_missing", f"{key} not found", "design_fingerprint")])
     try:
         design = RosetteDesignV1.model_validate(json.loads(raw))
