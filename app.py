@@ -12,7 +12,8 @@ from chalicelib.art_studio.routes import bp as art_studio_routes
 from chalicelib.http import api_route, error_middleware
 from chalicelib.rmos.cam.routes import bp as cam_routes
 
-logs.setup()
+if config.deployed():  # the local stack and tests keep their own log format
+    logs.setup()
 app = Chalice(app_name="luthier-cam-bridge")
 app.register_middleware(error_middleware, "http")
 app.register_middleware(logs.http_context, "http")

@@ -370,6 +370,8 @@ def test_worker_logs_are_json_with_ids_and_emf_metrics(cam_client, capsys, tmp_p
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter())
     logger = logging.getLogger("luthier_cam")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # what logs.setup() does in Lambda
     logger.addHandler(handler)
     try:
         job_id, key = promote(rosette())
@@ -377,6 +379,7 @@ def test_worker_logs_are_json_with_ids_and_emf_metrics(cam_client, capsys, tmp_p
         logger.getChild("test").info("a note", extra={"design": {"rings": []}, "auth_token": "secret-value"})
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
     completed = [r for r in records if r["message"] == f"job {job_id} completed"]
     assert completed and completed[0]["job_id"] == job_id and completed[0]["promotion_request_id"] == job_id
@@ -399,6 +402,8 @@ def test_api_logs_carry_the_request_and_session_ids(cam_client):
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter())
     logger = logging.getLogger("luthier_cam")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # what logs.setup() does in Lambda
     logger.addHandler(handler)
     try:
         sid = approved_session(cam_client)["session_id"]
@@ -406,5 +411,6 @@ def test_api_logs_carry_the_request_and_session_ids(cam_client):
             cam_client.http.post(f"{ART}/sessions/{sid}/promote_to_cam")
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     reused = [json.loads(line) for line in stream.getvalue().splitlines() if "reused" in line]
     assert reused and reused[0]["session_id"] == sid and reused[0]["api_request_id"]
