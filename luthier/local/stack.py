@@ -234,11 +234,11 @@ def start_reconciler(period_s: float) -> Callable[[], None]:
         from chalicelib.rmos.cam.reconcile import reconcile_jobs
 
         while not stopping.wait(period_s):
-            try:
-                repair_pending()
-                reconcile_jobs()
-            except Exception:
-                log.exception("reconciler pass failed; trying again in %s s", period_s)
+            for step in (repair_pending, reconcile_jobs):  # one failing must not starve the other
+                try:
+                    step()
+                except Exception:
+                    log.exception("reconciler step %s failed; trying again in %s s", step.__name__, period_s)
 
     thread = threading.Thread(target=loop, name="reconciler", daemon=True)
     thread.start()

@@ -48,6 +48,8 @@ LEASE_MARGIN_SECONDS = 30
 # Runs (claims) a job gets before it is failed rather than tried again: the
 # event and Lambda's two retries, then two re-drives by the reconciler.
 MAX_CLAIMS = 5
+# Re-drives a job gets without any worker claiming it (its trigger is broken).
+MAX_REDRIVES = 8
 INTENT_SK = "IDX"
 
 
@@ -238,13 +240,14 @@ class JobStore:
         updates: Item = {"reason": reason, "lease_token": None, "lease_until": None,
                          **self._stamp("pending", job_id)}
         return self.table.transition(pk, sk, [str(item["status"])], "pending", updates,
-                                     expect={"updated_at": item.get("updated_at")}, add={"attempt": 1})
+                                     expect={"updated_at": item.get("updated_at")},
+                                     add={"attempt": 1, "redrives": 1})
 
     def retry(self, job_id: str) -> Item:
         """`failed -> pending` as a new attempt with a fresh claim budget; raises JobNotRetryable otherwise."""
         pk, sk = job_key(job_id)
-        updates: Item = {"reason": "retry requested", "claims": 0, "lease_token": None, "lease_until": None,
-                         "result": None, **self._stamp("pending", job_id)}
+        updates: Item = {"reason": "retry requested", "claims": 0, "redrives": 0, "lease_token": None,
+                         "lease_until": None, "result": None, **self._stamp("pending", job_id)}
         try:
             return self.table.transition(pk, sk, ["failed"], "pending", updates, add={"attempt": 1})
         except TransitionRefused as exc:

@@ -15,8 +15,9 @@ A re-drive is a new attempt: the record moves to `pending` with `attempt`
 incremented (conditional on the record not having moved since it was read),
 then the immutable attempt object `requests/attempts/{job_id}/{n}.json` is
 written, whose arrival starts the worker on the job's original request. A job
-already claimed `MAX_CLAIMS` times is failed with a reason instead, and a job
-whose request object never got written is failed with what to do.
+already claimed `MAX_CLAIMS` times, or re-driven `MAX_REDRIVES` times with no
+worker ever claiming it, is failed with a reason instead, and a job whose
+request object never got written is failed with what to do.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from urllib.parse import unquote_plus
 from chalicelib import aws, config, logs
 from chalicelib.contracts.jobs import epoch_of, parse_attempt_key, parse_request_key
 from chalicelib.rmos.cam import attempts
-from chalicelib.rmos.cam.jobs import MAX_CLAIMS, JobStore, lease_seconds
+from chalicelib.rmos.cam.jobs import MAX_CLAIMS, MAX_REDRIVES, JobStore, lease_seconds
 from chalicelib.rmos.cam.worker import gave_up_reason
 from chalicelib.storage import blobs
 from chalicelib.storage.table import Item, TransitionRefused
@@ -70,6 +71,13 @@ def redrive(store: JobStore, item: Item, why: str) -> str:
             store.fail_stuck(item, gave_up_reason(claims))
             logs.metric("JobsFailed", 1, kind=str(item.get("kind")))
             log.warning("job %s failed after %s claims", job_id, claims, extra={"job_id": job_id})
+            return "failed"
+        redrives = item.get("redrives")
+        if isinstance(redrives, int) and redrives >= MAX_REDRIVES:
+            store.fail_stuck(item, f"the job was re-run {redrives} times and no CAM worker picked it up; "
+                                   "the CAM service is not receiving its events: tell the CAM operators, "
+                                   "then retry the job")
+            logs.metric("JobsFailed", 1, kind=str(item.get("kind")))
             return "failed"
         if not request_key or not blobs.exists(config.requests_bucket(), request_key):
             again = ("promote the session again" if item.get("kind") == "cam_promotion"
