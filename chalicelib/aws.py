@@ -45,6 +45,13 @@ def dynamodb() -> Any:
                                                       max_pool_connections=MAX_POOL_CONNECTIONS))
 
 
+@functools.cache
+def sqs() -> Any:
+    from botocore.config import Config
+
+    return _session().client("sqs", config=Config(retries={"mode": "standard"}))
+
+
 def reset() -> None:
-    for cached in (_session, s3, dynamodb):
+    for cached in (_session, s3, dynamodb, sqs):
         cached.cache_clear()

@@ -17,6 +17,10 @@ DEFAULTS = {
     "REQUESTS_BUCKET": "luthier-cam-requests-dev",
     "ARTIFACTS_BUCKET": "luthier-cam-artifacts-dev",
     "SITE_ORIGIN": "http://127.0.0.1:8000",
+    # The CAM worker's Lambda timeout: job leases are derived from it.
+    "CAM_WORKER_TIMEOUT_SECONDS": "300",
+    # Where Lambda sends a worker event whose retries ran out; the reconciler drains it.
+    "CAM_WORKER_FAILURES_QUEUE": "luthier-cam-worker-failures-dev",
 }
 
 # Set by the Lambda runtime in every function's environment.
@@ -61,6 +65,14 @@ def artifacts_bucket() -> str:
 
 def site_origin() -> str:
     return setting("SITE_ORIGIN")
+
+
+def cam_worker_timeout_seconds() -> int:
+    return int(setting("CAM_WORKER_TIMEOUT_SECONDS"))
+
+
+def cam_worker_failures_queue() -> str:
+    return setting("CAM_WORKER_FAILURES_QUEUE")
 
 
 def require_all() -> None:

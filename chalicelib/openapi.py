@@ -24,7 +24,7 @@ from chalicelib.art_studio.store import Session
 from chalicelib.contracts import api_views as views
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.errors import ErrorBody
-from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1
+from chalicelib.contracts.promotion import PromotionIntentV1
 from chalicelib.contracts.rosette import FeasibilitySummaryV1
 from chalicelib.http import DEFAULT_MAX_BODY_BYTES
 from chalicelib.rmos.cam.routes import PLAN_MAX_BODY_BYTES
@@ -137,7 +137,8 @@ OPERATIONS: tuple[Operation, ...] = (
                                         "A CAM profile id from GET /api/rmos/cam/profiles."))),
     _art("GET", "/cam-promotion/requests/{request_id}", "get_promotion_request",
          "A promotion request with its job's current status",
-         {200: CamPromotionRequestV1, 404: ERROR}, parameters=(_uuid_param("request_id", "promotion request"),)),
+         {200: views.PromotionRequestView, 404: ERROR},
+         parameters=(_uuid_param("request_id", "promotion request"),)),
 
     _cam("POST", "/intents", "submit_intent", "Queue a CAM job (idempotent on intent_id)",
          {202: views.SubmittedJobView, 200: views.SubmittedJobView, 409: ERROR, **BODY_ERRORS}, body=CamIntentV1),
@@ -147,6 +148,8 @@ OPERATIONS: tuple[Operation, ...] = (
          {200: views.PlanPreviewView, **BODY_ERRORS}, body=CamIntentV1, max_body_bytes=PLAN_MAX_BODY_BYTES),
     _cam("GET", "/jobs/{job_id}", "get_job", "A job's status, report and download links",
          {200: views.JobView, 404: ERROR}, parameters=(_uuid_param("job_id", "job"),)),
+    _cam("POST", "/jobs/{job_id}/retry", "retry_job", "Run a failed job again as a new attempt",
+         {202: views.RetriedJobView, 404: ERROR, 409: ERROR}, parameters=(_uuid_param("job_id", "job"),)),
     _cam("GET", "/profiles", "list_profiles", "The CAM profile catalogue", {200: views.CamProfilesView}),
 )
 

@@ -37,7 +37,8 @@ TEMPLATE = yaml.load((ROOT / "infra" / "template.yaml").read_text(), Loader=_Cfn
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_stage_environment_is_complete(stage):
     env = CONFIG["stages"][stage]["environment_variables"]
-    assert set(env) == {"TABLE_NAME", "REQUESTS_BUCKET", "ARTIFACTS_BUCKET", "SITE_ORIGIN"}
+    assert set(env) == {"TABLE_NAME", "REQUESTS_BUCKET", "ARTIFACTS_BUCKET", "SITE_ORIGIN",
+                        "CAM_WORKER_TIMEOUT_SECONDS", "CAM_WORKER_FAILURES_QUEUE"}
     assert env["SITE_ORIGIN"] != "*"
     assert all(stage in env[k] for k in ("TABLE_NAME", "REQUESTS_BUCKET", "ARTIFACTS_BUCKET"))
 
@@ -54,7 +55,8 @@ def test_policy_grants_only_the_stage_resources(stage):
         resources += statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
     data_resources = [r for r in resources if not r.startswith("arn:aws:logs:")]
     for resource in data_resources:
-        assert any(env[k] in resource for k in ("TABLE_NAME", "REQUESTS_BUCKET", "ARTIFACTS_BUCKET")), resource
+        assert any(env[k] in resource for k in ("TABLE_NAME", "REQUESTS_BUCKET", "ARTIFACTS_BUCKET",
+                                                "CAM_WORKER_FAILURES_QUEUE")), resource
     assert f"arn:aws:dynamodb:*:*:table/{env['TABLE_NAME']}/index/{LIST_INDEX}" in resources
     assert f"arn:aws:s3:::{env['REQUESTS_BUCKET']}/*" in resources
     assert f"arn:aws:s3:::{env['ARTIFACTS_BUCKET']}/*" in resources
@@ -81,3 +83,17 @@ def test_buckets_are_private_encrypted_and_tls_only(bucket):
     assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in policy)
     if bucket != "SiteBucket":
         assert props["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_worker_failures_go_to_the_queue_the_reconciler_reads(stage):
+    resources = TEMPLATE["Resources"]
+    queue = resources["CamWorkerFailures"]["Properties"]["QueueName"]
+    env = CONFIG["stages"][stage]["environment_variables"]
+    assert queue.replace("${Stage}", stage) == env["CAM_WORKER_FAILURES_QUEUE"]
+    wiring = resources["CamWorkerInvokeConfig"]["Properties"]
+    assert wiring["FunctionName"].replace("${Stage}", stage) == f"{CONFIG['app_name']}-{stage}-cam_worker"
+    assert "CamWorkerFailures" in str(wiring["DestinationConfig"]["OnFailure"]["Destination"])
+    policy = json.loads((ROOT / ".chalice" / CONFIG["stages"][stage]["iam_policy_file"]).read_text())
+    granted = [s for s in policy["Statement"] if env["CAM_WORKER_FAILURES_QUEUE"] in str(s["Resource"])]
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= set(granted[0]["Action"])

@@ -28,7 +28,8 @@ from chalicelib import config
 from chalicelib.art_studio import workflow
 from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso
 from chalicelib.contracts.fingerprint import canonical_json
-from chalicelib.contracts.jobs import design_key, job_key, pending_job_item, promotion_request_key
+from chalicelib.contracts.jobs import (attempt_prefix, design_key, job_key, parse_attempt_key, pending_job_item,
+                                      promotion_request_key)
 from chalicelib.art_studio.errors import PromotionBlocked, PromotionRequestNotFound, UnknownProfile
 from chalicelib.contracts import profiles
 from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1, idempotency_key
@@ -144,12 +145,41 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     return created, request
 
 
+def live_status(request_id: str, table: Table | None = None) -> str | None:
+    """The CAM job's current status (the stored request always says `pending`)."""
+    job = (table or Table()).get(*job_key(request_id))
+    status = job.get("status") if job else None
+    return status if isinstance(status, str) else None
+
+
+def attempts(request_id: str) -> list[dict[str, Any]]:
+    """The CAM job's re-runs (requests/attempts/{id}/{n}.json), oldest first."""
+    bucket = config.requests_bucket()
+    found = []
+    for key in blobs.list_keys(bucket, attempt_prefix(request_id), 50):
+        parsed = parse_attempt_key(key)
+        doc = blobs.get_json(bucket, key) if parsed else None
+        if parsed and isinstance(doc, dict):
+            found.append({"attempt": parsed[1], "reason": doc.get("reason"), "created_at": doc.get("created_at")})
+    return sorted(found, key=lambda a: int(a["attempt"]))
+
+
+def live_view(doc: dict[str, Any], table: Table | None = None) -> dict[str, Any]:
+    """A stored request document with its job's current status overlaid, and its attempts once it has any.
+
+    A request that was never re-run reads back exactly as stored (bar `status`).
+    """
+    request_id = str(doc["promotion_request_id"])
+    view = {**doc, "status": live_status(request_id, table) or doc.get("status")}
+    runs = attempts(request_id)
+    if runs:
+        view["attempts"] = runs
+    return view
+
+
 def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
-    """The stored request with the job record's current status overlaid."""
+    """The stored request as `live_view` shows it."""
     doc = blobs.get_json(config.requests_bucket(), promotion_request_key(request_id))
     if doc is None:
         raise PromotionRequestNotFound(request_id)
-    job = (table or Table()).get(*job_key(request_id))
-    if job is not None and job.get("status"):
-        doc["status"] = job["status"]
-    return doc
+    return live_view(doc, table)

@@ -132,7 +132,9 @@ def promote_to_cam(session_id: str) -> Response:
         created, request = promotion.promote(sid, profile if profile != "" else None)
     except promotion.PromotionBlocked as exc:
         return json_response({"ok": False, "blocked_reason": exc.reason, "request": None}, 409)
-    return json_response({"ok": True, "request": request.model_dump(mode="json")}, 201 if created else 200)
+    # The stored request always says `pending`; the caller needs the job's live status.
+    doc = promotion.live_view(request.model_dump(mode="json"))
+    return json_response({"ok": True, "request": doc}, 201 if created else 200)
 
 
 @api_route(bp, "/cam-promotion/requests/{request_id}", methods=["GET"])

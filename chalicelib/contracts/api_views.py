@@ -34,38 +34,18 @@ class ExportView(_View):
     downloads: ExportDownloadsView
 
 
-class PromotionResultView(_View):
-    """`promote_to_cam` in the seed's shape: 201 new, 200 existing."""
+class AttemptView(_View):
+    """A re-run of a job after its first: by the reconciler or a person's retry."""
 
-    ok: Literal[True]
-    request: CamPromotionRequestV1
-
-
-class PromotionBlockedView(_View):
-    """`promote_to_cam` refused (409): the seed's `ok: false` body, not an error body."""
-
-    ok: Literal[False]
-    blocked_reason: str
-    request: None
-
-
-class IntentIssueView(_View):
-    code: str
-    message: str
-    path: str
-
-
-class JobView(_View):
-    job_id: str
-    kind: str | None
-    status: str | None
+    attempt: int
     reason: str | None
-    issues: list[dict[str, Any]]
-    intent_id: str | None
     created_at: str | None
-    updated_at: str | None
-    report: dict[str, Any] | None
-    downloads: dict[str, str]
+
+
+class PromotionRequestView(CamPromotionRequestV1):
+    """The immutable request, its job's live status overlaid, and the job's attempts once it has been re-run."""
+
+    attempts: list[AttemptView] = []
 
 
 class SubmittedJobView(_View):
@@ -104,3 +84,43 @@ class CamProfilesView(_View):
 
 class HealthView(_View):
     status: Literal["ok"]
+
+
+class PromotionResultView(_View):
+    """`promote_to_cam` in the seed's shape: 201 new, 200 existing."""
+
+    ok: Literal[True]
+    request: PromotionRequestView
+
+
+class PromotionBlockedView(_View):
+    """`promote_to_cam` refused (409): the seed's `ok: false` body, not an error body."""
+
+    ok: Literal[False]
+    blocked_reason: str
+    request: None
+
+
+class IntentIssueView(_View):
+    code: str
+    message: str
+    path: str
+
+
+class JobView(_View):
+    job_id: str
+    kind: str | None
+    status: str | None
+    reason: str | None
+    issues: list[dict[str, Any]]
+    intent_id: str | None
+    attempt: int = 0
+    created_at: str | None
+    updated_at: str | None
+    report: dict[str, Any] | None
+    downloads: dict[str, str]
+
+
+class RetriedJobView(_View):
+    job: JobView
+    attempts: list[AttemptView]

@@ -9,6 +9,7 @@ status is the job's status. Keys are built only from validated UUIDs and
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from chalicelib.contracts.fingerprint import is_fingerprint
@@ -27,6 +28,11 @@ NEXT_STATUS: dict[str, tuple[str, ...]] = {
 PROMOTION_PREFIX = "requests/cam-promotion/"
 INTENT_PREFIX = "requests/cam-intents/"
 DESIGN_PREFIX = "designs/"
+# A re-run of a job (by the reconciler or a user's retry) is a new immutable
+# object here; its arrival starts the worker on the job's original request.
+ATTEMPT_PREFIX = "requests/attempts/"
+# Listing index partitions: each job sits in the partition of its status.
+JOB_COLLECTION = "JOBS#"
 
 
 def _uuid(value: str) -> str:
@@ -60,6 +66,38 @@ def artifact_key(job_id: str, name: str) -> str:
     return f"jobs/{_uuid(job_id)}/{name}"
 
 
+def attempt_key(job_id: str, attempt: int) -> str:
+    if attempt < 1:
+        raise ValueError("attempts are numbered from 1")
+    return f"{ATTEMPT_PREFIX}{_uuid(job_id)}/{attempt}.json"
+
+
+def attempt_prefix(job_id: str) -> str:
+    return f"{ATTEMPT_PREFIX}{_uuid(job_id)}/"
+
+
+def parse_attempt_key(key: str) -> tuple[str, int] | None:
+    """(job_id, attempt number) of an attempt object's key; None if it is not one."""
+    if not key.startswith(ATTEMPT_PREFIX) or not key.endswith(".json"):
+        return None
+    parts = key[len(ATTEMPT_PREFIX):-len(".json")].split("/")
+    if len(parts) != 2 or not parts[1].isdigit() or parts[1] != str(int(parts[1])) or int(parts[1]) < 1:
+        return None
+    try:
+        return _uuid(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+
+
+def status_index(status: str, stamp: str, job_id: str) -> dict[str, str]:
+    """Listing-index attributes that file a job under its status, oldest change first."""
+    return {"gsi1pk": f"{JOB_COLLECTION}{status}", "gsi1sk": f"{stamp}#{job_id}"}
+
+
+def epoch_of(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+
+
 def parse_request_key(key: str) -> tuple[JobKind, str] | None:
     """Which kind of handoff an S3 key holds, and its job id; None if neither."""
     for prefix, kind in ((PROMOTION_PREFIX, "cam_promotion"), (INTENT_PREFIX, "cam_intent")):
@@ -77,4 +115,5 @@ def pending_job_item(job_id: str, kind: JobKind, request_key: str, created_at: s
     pk, sk = job_key(job_id)
     return {"pk": pk, "sk": sk, "job_id": job_id, "kind": kind, "status": "pending",
             "request_key": request_key, "created_at": created_at, "updated_at": created_at,
-            "reason": None, "result": None}
+            "updated_epoch": epoch_of(created_at), "attempt": 0, "claims": 0,
+            "reason": None, "result": None, **status_index("pending", created_at, job_id)}

@@ -58,3 +58,9 @@ def presigned_get(bucket: str, key: str, filename: str | None = None, expires_s:
         params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
     url: str = aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
     return url
+
+
+def list_keys(bucket: str, prefix: str, limit: int = 1000) -> list[str]:
+    """Keys under `prefix`, in key order, at most `limit`."""
+    resp = aws.s3().list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)
+    return [str(obj["Key"]) for obj in resp.get("Contents", [])]

@@ -25,3 +25,5 @@ def create_resources() -> None:
         except Exception as exc:
             if not _exists(exc):
                 raise
+    # The worker's on-failure destination; creating an existing queue is a no-op.
+    aws.sqs().create_queue(QueueName=config.cam_worker_failures_queue())

@@ -171,12 +171,14 @@ class Table:
         return bool(resp.get("Attributes"))
 
     def transition(self, pk: str, sk: str, from_statuses: Iterable[str], to_status: str,
-                   updates: Item | None = None, expect: Item | None = None) -> Item:
+                   updates: Item | None = None, expect: Item | None = None,
+                   add: dict[str, int] | None = None) -> Item:
         """Set `status` to `to_status` only if it is one of `from_statuses`.
 
         `expect` adds attribute values that must still hold (e.g. the lease
         token of the worker that owns a job), so a holder that lost its claim
-        cannot move the item. Returns the new item; raises TransitionRefused
+        cannot move the item. `add` increments counters atomically (absent
+        counts as 0). Returns the new item; raises TransitionRefused
         (with the current item, or None when it does not exist) when the
         condition does not hold.
         """
@@ -188,6 +190,11 @@ class Table:
             names[f"#u{i}"] = key
             values[f":u{i}"] = _to_attr(value)
             sets.append(f"#u{i} = :u{i}")
+        for i, (key, step) in enumerate((add or {}).items()):
+            names[f"#a{i}"] = key
+            values[f":a{i}"] = _to_attr(step)
+            values[":zero"] = _to_attr(0)
+            sets.append(f"#a{i} = if_not_exists(#a{i}, :zero) + :a{i}")
         placeholders = []
         for i, status in enumerate(allowed):
             values[f":f{i}"] = _to_attr(status)
@@ -210,13 +217,14 @@ class Table:
             raise TransitionRefused(_failed_item(exc)) from None
         return deserialise(resp["Attributes"]) or {}
 
-    def list_newest(self, collection: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
-        """Items of `collection` on the listing index, newest first, with an opaque cursor."""
+    def list_newest(self, collection: str, limit: int, cursor: str | None,
+                    oldest_first: bool = False) -> tuple[list[Item], str | None]:
+        """Items of `collection` on the listing index, newest first (or oldest first), with an opaque cursor."""
         kwargs: dict[str, Any] = {
             "TableName": self.name, "IndexName": LIST_INDEX,
             "KeyConditionExpression": "gsi1pk = :c",
             "ExpressionAttributeValues": {":c": _to_attr(collection)},
-            "ScanIndexForward": False, "Limit": limit,
+            "ScanIndexForward": oldest_first, "Limit": limit,
         }
         if cursor:
             start = _decode_cursor(cursor)

@@ -223,6 +223,33 @@ def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], N
     return stop
 
 
+def start_reconciler(period_s: float) -> Callable[[], None]:
+    """What `app.reconciler`'s schedule does in AWS, on a timer: heal promotions, re-drive stuck jobs."""
+    import threading
+
+    stopping = threading.Event()
+
+    def loop() -> None:
+        from chalicelib.art_studio.reconcile import repair_pending
+        from chalicelib.rmos.cam.reconcile import reconcile_jobs
+
+        while not stopping.wait(period_s):
+            for step in (repair_pending, reconcile_jobs):  # one failing must not starve the other
+                try:
+                    step()
+                except Exception:
+                    log.exception("reconciler step %s failed; trying again in %s s", step.__name__, period_s)
+
+    thread = threading.Thread(target=loop, name="reconciler", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=10)
+
+    return stop
+
+
 class LocalStack:
     def __init__(self, settings: Settings, app: Any | None = None,
                  handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
@@ -293,6 +320,7 @@ class LocalStack:
                               on_timeout=fail_timed_out_job)
         self.pump.start()
         self._stoppers.append(self.pump.stop)
+        self._stoppers.append(start_reconciler(float(os.environ.get("LOCAL_RECONCILE_SECONDS", "60"))))
 
         self._stoppers.append(start_api(app, s.host, s.api_port))
 

@@ -63,9 +63,15 @@ def test_intent_id_makes_submission_idempotent(cam_client):
                                               "message": f"already bound to job {first.json_body['job']['job_id']}"}]
 
 
-def test_without_intent_id_every_submission_is_a_new_job(cam_client):
-    ids = {post(cam_client, "/intents", circle_pocket()).json_body["job"]["job_id"] for _ in range(2)}
-    assert len(ids) == 2
+def test_without_intent_id_the_payload_is_the_idempotency_key(cam_client):
+    first, again = (post(cam_client, "/intents", circle_pocket()) for _ in range(2))
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.json_body["job"]["job_id"] == again.json_body["job"]["job_id"]
+    wider = circle_pocket()
+    wider["design"]["geometry"]["radius_mm"] = 7.0
+    other = post(cam_client, "/intents", wider)
+    assert other.status_code == 202
+    assert other.json_body["job"]["job_id"] != first.json_body["job"]["job_id"]
 
 
 def test_a_repeat_repairs_a_submission_that_stopped_before_its_request_object(cam_client, monkeypatch):

@@ -98,6 +98,7 @@ export class Api {
   }
   profiles() { return this.request("GET", `${CAM}/profiles`); }
   job(id) { return this.request("GET", `${CAM}/jobs/${encodeURIComponent(id)}`); }
+  retryJob(id) { return this.request("POST", `${CAM}/jobs/${encodeURIComponent(id)}/retry`); }
 }
 
 // Artifacts come from presigned storage links, not from the API.

@@ -751,12 +751,22 @@ async function promote() {
   $("job-title").focus();
 }
 
+async function retryJob() {
+  const jobId = state.jobId;
+  if (!jobId) return;
+  const reply = await act("Retry the CAM job", () => state.api.retryJob(jobId));
+  if (!reply) return;
+  say(`CAM job ${shortId(jobId)}: attempt ${reply.job.attempt} queued.`);
+  followJob(jobId, true);
+}
+
 function stopJob() {
   clearTimeout(state.pollTimer);
   state.pollTimer = null;
   state.jobId = null;
   state.job = null;
   setBadge($("job-state"), "");
+  $("job-retry").hidden = true;
   $("job-info").textContent = "No job yet. Promote an approved design to start one.";
   for (const id of ["report", "job-warnings", "toolpath", "download-gcode", "download-report", "download-preview"]) $(id).hidden = true;
 }
@@ -807,6 +817,8 @@ function formatDuration(seconds) {
 
 function renderJob(job) {
   setBadge($("job-state"), job.status, `job-${job.status}`);
+  // Only a failed job can be run again; the server refuses the rest with 409.
+  $("job-retry").hidden = job.status !== "failed";
   const info = [`Job ${job.job_id}`, `status ${job.status}`];
   if (job.reason) info.push(job.reason);
   $("job-info").textContent = info.join(" · ");
@@ -941,6 +953,7 @@ function wire() {
   $("more-sessions").addEventListener("click", () => refreshSessions(true));
   $("cam-profile").addEventListener("change", describeProfile);
   $("promote").addEventListener("click", promote);
+  $("job-retry").addEventListener("click", retryJob);
   $("zoom-in").addEventListener("click", () => state.viewer && state.viewer.zoomIn());
   $("zoom-out").addEventListener("click", () => state.viewer && state.viewer.zoomOut());
   $("zoom-reset").addEventListener("click", () => state.viewer && state.viewer.reset());

@@ -74,7 +74,8 @@ def check_fingerprints(request: CamPromotionRequestV1) -> None:
             [Issue("fingerprint_mismatch", "intent snapshot names another feasibility result",
               "intent_snapshot.feasibility_fingerprint")])
     summary = snap.feasibility_summary
-    if summary.design_fingerprint != request.design_fingerprint or summary.fingerprint() != request.feasibility_fingerprint:
+    if (summary.design_fingerprint != request.design_fingerprint
+            or summary.fingerprint() != request.feasibility_fingerprint):
         raise PromotionRejected(
             "the feasibility result in the request was not computed for this design; "
             "re-run feasibility and promote again",
@@ -93,7 +94,8 @@ def load_design(request: CamPromotionRequestV1, read: Callable[[str], bytes | No
     raw = read(key)
     if raw is None:
         raise PromotionRejected(
-            f"the design snapshot {key} is missing; promote the session again",
+            f"the design snapshot {key} is missing; promote the session again (that restores the "
+            "snapshot), then retry this job",
             [Issue("design_missing", f"{key} not found", "design_fingerprint")])
     try:
         design = RosetteDesignV1.model_validate(json.loads(raw))

@@ -23,6 +23,7 @@ from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.fingerprint import canonical_json, fingerprint
 from chalicelib.contracts.jobs import intent_request_key
 from chalicelib.http import DEFAULT_MAX_BODY_BYTES, ApiError, api_route, invalid, json_body, json_response, uuid_param
+from chalicelib.rmos.cam import attempts
 from chalicelib.rmos.cam.jobs import JobNotFound, JobStore, result_of, utc_now
 from chalicelib.storage import blobs
 from chalicelib.storage.table import Item
@@ -109,7 +110,7 @@ def job_view(item: Item) -> dict[str, Any]:
     return {
         "job_id": job_id, "kind": item.get("kind"), "status": item.get("status"),
         "reason": item.get("reason"), "issues": result.get("issues") or [],
-        "intent_id": item.get("intent_id"),
+        "intent_id": item.get("intent_id"), "attempt": item.get("attempt") or 0,
         "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
         "report": report, "downloads": downloads,
     }
@@ -137,11 +138,13 @@ def submit_intent() -> Any:
     store = JobStore()
     body = _stored_intent(intent)
     job_id = str(uuid.uuid4())
-    if intent.intent_id is not None:
-        payload = fingerprint(intent.model_dump(mode="json", exclude={"created_at_utc"}))
-        binding = store.bind_intent(intent.intent_id, payload, job_id)
-        if not binding.created:
-            return json_response({"job": job_view(_resume(store, binding.job_id, body))}, 200)
+    payload = fingerprint(intent.model_dump(mode="json", exclude={"created_at_utc"}))
+    # Without an intent_id the payload is the key, so a POST retried after a lost reply
+    # finds the first job instead of leaving it orphaned beside a second one.
+    binding = (store.bind_intent(intent.intent_id, payload, job_id) if intent.intent_id is not None
+               else store.bind_payload(payload, job_id))
+    if not binding.created:
+        return json_response({"job": job_view(_resume(store, binding.job_id, body))}, 200)
     key = intent_request_key(job_id)
     item = store.create_pending(job_id, "cam_intent", key, intent_id=intent.intent_id)
     blobs.put_immutable(config.requests_bucket(), key, body)
@@ -198,6 +201,13 @@ def get_job(job_id: str) -> Any:
     if item is None:
         raise JobNotFound(job_id)
     return job_view(item)
+
+
+@api_route(bp, "/jobs/{job_id}/retry", methods=["POST"])
+def retry_job(job_id: str) -> Any:
+    job_id = uuid_param(job_id, "job", "job_id")
+    item = attempts.retry(job_id)
+    return json_response({"job": job_view(item), "attempts": attempts.listed(job_id)}, 202)
 
 
 @api_route(bp, "/profiles", methods=["GET"])

@@ -4,6 +4,8 @@
 Its contract with Lambda's retries:
 
 * A key outside our layout, or an object that is gone, is logged and ignored.
+* An attempt object (`requests/attempts/{job_id}/{n}.json`, written by the
+  reconciler or a user's retry) runs the job's original request again.
 * Duplicate deliveries are settled by the job claim: only the worker holding
   the lease plans and writes artifacts; the others return quietly.
 * Anything a person must fix (bad JSON, wrong schema, fingerprints that do not
@@ -11,7 +13,8 @@ Its contract with Lambda's retries:
   invocation returns normally, so a poisoned object is never retried forever.
 * A transient AWS error (throttling, 5xx, a dropped connection) releases the
   lease back to `pending` and is re-raised, so Lambda's retry claims the job
-  at once and runs it again. Artifacts are plain overwrites of deterministic
+  at once and runs it again. A job claimed more than `jobs.MAX_CLAIMS` times
+  (its worker keeps dying or erring) is failed instead of run again. Artifacts are plain overwrites of deterministic
   output, and `completed` is written only after all three exist and the
   program holds real cutting moves.
 """
@@ -20,12 +23,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
-from chalicelib import config
+from chalicelib import config, logs
 from chalicelib.contracts.errors import Issue
-from chalicelib.contracts.jobs import artifact_key, parse_request_key
-from chalicelib.rmos.cam.jobs import JobBusy, JobFinished, JobStore, Lease, LeaseLost
+from chalicelib.contracts.jobs import JobKind, artifact_key, parse_attempt_key, parse_request_key
+from chalicelib.rmos.cam.jobs import MAX_CLAIMS, JobBusy, JobFinished, JobStore, Lease, LeaseLost
 from chalicelib.rmos.cam.promotion_job import PromotionRejected, intent_for_request
 from chalicelib.rmos.cam.toolpath import PlanningError
 from chalicelib.storage import blobs
@@ -69,31 +73,64 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def gave_up_reason(claims: int) -> str:
+    return (f"the CAM worker was started {claims} times and never finished (it ran out of time or memory, "
+            "or AWS kept failing); the job is probably too large: simplify the design or split the intent, "
+            "then retry the job")
+
+
+def _request_of(store: JobStore, bucket: str, key: str) -> tuple[JobKind, str, str] | None:
+    """(kind, job_id, request key) of a request or attempt object; None if it is neither."""
+    parsed = parse_request_key(key)
+    if parsed is not None:
+        return parsed[0], parsed[1], key
+    attempt = parse_attempt_key(key)
+    if attempt is None:
+        return None
+    item = store.get(attempt[0])
+    if item is None or item.get("kind") not in ("cam_promotion", "cam_intent"):
+        log.warning("ignoring attempt s3://%s/%s: no job record", bucket, key)
+        return None
+    kind: JobKind = "cam_promotion" if item["kind"] == "cam_promotion" else "cam_intent"
+    return kind, attempt[0], str(item["request_key"])
+
+
 def handle_object(bucket: str, key: str, store: JobStore | None = None) -> str | None:
     """Process one handoff; returns the job's final status, or None when nothing was done."""
-    parsed = parse_request_key(key)
-    if parsed is None:
+    store = store or JobStore()
+    found = _request_of(store, bucket, key)
+    if found is None:
         log.info("ignoring s3://%s/%s: not a CAM request key", bucket, key)
         return None
-    kind, job_id = parsed
-    raw = blobs.get_bytes(bucket, key)
+    kind, job_id, request_key = found
+    with logs.bound(job_id=job_id, promotion_request_id=job_id if kind == "cam_promotion" else None):
+        return _handle(store, bucket, key, kind, job_id, request_key)
+
+
+def _handle(store: JobStore, bucket: str, key: str, kind: JobKind, job_id: str, request_key: str) -> str | None:
+    raw = blobs.get_bytes(bucket, request_key)
     if raw is None:
-        log.warning("ignoring s3://%s/%s: the object no longer exists", bucket, key)
+        log.warning("ignoring s3://%s/%s: the object no longer exists", bucket, request_key)
         return None
-    store = store or JobStore()
     # The handoff can land before (or without) its record; creating it is a no-op if it exists.
-    store.create_pending(job_id, kind, key)
+    store.create_pending(job_id, kind, request_key)
     try:
         lease = store.claim(job_id)
     except (JobBusy, JobFinished) as exc:
         log.info("job %s: duplicate delivery ignored (%s)", job_id, exc)
         return None
+    claims = lease.item.get("claims")
+    if isinstance(claims, int) and claims > MAX_CLAIMS:
+        return _fail(store, lease, gave_up_reason(claims - 1), [Issue("gave_up", "too many attempts", "")])
 
+    started = time.monotonic()
     try:
         intent = _intent(bucket, kind, job_id, raw)
         result = _run(job_id, intent)
         store.complete(lease, result)
-        log.info("job %s completed", job_id)
+        log.info("job %s completed", job_id, extra={"trigger": key})
+        logs.metric("JobsCompleted", 1, kind=kind)
+        logs.metric("JobDuration", round((time.monotonic() - started) * 1000), "Milliseconds", kind=kind)
         return "completed"
     except LeaseLost as exc:
         log.warning("job %s: lease lost before the job ended (%s)", job_id, exc)
@@ -162,6 +199,7 @@ def _fail(store: JobStore, lease: Lease, reason: str, issues: list[Issue]) -> st
         log.warning("job %s: lease lost before recording failure (%s)", lease.job_id, exc)
         return None
     log.info("job %s failed: %s", lease.job_id, reason)
+    logs.metric("JobsFailed", 1, kind=str(lease.item.get("kind") or "unknown"))
     return "failed"
 
 
