@@ -59,6 +59,7 @@ def test_a_narrow_channel_is_refused_for_1_16_and_cut_with_the_1mm_profile(clien
     assert link["promotion_request_id"] == request["promotion_request_id"]
     assert (link["cam_profile_id"], link["status"]) == ("rosette-1mm-spruce-grbl", "completed")
     assert link["job_url"] == f"/api/rmos/cam/jobs/{request['promotion_request_id']}"
+    assert link["program_file_name"] == "rosette-92.4x90-d1.6-1mm-grbl.nc"
     program = _program(request["promotion_request_id"])
     run_rs274(program, tmp_path)
     assert "(job: channel dia 90-92.4 mm, depth 1.6 mm, bit 1 mm, post grbl)" in program

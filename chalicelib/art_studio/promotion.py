@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib import config
-from chalicelib.art_studio import workflow
+from chalicelib.art_studio import setup_sheet, workflow
 from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso, session_pk
 from chalicelib.contracts.fingerprint import canonical_json
 from chalicelib.contracts.jobs import design_key, job_key, pending_job_item, promotion_request_key
@@ -157,7 +157,10 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     })
     created, item = claim.created, claim.item
     request = stored_request(item)
-    link_to_session(request, table)
+    cat = profiles.catalogue()
+    chosen = cat.profile(request.cam_profile_id or profile, path="cam_profile_id")
+    file_name = setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
+    link_to_session(request, table, file_name)
     repaired = ensure_handoff(request, table)
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
@@ -178,18 +181,20 @@ class PromotionLink(BaseModel):
     reason: str | None = None
     job_url: str
     setup_sheet_url: str
+    program_file_name: str | None = None
 
 
-def link_item(request: CamPromotionRequestV1) -> dict[str, Any]:
+def link_item(request: CamPromotionRequestV1, file_name: str | None = None) -> dict[str, Any]:
     sk = f"{LINK_PREFIX}{iso(request.created_at)}#{request.promotion_request_id}"
     return {"pk": session_pk(request.session_id), "sk": sk,
             "request_id": request.promotion_request_id, "cam_profile_id": request.cam_profile_id,
-            "feasibility_fingerprint": request.feasibility_fingerprint, "created_at": iso(request.created_at)}
+            "feasibility_fingerprint": request.feasibility_fingerprint, "created_at": iso(request.created_at),
+            "file_name": file_name}
 
 
-def link_to_session(request: CamPromotionRequestV1, table: Table) -> None:
+def link_to_session(request: CamPromotionRequestV1, table: Table, file_name: str | None = None) -> None:
     """Record the request under its session (create-if-absent), so any browser finds the job."""
-    table.claim(link_item(request))
+    table.claim(link_item(request, file_name))
 
 
 def session_promotions(session_id: str, table: Table | None = None) -> list[PromotionLink]:
@@ -220,7 +225,8 @@ def session_promotions(session_id: str, table: Table | None = None) -> list[Prom
             feasibility_fingerprint=str(link.get("feasibility_fingerprint") or "") or None,
             created_at=str(link.get("created_at") or "") or None, status=str(job.get("status") or "pending"),
             reason=None if reason is None else str(reason), job_url=f"/api/rmos/cam/jobs/{rid}",
-            setup_sheet_url=f"/api/art/design-first-workflow/cam-promotion/requests/{rid}/setup"))
+            setup_sheet_url=f"/api/art/design-first-workflow/cam-promotion/requests/{rid}/setup",
+            program_file_name=str(link.get("file_name") or "") or None))
     return out
 
 
