@@ -62,7 +62,13 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
     assert "1 mm bit" in page.locator("#promote-note").inner_text()
-    assert_accessible(page, "approved for the 1 mm profile")
+    # 10. Time and toolpath before committing.
+    page.get_by_role("button", name="Preview toolpath and time").click()
+    page.wait_for_selector("#plan-svg path.cut")
+    preview = page.locator("#plan-result").inner_text()
+    assert preview.startswith("With Rosette channel, 1 mm bit, spruce, GRBL: estimated machining time "), preview
+    assert session_from_api(stack, session_id)["promotions"] == []
+    assert_accessible(page, "approved for the 1 mm profile, with a preview")
     page.get_by_role("button", name="Promote to CAM").click()
     page.wait_for_selector("#job-state.job-completed, #job-state.job-failed", timeout=JOB_TIMEOUT_MS)
     assert page.locator("#job-state").inner_text() == "completed", page.locator("#job-info").inner_text()
@@ -72,6 +78,9 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     assert (promotion["cam_profile_id"], promotion["status"]) == (ONE_MM, "completed")
     job_id = promotion["promotion_request_id"]
     assert job_id in page.locator("#job-info").inner_text()
+    # The preview planned the same job the worker did.
+    page.wait_for_selector("[data-figure='Estimated time']")
+    assert page.locator("[data-figure='Estimated time']").inner_text() in preview
 
     # 3. A second browser context, with none of the first one's storage, finds the job.
     other = chromium.new_context(viewport=DESKTOP)

@@ -97,6 +97,7 @@ export class Api {
     return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/promote_to_cam${query}`);
   }
   profiles() { return this.request("GET", `${CAM}/profiles`); }
+  plan(intent) { return this.request("POST", `${CAM}/plan`, intent); }
   job(id) { return this.request("GET", `${CAM}/jobs/${encodeURIComponent(id)}`); }
 }
 

@@ -4,6 +4,7 @@ import { drawRosette, PATTERNS } from "./rosette.js";
 import { el, fmt } from "./svg.js";
 import { parseGcode, showToolpath } from "./toolpath.js";
 import { latestPromotion, renderPromotions } from "./promotions.js";
+import { rosetteIntent } from "./preview.js";
 import { bitName, bitSize, getUnit, length, readLength, setUnit } from "./units.js";
 
 const $ = (id) => document.getElementById(id);
@@ -469,6 +470,8 @@ function setSession(session, { keepForm = false } = {}) {
       describeProfile();
     }
   }
+  $("plan-result").hidden = true;
+  $("plan-box").hidden = true;
   $("drawings").hidden = !session;
   $("delete-session").hidden = !session;
   $("drawing-links").replaceChildren();
@@ -753,6 +756,24 @@ function renderPromote(session) {
   else if (!promotions.some((p) => p.promotion_request_id === state.jobId)) followJob(latest.promotion_request_id);
 }
 
+// What the job would be, before committing to it: time and toolpath from POST /plan.
+async function planPreview() {
+  const profile = state.profiles && state.profiles.profiles.find((p) => p.id === selectedProfile());
+  if (!profile) return;
+  const design = state.session && !state.dirty ? state.session.design : validateForm();
+  if (!design) return;
+  const plan = await act("Toolpath preview", () => state.api.plan(rosetteIntent(design, profile)));
+  if (!plan) return;
+  const totals = (plan.report && plan.report.totals) || {};
+  $("plan-result").textContent = `With ${profile.name}: estimated machining time ${formatDuration(totals.estimated_time_s)}, ` +
+    `cut length ${length(totals.cut_length_mm, state.unit, 1)}. Nothing is sent to CAM until you promote.`;
+  $("plan-result").hidden = false;
+  $("plan-box").hidden = false;
+  showToolpath($("plan-svg"), $("plan-caption"), parseGcode(plan.program));
+  say(`Preview: about ${formatDuration(totals.estimated_time_s)} of machining.`);
+  $("plan-result").focus();
+}
+
 async function promote() {
   const reply = await act("Promote to CAM", () => state.api.promote(state.session.session_id, selectedProfile()));
   if (!reply) return;
@@ -971,6 +992,7 @@ function wire() {
   $("drawings").addEventListener("click", showDrawings);
   $("delete-session").addEventListener("click", deleteSession);
   $("promote").addEventListener("click", promote);
+  $("plan-preview").addEventListener("click", planPreview);
   $("zoom-in").addEventListener("click", () => state.viewer && state.viewer.zoomIn());
   $("zoom-out").addEventListener("click", () => state.viewer && state.viewer.zoomOut());
   $("zoom-reset").addEventListener("click", () => state.viewer && state.viewer.reset());
