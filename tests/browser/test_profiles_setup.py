@@ -55,7 +55,7 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     assert_accessible(page, "refused for the 1/16 in profile")
 
     # 2. Another profile: the old result is stale until checked again; then approve and promote.
-    page.get_by_label("CAM profile (bit, machine, material)").select_option(ONE_MM)
+    page.get_by_label("for the CAM profile (bit, machine, material)").select_option(ONE_MM)
     assert "check feasibility again" in page.locator("#feasibility-result").inner_text()
     check_feasibility(page)
     assert page.locator("#feasibility-result").inner_text().startswith("Feasible (yellow) with Rosette channel, 1 mm bit")

@@ -618,6 +618,8 @@ async function runFeasibility() {
     const session = await state.api.getSession(state.session.session_id);
     setSession(session, { keepForm: true });
     renderFeasibility(result);
+    // The list is sorted by last change, and a check is a change.
+    refreshSessions();
     say(`Feasibility: ${result.risk_level}, ${result.passed ? "feasible" : "not feasible"}.`);
     $("feasibility-result").focus();
   });
