@@ -139,7 +139,7 @@ def top_view_svg(sheet: Sheet) -> str:
     clamp_r = sheet.clamp_free_radius_mm
     half = clamp_r + CLAMP_BAND_MM
     size = 2 * half + 20
-    x0, y0 = cx - size / 2, -cy - size / 2 - 12
+    x0, y0 = cx - size / 2, -cy - size / 2
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="top-view" role="img" aria-labelledby="top-view-title" '
         f'width="{_n(size)}mm" height="{_n(size + 12)}mm" viewBox="{_n(x0)} {_n(y0)} {_n(size)} {_n(size + 12)}">',
