@@ -58,7 +58,8 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     page.get_by_label("for the CAM profile (bit, machine, material)").select_option(ONE_MM)
     assert "check feasibility again" in page.locator("#feasibility-result").inner_text()
     check_feasibility(page)
-    assert page.locator("#feasibility-result").inner_text().startswith("Feasible (yellow) with Rosette channel, 1 mm bit")
+    accepted = page.locator("#feasibility-result").inner_text()
+    assert accepted.startswith("Feasible (yellow) with Rosette channel, 1 mm bit"), accepted
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
     assert "1 mm bit" in page.locator("#promote-note").inner_text()
