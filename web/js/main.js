@@ -495,9 +495,19 @@ function renderSummary(session) {
     ["Recommended bit", summary.tool_requirements
       ? `${bitName(summary.tool_requirements.recommended_tool_diameter_mm)} ` +
         `(${bitSize(summary.tool_requirements.recommended_tool_diameter_mm)})` : "–"],
+    ["Profiles with that bit", summary.tool_requirements
+      ? profilesWithBit(summary.tool_requirements.recommended_tool_diameter_mm) : "–"],
   ];
   box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
+}
+
+// The recommendation comes from catalogue bits; naming the profiles that cut with it makes it
+// read as advice about profiles, not as the bit the checked profile uses.
+function profilesWithBit(diameter) {
+  const using = state.profiles
+    ? state.profiles.profiles.filter((p) => p.tool && Math.abs(p.tool.diameter_mm - diameter) < 1e-6) : [];
+  return using.length ? using.map((p) => p.name).join("; ") : "–";
 }
 
 function feasibilityIsCurrent(session) {
@@ -703,6 +713,7 @@ async function loadProfiles() {
   if (checked && state.profiles.profiles.some((p) => p.id === checked)) $("cam-profile").value = checked;
   describeProfile();
   if (state.session) {
+    renderSummary(state.session);
     renderFeasibility(state.session.feasibility);
     renderPromote(state.session);
   }
