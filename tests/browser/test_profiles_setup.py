@@ -44,7 +44,8 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     design_before = session_from_api(stack, session_id)["design"]
     # The recommended bit names the catalogue profiles that cut with it.
     assert page.locator("[data-figure='Recommended bit']").inner_text().startswith("1 mm")
-    assert page.locator("[data-figure='Profiles with that bit']").inner_text() == "Rosette channel, 1 mm bit, spruce, GRBL"
+    profiles_with_bit = page.locator("[data-figure='Profiles with that bit']").inner_text()
+    assert profiles_with_bit == "Rosette channel, 1 mm bit, spruce, GRBL"
 
     # 1. Refused for the 1/16 in profile (the default), with advice naming a real profile.
     assert page.locator("#cam-profile").input_value() == "rosette-1-16-spruce-grbl"
