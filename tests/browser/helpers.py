@@ -45,10 +45,11 @@ def create(page: Any) -> str:
 
 
 def check_feasibility(page: Any) -> None:
-    before = page.locator("#feasibility-result").inner_text()
+    # A check run twice within the same second reads the same, so wait for the count of finished checks.
+    before = page.evaluate("document.querySelector('#feasibility-result').dataset.checks || '0'")
     page.get_by_role("button", name="Check feasibility").click()
-    page.wait_for_function("(before) => document.querySelector('#feasibility-result').textContent !== before "
-                           "&& document.querySelectorAll('#feasibility li').length > 0", arg=before)
+    page.wait_for_function("(before) => (document.querySelector('#feasibility-result').dataset.checks || '0') "
+                           "!== before && document.querySelectorAll('#feasibility li').length > 0", arg=before)
 
 
 def api_get(stack: Stack, path: str) -> Any:

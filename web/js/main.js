@@ -393,6 +393,7 @@ function renderSaveButton() {
   const editable = !session || session.state === "draft";
   $("design-fields").disabled = !editable;
   $("ring-fields").disabled = !editable;
+  $("session-name").disabled = !editable;
   button.hidden = !editable;
   button.textContent = session ? "Save design" : "Create session";
   button.disabled = Boolean(session) && !state.dirty;
@@ -628,6 +629,8 @@ async function runFeasibility() {
     const session = await state.api.getSession(state.session.session_id);
     setSession(session, { keepForm: true });
     renderFeasibility(result);
+    // Counts finished checks: two checks within one second read the same, and tests wait on this.
+    $("feasibility-result").dataset.checks = String(Number($("feasibility-result").dataset.checks || 0) + 1);
     // The list is sorted by last change, and a check is a change.
     refreshSessions();
     say(`Feasibility: ${result.risk_level}, ${result.passed ? "feasible" : "not feasible"}.`);
@@ -967,6 +970,7 @@ function wire() {
     event.returnValue = "";
   });
   $("cut-soundhole").addEventListener("change", () => designChanged(true));
+  $("session-name").addEventListener("input", () => designChanged(true));
   $("add-ring").addEventListener("click", () => {
     state.rings.push({ width: "1", pattern_type: "SOLID", tile: "", material: "" });
     renderRings();
