@@ -222,6 +222,7 @@ pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 .status{font-weight:bold}.figure{overflow-x:auto}.figure svg{max-width:100%;height:auto}
 .note{color:#333}ol li{margin:.3rem 0}
 a{color:#0645ad}
+@media (max-width:600px){body{margin:1rem}th{width:6.5rem}}
 @media print{body{margin:0;max-width:none}.no-print{display:none}
 .figure svg{max-width:none;width:auto;height:auto}@page{size:A4;margin:12mm}}
 """
