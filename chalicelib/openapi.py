@@ -170,6 +170,8 @@ def _response(status: int, model: type[BaseModel] | None, refs: dict[Any, Any], 
     out: dict[str, Any] = {"description": STATUS_TEXT.get(status, "")}
     if status == 200 and op.operation_id == "openapi":
         out["content"] = {"application/json": {"schema": {"type": "object"}}}
+    elif status == 200 and op.operation_id == "get_setup_sheet":
+        out["content"] = {"text/html": {"schema": {"type": "string"}}}
     elif model is not None:
         out["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
     return out
