@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.art_studio.routes import (MAX_BODY_BYTES as ART_MAX_BODY_BYTES, CreateSessionBody, ExportBody,
-                                          FeasibilityBody, TransitionBody, UpdateDesignBody)
-from chalicelib.art_studio.store import Session
+                                          DrawingsView, FeasibilityBody, SessionView, TransitionBody,
+                                          UpdateDesignBody)
 from chalicelib.contracts import api_views as views
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.errors import ErrorBody
@@ -104,25 +104,25 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", OPENAPI_PATH, "openapi", "This document", {200: None}, secured=False, tag="meta"),
 
     _art("POST", "/sessions", "create_session", "Start a draft session from a design",
-         {201: Session, **BODY_ERRORS}, body=CreateSessionBody),
+         {201: SessionView, **BODY_ERRORS}, body=CreateSessionBody),
     _art("GET", "/sessions", "list_sessions", "Recent sessions, newest first",
          {200: views.SessionListView, 422: ERROR},
          parameters=(_query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (default 20)."),
                      _query("cursor", {"type": "string"}, "`next_cursor` of the previous page."))),
     _art("GET", "/sessions/{session_id}", "get_session", "One session",
-         {200: Session, 404: ERROR}, parameters=(SESSION_ID,)),
+         {200: SessionView, 404: ERROR}, parameters=(SESSION_ID,)),
     _art("DELETE", "/sessions/{session_id}", "delete_session", "Delete a session",
          {204: None, 404: ERROR, 409: ERROR, 422: ERROR},
          parameters=(SESSION_ID, _query("version", {"type": "integer", "minimum": 1},
                                         "Delete only if the session is still at this version."))),
     _art("PUT", "/sessions/{session_id}/design", "update_design", "Replace the design of a draft",
-         {200: Session, 404: ERROR, 409: ERROR, **BODY_ERRORS}, body=UpdateDesignBody, parameters=(SESSION_ID,)),
+         {200: SessionView, 404: ERROR, 409: ERROR, **BODY_ERRORS}, body=UpdateDesignBody, parameters=(SESSION_ID,)),
     _art("POST", "/sessions/{session_id}/feasibility", "evaluate_feasibility",
          "Evaluate the design's feasibility and store the result",
          {200: FeasibilitySummaryV1, 404: ERROR, 409: ERROR, **BODY_ERRORS},
          body=FeasibilityBody, body_required=False, parameters=(SESSION_ID,)),
     _art("POST", "/sessions/{session_id}/transition", "transition", "Move the session to another state",
-         {200: Session, 404: ERROR, 409: ERROR, **BODY_ERRORS}, body=TransitionBody, parameters=(SESSION_ID,)),
+         {200: SessionView, 404: ERROR, 409: ERROR, **BODY_ERRORS}, body=TransitionBody, parameters=(SESSION_ID,)),
     _art("POST", "/sessions/{session_id}/export", "export", "Export an approved design as SVG and DXF",
          {200: views.ExportView, 404: ERROR, 409: ERROR, **BODY_ERRORS},
          body=ExportBody, body_required=False, parameters=(SESSION_ID,)),
@@ -139,6 +139,12 @@ OPERATIONS: tuple[Operation, ...] = (
          "A promotion request with its job's current status",
          {200: views.PromotionRequestView, 404: ERROR},
          parameters=(_uuid_param("request_id", "promotion request"),)),
+    _art("GET", "/cam-promotion/requests/{request_id}/setup", "get_setup_sheet",
+         "The printable set-up sheet (HTML) of a promoted design: origin, bit, stock, clamping, depth, time",
+         {200: None, 404: ERROR}, parameters=(_uuid_param("request_id", "promotion request"),)),
+    _art("GET", "/sessions/{session_id}/drawings", "get_drawings",
+         "SVG and DXF drawings of the current design, in any state",
+         {200: DrawingsView, 404: ERROR}, parameters=(SESSION_ID,)),
 
     _cam("POST", "/intents", "submit_intent", "Queue a CAM job (idempotent on intent_id)",
          {202: views.SubmittedJobView, 200: views.SubmittedJobView, 409: ERROR, **BODY_ERRORS}, body=CamIntentV1),
@@ -170,6 +176,8 @@ def _response(status: int, model: type[BaseModel] | None, refs: dict[Any, Any], 
     out: dict[str, Any] = {"description": STATUS_TEXT.get(status, "")}
     if status == 200 and op.operation_id == "openapi":
         out["content"] = {"application/json": {"schema": {"type": "object"}}}
+    elif status == 200 and op.operation_id == "get_setup_sheet":
+        out["content"] = {"text/html": {"schema": {"type": "string"}}}
     elif model is not None:
         out["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
     return out

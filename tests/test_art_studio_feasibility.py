@@ -1,4 +1,4 @@
-"""The rosette-feasibility-v1 rules and the design summary, threshold by threshold."""
+"""The rosette-feasibility-v2 rules and the design summary, threshold by threshold."""
 from __future__ import annotations
 
 import pytest
@@ -31,7 +31,8 @@ def test_the_reference_design_is_green():
     result = evaluate(design())
     assert result.passed is True
     assert result.risk_level == "GREEN"
-    assert result.ruleset == "rosette-feasibility-v1"
+    assert result.ruleset == "rosette-feasibility-v2"
+    assert result.cam_profile_id == "rosette-1-16-spruce-grbl"
     assert result.design_fingerprint == design().fingerprint()
     assert all(c.status == "pass" and c.risk == "GREEN" for c in result.checks)
 
@@ -51,12 +52,60 @@ def test_channel_depth(depth, top, status):
     assert check(design(channel_depth_mm=depth, top_thickness_mm=top), "channel_depth").status == status
 
 
-@pytest.mark.parametrize("width,status", [(0.7, "fail"), (0.8, "warn"), (1.5, "warn"), (1.6, "pass"), (6.0, "pass")])
-def test_channel_must_take_a_stocked_bit(width, status):
+@pytest.mark.parametrize("width,status", [(1.2, "fail"), (1.58, "fail"), (1.5875, "warn"), (3.1, "warn"),
+                                          (3.175, "pass"), (6.0, "pass")])
+def test_channel_must_take_the_default_profiles_bit(width, status):
     c = check(RosetteDesignV1.model_validate(classical_design(**one_ring(width))), "bit_fits_channel")
     assert c.status == status
     assert c.value == pytest.approx(width)
-    assert c.limit == min(rules.BIT_DIAMETERS_MM)
+    assert c.limit == 1.5875  # the 1/16 in bit of the catalogue default
+
+
+@pytest.mark.parametrize("profile,bit,status", [("rosette-1-16-spruce-grbl", 1.5875, "fail"),
+                                                ("rosette-1-8-spruce-grbl", 3.175, "fail"),
+                                                ("rosette-1mm-spruce-grbl", 1.0, "warn")])
+def test_a_narrow_channel_is_judged_against_the_chosen_profiles_bit(profile, bit, status):
+    d = RosetteDesignV1.model_validate(classical_design(**one_ring(1.2)))
+    result = evaluate(d, cam_profile_id=profile)
+    c = next(c for c in result.checks if c.id == "bit_fits_channel")
+    assert (c.status, c.limit, result.cam_profile_id) == (status, bit, profile)
+    assert result.passed is (status != "fail")
+    assert profile in c.message
+    if status == "fail":
+        # The advice names a real catalogue profile whose bit fits.
+        assert "rosette-1mm-spruce-grbl (1 mm)" in c.message
+
+
+def test_no_fitting_bit_says_to_widen_the_channel():
+    d = RosetteDesignV1.model_validate(classical_design(**one_ring(0.9)))
+    c = next(c for c in evaluate(d).checks if c.id == "bit_fits_channel")
+    assert c.status == "fail"
+    assert "smallest is 1 mm" in c.message and "widen the channel" in c.message
+
+
+def test_the_feasibility_fingerprint_depends_on_the_profile():
+    d = design()
+    a = evaluate(d, cam_profile_id="rosette-1-16-spruce-grbl")
+    b = evaluate(d, cam_profile_id="rosette-1-16-spruce-linuxcnc")
+    again = evaluate(d, cam_profile_id="rosette-1-16-spruce-grbl")
+    assert a.fingerprint() == again.fingerprint()
+    assert a.fingerprint() != b.fingerprint()
+
+
+def test_a_result_without_a_profile_keeps_its_old_fingerprint():
+    from chalicelib.contracts.fingerprint import fingerprint
+    legacy = evaluate(design()).model_copy(update={"cam_profile_id": None})
+    doc = legacy.model_dump(mode="json", exclude={"evaluated_at"})
+    del doc["cam_profile_id"]
+    assert legacy.fingerprint() == fingerprint(doc)
+
+
+@pytest.mark.parametrize("profile", ["saw-100-hardwood-linuxcnc", "no-such-profile"])
+def test_only_router_profiles_of_the_catalogue_are_accepted(profile):
+    from chalicelib.art_studio.errors import UnknownProfile
+    with pytest.raises(UnknownProfile) as info:
+        evaluate(design(), cam_profile_id=profile)
+    assert info.value.issues[0].path == "cam_profile_id"
 
 
 @pytest.mark.parametrize("narrow,status", [(0.25, "fail"), (0.3, "warn"), (0.45, "warn"), (0.5, "pass")])
@@ -158,10 +207,13 @@ def test_any_fail_makes_the_result_red():
     assert failed == {"remaining_top_thickness", "min_ring_width"}
 
 
-@pytest.mark.parametrize("width,bit", [(13.0, 6.35), (10.0, 3.175), (6.35, 3.175), (6.0, 2.0), (4.0, 2.0),
-                                       (3.2, 1.5875), (2.0, 1.0), (1.2, 1.0), (0.9, 0.8), (0.5, 0.8)])
-def test_recommended_bit(width, bit):
+# Catalogue end mills: 1 mm, 1/16 in, 1/8 in, 6 mm.
+@pytest.mark.parametrize("width,bit", [(13.0, 6.0), (12.0, 6.0), (10.0, 3.175), (6.35, 3.175), (6.0, 1.5875),
+                                       (3.2, 1.5875), (2.0, 1.0), (1.2, 1.0), (0.9, 1.0)])
+def test_recommended_bit_comes_from_the_catalogue(width, bit):
+    from chalicelib.contracts.profiles import catalogue
     assert recommended_bit(width) == bit
+    assert bit in catalogue().end_mill_diameters()
 
 
 def test_summary_fields():

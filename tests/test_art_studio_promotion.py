@@ -35,14 +35,35 @@ def test_named_profile_is_carried_and_unknown_profile_refused_before_any_write(c
     assert s3_keys(config.requests_bucket()) == []
     assert table_items("PROMO#") == [] and table_items("JOB#") == []
 
-    chosen = profile_ids()[-1]
-    resp = _promote(client, sid, f"?cam_profile_id={chosen}")
-    assert resp.status_code == 201
-    assert resp.json_body["request"]["cam_profile_id"] == chosen
-    # The pair already has its request; a different hint does not fork it.
-    other = _promote(client, sid, f"?cam_profile_id={profile_ids()[0]}")
-    assert other.status_code == 200
-    assert other.json_body["request"] == resp.json_body["request"]
+    # Without a hint the request names the profile the design was checked for.
+    first = _promote(client, sid)
+    assert first.status_code == 201
+    assert first.json_body["request"]["cam_profile_id"] == "rosette-1-16-spruce-grbl"
+
+    chosen = "rosette-1-16-spruce-linuxcnc"
+    refused = _promote(client, sid, f"?cam_profile_id={chosen}")
+    assert refused.status_code == 409
+    assert refused.json_body["ok"] is False and refused.json_body["request"] is None
+    assert chosen in refused.json_body["blocked_reason"] and "check feasibility" in refused.json_body["blocked_reason"]
+    assert len(table_items("PROMO#")) == 1
+
+    # Checking the unchanged, approved design for the other profile is allowed and
+    # gives a new feasibility fingerprint, hence a new request under its own key.
+    checked = post(client, f"/sessions/{sid}/feasibility", {"cam_profile_id": chosen})
+    assert checked.status_code == 200 and checked.json_body["cam_profile_id"] == chosen
+    second = _promote(client, sid, f"?cam_profile_id={chosen}")
+    assert second.status_code == 201
+    req1, req2 = first.json_body["request"], second.json_body["request"]
+    assert req2["cam_profile_id"] == chosen
+    assert req2["promotion_request_id"] != req1["promotion_request_id"]
+    assert req2["design_fingerprint"] == req1["design_fingerprint"]
+    assert req2["feasibility_fingerprint"] != req1["feasibility_fingerprint"]
+    # The first request keeps its own profile.
+    again = client.http.get(f"{PREFIX}/cam-promotion/requests/{req1['promotion_request_id']}")
+    assert again.json_body["cam_profile_id"] == "rosette-1-16-spruce-grbl"
+    # A repeat without a hint is the same request as the last checked profile's.
+    repeat = _promote(client, sid)
+    assert repeat.status_code == 200 and repeat.json_body["request"] == req2
 
 
 def test_unknown_profile_is_refused_even_for_unknown_sessions(client):

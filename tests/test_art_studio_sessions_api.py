@@ -25,8 +25,9 @@ def test_create_returns_a_draft_session(client):
     assert resp.status_code == 201
     s = resp.json_body
     assert set(s) == {"session_id", "state", "version", "design", "design_fingerprint", "design_summary",
-                      "feasibility", "history", "created_at", "updated_at"}
+                      "feasibility", "history", "created_at", "updated_at", "name", "promotions"}
     assert (s["state"], s["version"], s["feasibility"], s["history"]) == ("draft", 1, None, [])
+    assert (s["name"], s["promotions"]) == (None, [])
     assert str(uuid.UUID(s["session_id"])) == s["session_id"]
     assert len(s["design_fingerprint"]) == 64
     summary = s["design_summary"]
@@ -93,7 +94,8 @@ def test_pagination_walks_every_session_newest_first(client):
     assert len(ids) == len(set(ids)) == 7
     expected = sorted(created, key=lambda s: (s["created_at"], s["session_id"]), reverse=True)
     assert ids == [s["session_id"] for s in expected]
-    assert seen[0] == _get(client, expected[0]["session_id"]).json_body
+    # The listing leaves out the promotions, which need a read per session.
+    assert {**seen[0], "promotions": []} == _get(client, expected[0]["session_id"]).json_body
 
     default = client.http.get(f"{PREFIX}/sessions").json_body
     assert len(default["items"]) == 7 and default["next_cursor"] is None
@@ -222,7 +224,7 @@ def test_feasibility_route_stores_result(client):
     resp = post(client, f"/sessions/{sid}/feasibility")
     assert resp.status_code == 200
     result = resp.json_body
-    assert result["ruleset"] == "rosette-feasibility-v1"
+    assert result["ruleset"] == "rosette-feasibility-v2"
     assert result["design_fingerprint"] == session["design_fingerprint"]
     assert {c["id"] for c in result["checks"]} >= {"bit_fits_channel", "remaining_top_thickness",
                                                   "min_ring_width", "min_tile_length", "soundhole_margin"}

@@ -174,11 +174,32 @@ def test_yellow_feasibility_can_be_approved(client):
     assert move(client, sid, "approved").status_code == 200
 
 
-def test_feasibility_frozen_after_approval(client):
-    session = _session_in(client, "approved")
+def test_feasibility_refused_for_a_rejected_design(client):
+    session = _session_in(client, "rejected")
     resp = post(client, f"/sessions/{session['session_id']}/feasibility")
     assert resp.status_code == 409
     assert resp.json_body["code"] == "not_editable"
+
+
+@pytest.mark.parametrize("state", ["approved", "exported"])
+def test_an_approved_design_may_be_checked_for_another_profile(client, state):
+    session = _session_in(client, state)
+    sid = session["session_id"]
+    resp = post(client, f"/sessions/{sid}/feasibility", {"cam_profile_id": "rosette-1-8-spruce-grbl"})
+    assert resp.status_code == 200
+    assert resp.json_body["cam_profile_id"] == "rosette-1-8-spruce-grbl"
+    after = client.http.get(f"{PREFIX}/sessions/{sid}").json_body
+    # Not an edit: the state and the design stay, the stored result is the new one.
+    assert after["state"] == state and after["design"] == session["design"]
+    assert after["feasibility"]["cam_profile_id"] == "rosette-1-8-spruce-grbl"
+
+
+def test_feasibility_for_an_unknown_profile_names_the_field(client):
+    sid = create(client)["session_id"]
+    resp = post(client, f"/sessions/{sid}/feasibility", {"cam_profile_id": "laser-9000"})
+    assert resp.status_code == 422
+    assert resp.json_body["details"][0]["path"] == "cam_profile_id"
+    assert client.http.get(f"{PREFIX}/sessions/{sid}").json_body["feasibility"] is None
 
 
 def test_reopen_keeps_feasibility_for_unchanged_design(client):

@@ -1,18 +1,23 @@
-"""Server-side manufacturability checks of a rosette design (ruleset rosette-feasibility-v1).
+"""Server-side manufacturability checks of a rosette design (ruleset rosette-feasibility-v2).
 
 Each check yields pass / warn / fail (GREEN / YELLOW / RED). The design passes
 when no check fails; its risk level is the worst check's. `value` is what was
 measured and `limit` the hard limit whose crossing fails the check (for the
 warn-only complexity check, the score at which it warns). Thresholds and the
-reasons for them: rules.py and docs/feasibility.md.
+reasons for them: rules.py and docs/feasibility.md. The channel is judged
+against the bit of one CAM profile of the shared catalogue, so a result names
+the profile it holds for and a different profile needs its own check.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.art_studio import rules
+from chalicelib.art_studio.errors import UnknownProfile
 from chalicelib.art_studio.summary import complexity
+from chalicelib.contracts import profiles
+from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.rosette import FeasibilityCheckV1, FeasibilitySummaryV1, RosetteDesignV1
 
 Status = Literal["pass", "warn", "fail"]
@@ -42,17 +47,47 @@ def _at_least(value: float, fail_below: float, warn_below: float) -> Status:
     return "pass"
 
 
-def check_bit_fits_channel(d: RosetteDesignV1) -> FeasibilityCheckV1:
-    width = d.channel_width_mm
-    smallest = min(rules.BIT_DIAMETERS_MM)
-    status = _at_least(width, smallest, 2 * smallest)
+def _mm(value: float) -> str:
+    return f"{value:g} mm"
+
+
+def resolve_profile(cam_profile_id: str | None) -> dict[str, Any]:
+    """The catalogue profile a check runs for (the default without one), with its tool resolved.
+
+    Only profiles that cut with an end mill can cut a rosette channel; a saw
+    profile or an unknown id is refused naming `cam_profile_id`.
+    """
+    cat = profiles.catalogue()
+    key = cam_profile_id or cat.default_profile_id()
+    for profile in cat.end_mill_profiles():
+        if profile["id"] == key:
+            return profile
+    known = [str(p["id"]) for p in cat.end_mill_profiles()]
+    message = f"cam_profile_id {key!r} is not a router profile of the catalogue; known: {', '.join(known)}"
+    raise UnknownProfile(message, [Issue("unknown_reference", message, "cam_profile_id")])
+
+
+def check_bit_fits_channel(d: RosetteDesignV1, profile: dict[str, Any]) -> FeasibilityCheckV1:
+    width = round(d.channel_width_mm, 6)
+    tool = profile["tool"]
+    bit = float(tool["diameter_mm"])
+    status = _at_least(width, bit, 2 * bit)
+    named = f"the {_mm(bit)} bit of profile {profile['id']}"
     if status == "fail":
-        msg = f"channel is {width:.2f} mm wide; the smallest available bit is {smallest:g} mm"
+        fitting = [p for p in profiles.catalogue().end_mill_profiles() if float(p["tool"]["diameter_mm"]) <= width]
+        if fitting:
+            best = fitting[-1]
+            advice = f"choose a profile whose bit fits, e.g. {best['id']} ({_mm(float(best['tool']['diameter_mm']))})"
+        else:
+            smallest = min(profiles.catalogue().end_mill_diameters())
+            advice = f"no catalogue profile has a bit that small (the smallest is {_mm(smallest)}); widen the channel"
+        msg = f"channel is {width:.2f} mm wide; {named} does not fit: {advice}"
     elif status == "warn":
-        msg = f"channel is {width:.2f} mm wide: only a single full-width slot fits, walls get no finishing pass"
+        msg = (f"channel is {width:.2f} mm wide: {named} cuts it as a single full-width slot, "
+               "walls get no finishing pass")
     else:
-        msg = f"channel is {width:.2f} mm wide; at least two passes with a stocked bit"
-    return _check("bit_fits_channel", status, msg, width, smallest)
+        msg = f"channel is {width:.2f} mm wide; {named} leaves room for a pass along each wall"
+    return _check("bit_fits_channel", status, msg, width, bit)
 
 
 def check_remaining_top(d: RosetteDesignV1) -> FeasibilityCheckV1:
@@ -150,12 +185,15 @@ def check_complexity(d: RosetteDesignV1) -> FeasibilityCheckV1:
     return _check("complexity", status, msg, float(c.score), float(rules.COMPLEXITY_HIGH_FROM))
 
 
-CHECKS = (check_bit_fits_channel, check_remaining_top, check_channel_depth, check_ring_width,
+CHECKS = (check_remaining_top, check_channel_depth, check_ring_width,
           check_tile_length, check_soundhole_diameter, check_soundhole_margin, check_complexity)
 
 
-def evaluate(design: RosetteDesignV1, now: datetime | None = None) -> FeasibilitySummaryV1:
-    checks = [check(design) for check in CHECKS]
+def evaluate(design: RosetteDesignV1, now: datetime | None = None,
+             cam_profile_id: str | None = None) -> FeasibilitySummaryV1:
+    """Judge `design` for one CAM profile (the catalogue default without one)."""
+    profile = resolve_profile(cam_profile_id)
+    checks = [check_bit_fits_channel(design, profile), *(check(design) for check in CHECKS)]
     risk = max((c.risk for c in checks), key=_RANK.__getitem__)
     return FeasibilitySummaryV1(
         passed=all(c.status != "fail" for c in checks),
@@ -163,5 +201,6 @@ def evaluate(design: RosetteDesignV1, now: datetime | None = None) -> Feasibilit
         checks=checks,
         ruleset=rules.RULESET,
         design_fingerprint=design.fingerprint(),
+        cam_profile_id=str(profile["id"]),
         evaluated_at=now or datetime.now(timezone.utc),
     )

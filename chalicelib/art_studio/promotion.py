@@ -24,9 +24,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import BaseModel
+
 from chalicelib import config
-from chalicelib.art_studio import workflow
-from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso
+from chalicelib.art_studio import setup_sheet, workflow
+from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso, session_pk
 from chalicelib.contracts.fingerprint import canonical_json
 from chalicelib.contracts.jobs import (attempt_prefix, design_key, job_key, parse_attempt_key, pending_job_item,
                                       promotion_request_key)
@@ -34,7 +36,7 @@ from chalicelib.art_studio.errors import PromotionBlocked, PromotionRequestNotFo
 from chalicelib.contracts import profiles
 from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1, idempotency_key
 from chalicelib.storage import blobs
-from chalicelib.storage.table import Table
+from chalicelib.storage.table import Table, deserialise
 
 log = logging.getLogger("luthier_cam.art_studio.promotion")
 # Reused requests are an audit trail: keep them even where the root logger only shows warnings.
@@ -42,6 +44,8 @@ log.setLevel(logging.INFO)
 
 INDEX_SK = "IDX"
 INDEX_COLLECTION = "PROMOTIONS"
+# Items `SESSION#{id}` / `PROMO#{created}#{request_id}` list a session's requests in order.
+LINK_PREFIX = "PROMO#"
 NOT_APPROVED = "Session is not in APPROVED or EXPORTED state"
 
 
@@ -53,16 +57,21 @@ def request_bytes(request: CamPromotionRequestV1) -> bytes:
     return json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def check_profile(cam_profile_id: str | None) -> str:
-    """The profile the request will name; an unknown one is refused before anything is written.
+def checked_profile(session: Session) -> str:
+    """The profile the session's stored feasibility result was computed for.
 
-    Without a hint the catalogue's default is written into the request, so the
-    immutable document says exactly what CAM is asked for even if the default
-    changes later.
+    A result from before results named their profile was computed for the
+    catalogue default.
     """
+    named = session.feasibility.cam_profile_id if session.feasibility is not None else None
+    return named or profiles.catalogue().default_profile_id()
+
+
+def check_profile(cam_profile_id: str | None) -> str | None:
+    """The profile asked for, if any; an unknown one is refused before anything is written."""
     catalogue = profiles.catalogue()
     if cam_profile_id is None:
-        return catalogue.default_profile_id()
+        return None
     try:
         return str(catalogue.profile(cam_profile_id, path="cam_profile_id")["id"])
     except profiles.UnknownProfile as exc:
@@ -112,11 +121,23 @@ def stored_request(item: dict[str, Any]) -> CamPromotionRequestV1:
 
 def promote(session_id: str, cam_profile_id: str | None = None, store: SessionStore | None = None,
             table: Table | None = None) -> tuple[bool, CamPromotionRequestV1]:
-    """(created, request). Raises PromotionBlocked, SessionNotFound or UnknownProfile before writing anything."""
-    profile = check_profile(cam_profile_id)
+    """(created, request). Raises PromotionBlocked, SessionNotFound or UnknownProfile before writing anything.
+
+    The request names the profile the feasibility result was computed for: that
+    is what was judged and approved. Asking for another profile is refused until
+    the design has been checked for it; the new check has its own feasibility
+    fingerprint, hence its own idempotency key and request, and the earlier
+    request stays as it was.
+    """
+    asked = check_profile(cam_profile_id)
     table = table or Table()
     session = (store or SessionStore(table)).get(session_id)
     intent = build_intent(session)
+    profile = checked_profile(session)
+    if asked is not None and asked != profile:
+        raise PromotionBlocked(
+            f"feasibility was checked for CAM profile {profile}; check feasibility for {asked} "
+            f"before promoting with it", "profile_not_checked", session.state)
     pk = index_pk(intent.design_fingerprint, intent.feasibility_fingerprint)
 
     # No read first: the conditional put hands back the existing item when it
@@ -137,6 +158,10 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     })
     created, item = claim.created, claim.item
     request = stored_request(item)
+    cat = profiles.catalogue()
+    chosen = cat.profile(request.cam_profile_id or profile, path="cam_profile_id")
+    file_name = setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
+    link_to_session(request, table, file_name)
     repaired = ensure_handoff(request, table)
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
@@ -175,6 +200,67 @@ def live_view(doc: dict[str, Any], table: Table | None = None) -> dict[str, Any]
     if runs:
         view["attempts"] = runs
     return view
+
+
+class PromotionLink(BaseModel):
+    """One promotion of a session as the session view lists it."""
+
+    promotion_request_id: str
+    cam_profile_id: str
+    cam_profile_name: str
+    feasibility_fingerprint: str | None = None
+    created_at: str | None = None
+    status: str
+    reason: str | None = None
+    job_url: str
+    setup_sheet_url: str
+    program_file_name: str | None = None
+
+
+def link_item(request: CamPromotionRequestV1, file_name: str | None = None) -> dict[str, Any]:
+    sk = f"{LINK_PREFIX}{iso(request.created_at)}#{request.promotion_request_id}"
+    return {"pk": session_pk(request.session_id), "sk": sk,
+            "request_id": request.promotion_request_id, "cam_profile_id": request.cam_profile_id,
+            "feasibility_fingerprint": request.feasibility_fingerprint, "created_at": iso(request.created_at),
+            "file_name": file_name}
+
+
+def link_to_session(request: CamPromotionRequestV1, table: Table, file_name: str | None = None) -> None:
+    """Record the request under its session (create-if-absent), so any browser finds the job."""
+    table.claim(link_item(request, file_name))
+
+
+def session_promotions(session_id: str, table: Table | None = None) -> list[PromotionLink]:
+    """The session's promotion requests, oldest first, each with its job's live status."""
+    table = table or Table()
+    kwargs: dict[str, Any] = {
+        "TableName": table.name, "ConsistentRead": True,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+        "ExpressionAttributeValues": {":pk": {"S": session_pk(session_id)}, ":p": {"S": LINK_PREFIX}},
+    }
+    links: list[dict[str, Any]] = []
+    while True:
+        resp = table.client.query(**kwargs)
+        links += [deserialise(raw) or {} for raw in resp.get("Items", [])]
+        if not resp.get("LastEvaluatedKey"):
+            break
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    catalogue = profiles.catalogue()
+    out = []
+    for link in links:
+        rid = str(link["request_id"])
+        job = table.get(*job_key(rid)) or {}
+        profile_id = str(link.get("cam_profile_id") or "")
+        name = catalogue.profile(profile_id)["name"] if catalogue.has("profiles", profile_id) else profile_id
+        reason = job.get("reason")
+        out.append(PromotionLink(
+            promotion_request_id=rid, cam_profile_id=profile_id, cam_profile_name=str(name),
+            feasibility_fingerprint=str(link.get("feasibility_fingerprint") or "") or None,
+            created_at=str(link.get("created_at") or "") or None, status=str(job.get("status") or "pending"),
+            reason=None if reason is None else str(reason), job_url=f"/api/rmos/cam/jobs/{rid}",
+            setup_sheet_url=f"/api/art/design-first-workflow/cam-promotion/requests/{rid}/setup",
+            program_file_name=str(link.get("file_name") or "") or None))
+    return out
 
 
 def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:

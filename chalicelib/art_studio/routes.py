@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.art_studio import promotion, sessions
+from chalicelib.art_studio import promotion, sessions, setup_sheet
+from chalicelib.art_studio.store import Session
 from chalicelib.contracts.rosette import RosetteDesignV1
 from chalicelib.http import api_route, int_param, json_body, json_response, parse_model, uuid_param
 
@@ -24,13 +25,18 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class CreateSessionBody(_Body):
     design: RosetteDesignV1
+    name: Name | None = None
 
 
 class UpdateDesignBody(_Body):
     design: RosetteDesignV1
     version: Version | None = None
+    name: Name | None = None
 
 
 class TransitionBody(_Body):
@@ -40,14 +46,35 @@ class TransitionBody(_Body):
     version: Version | None = None
 
 
+ProfileId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
 class FeasibilityBody(_Body):
     version: Version | None = None
+    cam_profile_id: ProfileId | None = None
 
 
 class ExportBody(_Body):
     note: Text | None = None
     actor: Actor | None = None
     version: Version | None = None
+
+
+class SessionView(Session):
+    """A session with its promotion requests and their live job status."""
+
+    promotions: list[promotion.PromotionLink] = []
+
+
+class DrawingsView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    downloads: dict[Literal["svg", "dxf"], str]
+
+
+def _view(session: Session, fresh: bool = False) -> SessionView:
+    """Every route that answers with a session answers with the same view."""
+    promotions = [] if fresh else promotion.session_promotions(session.session_id)
+    return SessionView(**session.model_dump(), promotions=promotions)
 
 
 def _body(model: type[BaseModel], required: bool = True) -> Any:
@@ -65,7 +92,7 @@ def _query() -> dict[str, str]:
 @api_route(bp, "/sessions", methods=["POST"])
 def create_session() -> Response:
     body = _body(CreateSessionBody)
-    return json_response(sessions.create_session(body.design), 201)
+    return json_response(_view(sessions.create_session(body.design, name=body.name), fresh=True), 201)
 
 
 @api_route(bp, "/sessions", methods=["GET"])
@@ -78,7 +105,7 @@ def list_sessions() -> dict[str, Any]:
 
 @api_route(bp, "/sessions/{session_id}", methods=["GET"])
 def get_session(session_id: str) -> Response:
-    return json_response(sessions.get_session(_session_id(session_id)))
+    return json_response(_view(sessions.get_session(_session_id(session_id))))
 
 
 @api_route(bp, "/sessions/{session_id}", methods=["DELETE"])
@@ -94,21 +121,21 @@ def delete_session(session_id: str) -> Response:
 def update_design(session_id: str) -> Response:
     sid = _session_id(session_id)
     body = _body(UpdateDesignBody)
-    return json_response(sessions.update_design(sid, body.design, body.version))
+    return json_response(_view(sessions.update_design(sid, body.design, body.version, name=body.name)))
 
 
 @api_route(bp, "/sessions/{session_id}/feasibility", methods=["POST"])
 def evaluate_feasibility(session_id: str) -> Response:
     sid = _session_id(session_id)
     body = _body(FeasibilityBody, required=False)
-    return json_response(sessions.evaluate_feasibility(sid, body.version))
+    return json_response(sessions.evaluate_feasibility(sid, body.version, cam_profile_id=body.cam_profile_id))
 
 
 @api_route(bp, "/sessions/{session_id}/transition", methods=["POST"])
 def transition(session_id: str) -> Response:
     sid = _session_id(session_id)
     body = _body(TransitionBody)
-    return json_response(sessions.transition(sid, body.to_state, body.actor, body.note, body.version))
+    return json_response(_view(sessions.transition(sid, body.to_state, body.actor, body.note, body.version)))
 
 
 @api_route(bp, "/sessions/{session_id}/export", methods=["POST"])
@@ -140,3 +167,15 @@ def promote_to_cam(session_id: str) -> Response:
 @api_route(bp, "/cam-promotion/requests/{request_id}", methods=["GET"])
 def get_promotion_request(request_id: str) -> dict[str, Any]:
     return promotion.get_request(uuid_param(request_id, "promotion request", "request_id"))
+
+
+@api_route(bp, "/cam-promotion/requests/{request_id}/setup", methods=["GET"])
+def get_setup_sheet(request_id: str) -> Response:
+    sheet = setup_sheet.load(uuid_param(request_id, "promotion request", "request_id"))
+    return Response(body=setup_sheet.render_html(sheet), status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+
+
+@api_route(bp, "/sessions/{session_id}/drawings", methods=["GET"])
+def get_drawings(session_id: str) -> dict[str, Any]:
+    return {"downloads": sessions.drawings(_session_id(session_id))}

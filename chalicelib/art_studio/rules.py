@@ -6,11 +6,12 @@ feasibility result names the ruleset it was computed with.
 """
 from __future__ import annotations
 
-RULESET = "rosette-feasibility-v1"
+RULESET = "rosette-feasibility-v2"
 
-# End mills a small luthier shop keeps for inlay work, in mm:
-# 0.8, 1.0, 1/16", 2.0, 1/8", 1/4".
-BIT_DIAMETERS_MM: tuple[float, ...] = (0.8, 1.0, 1.5875, 2.0, 3.175, 6.35)
+# The bits are not listed here: the channel is judged against the bit of the CAM
+# profile the check runs for, and bits are recommended only from the shared
+# catalogue (chalicelib/contracts/cam_profiles.json), so feasibility can never
+# promise a bit CAM does not have.
 
 # Spruce left under the channel floor (top_thickness - channel_depth).
 REMAINING_TOP_PASS_MM = 1.2

@@ -36,9 +36,9 @@ def _save(store: SessionStore, session: Session) -> Session:
     return updated
 
 
-def create_session(design: RosetteDesignV1, store: SessionStore | None = None) -> Session:
+def create_session(design: RosetteDesignV1, store: SessionStore | None = None, name: str | None = None) -> Session:
     now = now_iso()
-    session = Session(session_id=str(uuid.uuid4()), state="draft", version=1, design=design,
+    session = Session(session_id=str(uuid.uuid4()), name=name, state="draft", version=1, design=design,
                       design_fingerprint=design.fingerprint(), design_summary=summarise(design),
                       feasibility=None, history=[], created_at=now, updated_at=now)
     _store(store).create(session)
@@ -58,26 +58,35 @@ def delete_session(session_id: str, version: int | None = None, store: SessionSt
 
 
 def update_design(session_id: str, design: RosetteDesignV1, version: int | None = None,
-                  store: SessionStore | None = None) -> Session:
+                  store: SessionStore | None = None, name: str | None = None) -> Session:
     store = _store(store)
     session = store.get(session_id)
     _check_version(session, version)
     workflow.require_editable(session.state)
     # The stored feasibility judged the old design; it no longer says anything.
     session = session.model_copy(update={"design": design, "design_fingerprint": design.fingerprint(),
-                                         "design_summary": summarise(design), "feasibility": None})
+                                         "design_summary": summarise(design), "feasibility": None,
+                                         "name": name if name is not None else session.name})
     return _save(store, session)
 
 
-def evaluate_feasibility(session_id: str, version: int | None = None,
-                         store: SessionStore | None = None) -> FeasibilitySummaryV1:
+def evaluate_feasibility(session_id: str, version: int | None = None, store: SessionStore | None = None,
+                         cam_profile_id: str | None = None) -> FeasibilitySummaryV1:
+    """Judge the session's design for one CAM profile and keep the result.
+
+    Draft and in-review designs may be checked for any profile. An approved or
+    exported design may be checked again for another profile (the design is
+    unchanged, so this is not an edit); a result that fails then blocks
+    promotion until a passing profile is checked.
+    """
     store = _store(store)
     session = store.get(session_id)
     _check_version(session, version)
-    if session.state not in workflow.FEASIBILITY_STATES:
-        raise NotEditable(f"feasibility is evaluated in draft or in_review; this session is {session.state!r}",
-                          session.state, workflow.FEASIBILITY_STATES)
-    result = feasibility.evaluate(session.design)
+    if session.state not in workflow.FEASIBILITY_STATES + workflow.PROMOTABLE_STATES:
+        raise NotEditable(f"feasibility is evaluated in draft, in_review, approved or exported; "
+                          f"this session is {session.state!r}", session.state,
+                          workflow.FEASIBILITY_STATES + workflow.PROMOTABLE_STATES)
+    result = feasibility.evaluate(session.design, cam_profile_id=cam_profile_id)
     _save(store, session.model_copy(update={"feasibility": result}))
     return result
 
@@ -133,3 +142,12 @@ def export(session_id: str, actor: str | None = None, note: str | None = None, v
     stem = f"rosette-{session.design_fingerprint[:12]}"
     downloads = {kind: blobs.presigned_get(bucket, key, filename=f"{stem}.{kind}") for kind, key in keys.items()}
     return session, downloads
+
+
+def drawings(session_id: str, store: SessionStore | None = None) -> dict[str, str]:
+    """SVG and DXF links for the current design in any state: a drawing approves nothing."""
+    session = _store(store).get(session_id)
+    keys = _write_drawings(session)
+    bucket = config.artifacts_bucket()
+    stem = f"rosette-{session.design_fingerprint[:12]}"
+    return {kind: blobs.presigned_get(bucket, key, filename=f"{stem}.{kind}") for kind, key in keys.items()}

@@ -1,7 +1,7 @@
 """Session persistence on the shared table, and the session document's shape.
 
 Item: pk `SESSION#{id}`, sk `META`, `version`, `doc` (the session JSON),
-gsi1pk `SESSIONS`, gsi1sk `{created_at}#{id}` (newest-first listing). Every
+gsi1pk `SESSIONS`, gsi1sk `{updated_at}#{id}` (listing by last change, newest first). Every
 write is conditional on `version`, so two editors can never overwrite each
 other silently.
 """
@@ -34,6 +34,8 @@ class HistoryEntry(BaseModel):
 class Session(BaseModel):
     model_config = ConfigDict(extra="forbid")
     session_id: str
+    # What the luthier calls it ("OM rosette, herringbone"); optional.
+    name: str | None = None
     state: str
     version: int
     design: RosetteDesignV1
@@ -64,7 +66,7 @@ def _item(session: Session) -> dict[str, Any]:
         "version": session.version,
         "state": session.state,
         "doc": json.dumps(session.model_dump(mode="json"), sort_keys=True),
-        "gsi1pk": COLLECTION, "gsi1sk": f"{session.created_at}#{session.session_id}",
+        "gsi1pk": COLLECTION, "gsi1sk": f"{session.updated_at}#{session.session_id}",
     }
 
 

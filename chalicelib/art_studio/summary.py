@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from chalicelib.art_studio import rules
+from chalicelib.contracts.profiles import catalogue
 from chalicelib.contracts.rosette import ComplexityV1, DesignSummaryV1, RosetteDesignV1, ToolRequirementsV1
 
 
@@ -35,14 +36,14 @@ def complexity(design: RosetteDesignV1) -> ComplexityV1:
 
 
 def recommended_bit(channel_width_mm: float) -> float:
-    """The largest stocked bit no wider than half the channel, so each wall gets its own pass.
+    """The largest catalogue bit no wider than half the channel, so each wall gets its own pass.
 
     A channel too narrow for that is cut as one full-width slot with the largest
     bit that fits; a channel narrower than every bit gets the smallest one (and
-    fails feasibility).
+    fails feasibility for every profile).
     """
     channel_width_mm = round(channel_width_mm, 6)
-    bits = sorted(rules.BIT_DIAMETERS_MM)
+    bits = catalogue().end_mill_diameters()
     two_pass = [b for b in bits if b <= channel_width_mm / 2]
     if two_pass:
         return two_pass[-1]

@@ -84,10 +84,40 @@ class Catalogue:
     def machine(self, key: str, path: str = "machine_id") -> dict[str, Any]:
         return self.entry("machines", key, path)
 
+    def end_mill_profiles(self) -> list[dict[str, Any]]:
+        """Profiles that cut with an end mill, each with its `tool` entry resolved, smallest bit first."""
+        out = []
+        for key in self.ids("profiles"):
+            profile = self.profile(key)
+            tool = self.tool(str(profile["tool"]))
+            if tool.get("kind", "end_mill") == "end_mill":
+                out.append({**profile, "tool": tool})
+        return sorted(out, key=lambda p: (float(p["tool"]["diameter_mm"]), str(p["id"])))
+
+    def end_mill_diameters(self) -> list[float]:
+        """Every end-mill diameter some profile cuts with: the bits a shop using this catalogue has."""
+        return sorted({float(p["tool"]["diameter_mm"]) for p in self.end_mill_profiles()})
+
     def default_profile_id(self, mode: str | None = None) -> str:
         """The profile a request without one gets: the mode's own default, else the catalogue's."""
         defaults = self.data.get("mode_defaults", {})
         return str(defaults.get(mode, self.data["default"]) if mode else self.data["default"])
+
+
+# Bits sold in inch sizes are named the way the shop names them.
+INCH_BITS = {1.5875: ("1/16 in", "1_16in"), 3.175: ("1/8 in", "1_8in"), 6.35: ("1/4 in", "1_4in")}
+
+
+def bit_label(diameter_mm: float) -> str:
+    """"1/16 in = 1.5875 mm" or "1 mm": safe inside a G-code comment."""
+    inch = INCH_BITS.get(round(diameter_mm, 4))
+    return f"{inch[0]} = {diameter_mm:g} mm" if inch else f"{diameter_mm:g} mm"
+
+
+def bit_slug(diameter_mm: float) -> str:
+    """The bit as a file-name part: "1_16in", "1mm", "0.8mm"."""
+    inch = INCH_BITS.get(round(diameter_mm, 4))
+    return inch[1] if inch else f"{diameter_mm:g}mm"
 
 
 @functools.cache

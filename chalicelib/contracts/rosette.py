@@ -130,8 +130,14 @@ class FeasibilitySummaryV1(Contract):
     checks: list[FeasibilityCheckV1]
     ruleset: str
     design_fingerprint: str
+    # The CAM profile (hence bit, machine and material) the design was judged for.
+    cam_profile_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = None
     evaluated_at: datetime
 
     def fingerprint(self) -> str:
-        # Re-running the same rules on the same design must give the same fingerprint.
-        return fingerprint(self.model_dump(mode="json", exclude={"evaluated_at"}))
+        # Re-running the same rules on the same design for the same profile gives the same
+        # fingerprint; a result from before profiles were named keeps the fingerprint it had.
+        doc = self.model_dump(mode="json", exclude={"evaluated_at"})
+        if doc["cam_profile_id"] is None:
+            del doc["cam_profile_id"]
+        return fingerprint(doc)

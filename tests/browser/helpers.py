@@ -67,11 +67,11 @@ def create(page: Any) -> str:
 
 
 def check_feasibility(page: Any) -> None:
-    # Blanked first: two checks in the same second would otherwise read the same.
-    page.evaluate("document.querySelector('#feasibility-result').textContent = ''")
+    # A check run twice within the same second reads the same, so wait for the count of finished checks.
+    before = page.evaluate("document.querySelector('#feasibility-result').dataset.checks || '0'")
     page.get_by_role("button", name="Check feasibility").click()
-    page.wait_for_function("document.querySelector('#feasibility-result').textContent !== '' "
-                           "&& document.querySelectorAll('#feasibility li').length > 0")
+    page.wait_for_function("(before) => (document.querySelector('#feasibility-result').dataset.checks || '0') "
+                           "!== before && document.querySelectorAll('#feasibility li').length > 0", arg=before)
 
 
 def api_get(stack: Stack, path: str, user: str = "designer") -> Any:

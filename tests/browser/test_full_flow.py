@@ -95,7 +95,7 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
         page.get_by_role("link", name="Download G-code").click()
     downloaded = tmp_path / "program.nc"
     info.value.save_as(downloaded)
-    assert re.fullmatch(r"rosette-[0-9a-f]{8}\.nc", info.value.suggested_filename)
+    assert info.value.suggested_filename == "rosette-110x90-d1.6-1_16in-grbl.nc"
     s3 = boto3.client("s3", endpoint_url=stack.aws, region_name="us-east-1",
                       aws_access_key_id="local", aws_secret_access_key="local")
     stored_program = s3.get_object(Bucket=stack.env["ARTIFACTS_BUCKET"], Key=artifact_key(job_id, "program.nc"))

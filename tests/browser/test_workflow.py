@@ -117,10 +117,12 @@ def test_the_session_list_shows_one_entry_per_design_and_the_time_it_is_sorted_b
     assert sum(1 for s in listed if s["design"] == listed[0]["design"] and s["session_id"] == session_id) == 1
     assert len({s["session_id"] for s in listed}) == len(listed)
     mine = next(s for s in listed if s["session_id"] == session_id)
-    shown = page.locator(f"#session-list a[href='#/sessions/{session_id}'] .session-time").inner_text()
-    created = page.evaluate("(iso) => new Date(iso).toLocaleString()", mine["created_at"])
-    assert shown == f"{session_id[:8]} · created {created}"
-    assert [s["created_at"] for s in listed] == sorted((s["created_at"] for s in listed), reverse=True)
+    shown_at = page.locator(f"#session-list a[href='#/sessions/{session_id}'] .session-time")
+    # Sorted by last change, and showing that time.
+    changed = page.evaluate("(iso) => new Date(iso).toLocaleString()", mine["updated_at"])
+    # The list reloads after the check; wait for it rather than read it mid-refresh.
+    expect(shown_at).to_have_text(f"{session_id[:8]} · changed {changed}")
+    assert [s["updated_at"] for s in listed] == sorted((s["updated_at"] for s in listed), reverse=True)
     label = page.locator(f"#session-list a[href='#/sessions/{session_id}'] .session-name").inner_text()
     assert label == "90–110 mm, 3 rings (2/6/2 mm)"
 

@@ -85,11 +85,23 @@ export class Api {
     return this.request("GET", `${ART}/sessions?${query}`);
   }
   getSession(id) { return this.request("GET", `${ART}/sessions/${encodeURIComponent(id)}`); }
-  createSession(design) { return this.request("POST", `${ART}/sessions`, { design }); }
-  updateDesign(id, design, version) {
-    return this.request("PUT", `${ART}/sessions/${encodeURIComponent(id)}/design`, { design, version });
+  createSession(design, name) {
+    return this.request("POST", `${ART}/sessions`, name ? { design, name } : { design });
   }
-  feasibility(id) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/feasibility`); }
+  updateDesign(id, design, version, name) {
+    const body = name ? { design, version, name } : { design, version };
+    return this.request("PUT", `${ART}/sessions/${encodeURIComponent(id)}/design`, body);
+  }
+  deleteSession(id, version) {
+    return this.request("DELETE", `${ART}/sessions/${encodeURIComponent(id)}?version=${encodeURIComponent(version)}`);
+  }
+  feasibility(id, profileId) {
+    const body = profileId ? { cam_profile_id: profileId } : undefined;
+    return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/feasibility`, body);
+  }
+  drawings(id) { return this.request("GET", `${ART}/sessions/${encodeURIComponent(id)}/drawings`); }
+  // Server paths the API hands out ("/api/...") as full addresses on this API's host.
+  href(path) { return this.base.replace(/\/api$/, "") + path; }
   transition(id, body) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/transition`, body); }
   exportSession(id) { return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/export`); }
   promote(id, profileId) {
@@ -97,6 +109,7 @@ export class Api {
     return this.request("POST", `${ART}/sessions/${encodeURIComponent(id)}/promote_to_cam${query}`);
   }
   profiles() { return this.request("GET", `${CAM}/profiles`); }
+  plan(intent) { return this.request("POST", `${CAM}/plan`, intent); }
   job(id) { return this.request("GET", `${CAM}/jobs/${encodeURIComponent(id)}`); }
   retryJob(id) { return this.request("POST", `${CAM}/jobs/${encodeURIComponent(id)}/retry`); }
 }

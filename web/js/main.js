@@ -4,6 +4,8 @@ import { Auth } from "./auth.js";
 import { drawRosette, PATTERNS } from "./rosette.js";
 import { el, fmt } from "./svg.js";
 import { parseGcode, showToolpath } from "./toolpath.js";
+import { latestPromotion, renderPromotions } from "./promotions.js";
+import { rosetteIntent } from "./preview.js";
 import { bitName, bitSize, getUnit, length, readLength, setUnit } from "./units.js";
 
 const $ = (id) => document.getElementById(id);
@@ -442,6 +444,7 @@ function renderSaveButton() {
   const editable = session ? session.state === "draft" && may("session.edit", session) : may("session.create");
   $("design-fields").disabled = !editable;
   $("ring-fields").disabled = !editable;
+  $("session-name").disabled = !editable;
   button.hidden = !editable;
   button.textContent = session ? "Save design" : "Create session";
   button.disabled = Boolean(session) && !state.dirty;
@@ -468,7 +471,7 @@ async function saveDesign() {
   const design = validateForm();
   if (!design) return null;
   if (!state.session) {
-    const session = await state.api.createSession(design);
+    const session = await state.api.createSession(design, $("session-name").value.trim());
     state.dirty = false;
     say(`Session created (${shortId(session.session_id)}). Next: check its feasibility.`);
     setSession(session);
@@ -477,7 +480,8 @@ async function saveDesign() {
     refreshSessions();
     return session;
   }
-  const session = await state.api.updateDesign(state.session.session_id, design, state.session.version);
+  const session = await state.api.updateDesign(state.session.session_id, design, state.session.version,
+    $("session-name").value.trim());
   state.dirty = false;
   say("Design saved.");
   setSession(session);
@@ -501,13 +505,30 @@ function setSession(session, { keepForm = false } = {}) {
   if (!session) {
     setBadge($("session-state"), "");
     $("session-info").textContent = "A new design; nothing is saved until you create the session.";
-    if (!keepForm) fillDesign(DEFAULT_DESIGN);
+    if (!keepForm) {
+      fillDesign(DEFAULT_DESIGN);
+      $("session-name").value = "";
+    }
   } else {
     setBadge($("session-state"), STATE_LABELS[session.state] || session.state, `state-${session.state}`);
     $("session-info").textContent = `Session ${shortId(session.session_id)} · version ${session.version} · ` +
       `created ${new Date(session.created_at).toLocaleString()} · updated ${new Date(session.updated_at).toLocaleString()}`;
-    if (!keepForm) fillDesign(session.design);
+    if (!keepForm) {
+      fillDesign(session.design);
+      $("session-name").value = session.name || "";
+    }
+    // The picker shows the profile the stored check was made for, so a reload shows what was judged.
+    const checked = session.feasibility && session.feasibility.cam_profile_id;
+    if (checked && state.profiles && state.profiles.profiles.some((p) => p.id === checked)) {
+      $("cam-profile").value = checked;
+      describeProfile();
+    }
   }
+  $("plan-result").hidden = true;
+  $("plan-box").hidden = true;
+  $("drawings").hidden = !session;
+  $("delete-session").hidden = !session;
+  $("drawing-links").replaceChildren();
   state.dirty = keepForm ? state.dirty : false;
   renderSaveButton();
   renderSummary(session);
@@ -529,9 +550,19 @@ function renderSummary(session) {
     ["Recommended bit", summary.tool_requirements
       ? `${bitName(summary.tool_requirements.recommended_tool_diameter_mm)} ` +
         `(${bitSize(summary.tool_requirements.recommended_tool_diameter_mm)})` : "–"],
+    ["Profiles with that bit", summary.tool_requirements
+      ? profilesWithBit(summary.tool_requirements.recommended_tool_diameter_mm) : "–"],
   ];
   box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
+}
+
+// The recommendation comes from catalogue bits; naming the profiles that cut with it makes it
+// read as advice about profiles, not as the bit the checked profile uses.
+function profilesWithBit(diameter) {
+  const using = state.profiles
+    ? state.profiles.profiles.filter((p) => p.tool && Math.abs(p.tool.diameter_mm - diameter) < 1e-6) : [];
+  return using.length ? using.map((p) => p.name).join("; ") : "–";
 }
 
 function feasibilityIsCurrent(session) {
@@ -567,9 +598,11 @@ function renderFeasibility(result) {
       text: `Measured ${checkFigure(check, check.value)} · limit ${checkFigure(check, check.limit)}` }),
   ])));
   const when = result.evaluated_at ? new Date(result.evaluated_at).toLocaleString() : "";
-  $("feasibility-result").textContent = result.passed
-    ? `Feasible (${result.risk_level.toLowerCase()}): this design can be made. Checked ${when}.`
-    : `Not feasible: this design cannot be made as drawn. Checked ${when}.`;
+  const forProfile = `with ${profileName(result.cam_profile_id)}`;
+  $("feasibility-result").textContent = (result.passed
+    ? `Feasible (${result.risk_level.toLowerCase()}) ${forProfile}: this design can be made. Checked ${when}.`
+    : `Not feasible ${forProfile}: this design cannot be made as drawn. Checked ${when}.`) +
+    (profileIsStale(result) ? ` You chose ${profileName(selectedProfile())}: check feasibility again for it.` : "");
   if (!result.passed) {
     const reasons = (result.checks || []).filter((c) => c.status === "fail").map((c) => plainWords(c.message));
     blocked.textContent = `This design cannot be approved: ${reasons.join("; ") || "a check failed"}.`;
@@ -654,13 +687,39 @@ async function runFeasibility() {
       if (state.session && state.session.state !== "draft") return;
       if (!(await saveDesign())) return;
     }
-    const result = await state.api.feasibility(state.session.session_id);
+    const result = await state.api.feasibility(state.session.session_id, selectedProfile());
     const session = await state.api.getSession(state.session.session_id);
     setSession(session, { keepForm: true });
     renderFeasibility(result);
+    // Counts finished checks: two checks within one second read the same, and tests wait on this.
+    $("feasibility-result").dataset.checks = String(Number($("feasibility-result").dataset.checks || 0) + 1);
+    // The list is sorted by last change, and a check is a change.
+    refreshSessions();
     say(`Feasibility: ${result.risk_level}, ${result.passed ? "feasible" : "not feasible"}.`);
     $("feasibility-result").focus();
   });
+}
+
+async function showDrawings() {
+  const reply = await act("Drawings", () => state.api.drawings(state.session.session_id));
+  if (!reply) return;
+  $("drawing-links").replaceChildren(...Object.entries(reply.downloads || {}).map(([kind, url]) => el("a", {
+    href: url, className: "secondary-link", text: `${kind.toUpperCase()} drawing`, download: "",
+  })));
+  say("Drawings ready.");
+}
+
+async function deleteSession() {
+  const session = state.session;
+  if (!session || !window.confirm(`Delete session ${session.name || shortId(session.session_id)}? This cannot be undone.`)) return;
+  const done = await act("Deleting the session", () => state.api.deleteSession(session.session_id, session.version));
+  if (done === undefined) return;
+  state.dirty = false;
+  state.hash = "";
+  if (location.hash) history.pushState(null, "", location.pathname + location.search);
+  setSession(null);
+  say("Session deleted.");
+  refreshSessions();
 }
 
 // ---------------------------------------------------------------- sessions list
@@ -671,7 +730,8 @@ function sessionLabel(session) {
   const size = state.unit === "in"
     ? `${length(d.inner_diameter_mm, "in")}–${length(d.outer_diameter_mm, "in")}`
     : `${fmt(d.inner_diameter_mm, 1)}–${fmt(d.outer_diameter_mm, 1)} mm`;
-  return `${size}, ${rings.length} ring${rings.length === 1 ? "" : "s"} (${widths} mm)`;
+  const shape = `${size}, ${rings.length} ring${rings.length === 1 ? "" : "s"} (${widths} mm)`;
+  return session.name ? `${session.name} — ${shape}` : shape;
 }
 
 function sessionItem(session) {
@@ -683,9 +743,9 @@ function sessionItem(session) {
   }, [
     el("span", { className: `badge state-${session.state}`, text: STATE_LABELS[session.state] || session.state }),
     el("span", { className: "session-name", text: sessionLabel(session) }),
-    // The list is newest-created first, so it shows the creation time it is sorted by.
+    // The list is sorted by last change, so it shows the time it is sorted by.
     el("span", { className: "muted small session-time",
-      text: `${shortId(session.session_id)} · created ${new Date(session.created_at).toLocaleString()}` }),
+      text: `${shortId(session.session_id)} · changed ${new Date(session.updated_at).toLocaleString()}` }),
   ])]);
 }
 
@@ -714,7 +774,34 @@ async function loadProfiles() {
   select.replaceChildren(...state.profiles.profiles.map((p) => el("option", {
     value: p.id, text: p.name || p.id, selected: p.id === state.profiles.default,
   })));
+  const checked = state.session && state.session.feasibility && state.session.feasibility.cam_profile_id;
+  if (checked && state.profiles.profiles.some((p) => p.id === checked)) $("cam-profile").value = checked;
   describeProfile();
+  if (state.session) {
+    renderSummary(state.session);
+    renderFeasibility(state.session.feasibility);
+    renderPromote(state.session);
+  }
+}
+
+function selectedProfile() {
+  return $("cam-profile").value || (state.profiles && state.profiles.default) || null;
+}
+
+function profileName(id) {
+  const profile = state.profiles && state.profiles.profiles.find((p) => p.id === id);
+  return profile ? `${profile.name || id}` : (id || "the default CAM profile");
+}
+
+// A stored check made for another profile than the one chosen says nothing about the chosen one.
+function profileIsStale(result) {
+  return Boolean(result && result.cam_profile_id && selectedProfile() && result.cam_profile_id !== selectedProfile());
+}
+
+function profileChanged() {
+  describeProfile();
+  if (state.feasibility) renderFeasibility(state.feasibility);
+  renderPromote(state.session);
 }
 
 function describeProfile() {
@@ -727,26 +814,54 @@ function describeProfile() {
 }
 
 function renderPromote(session) {
-  const allowed = Boolean(session && ["approved", "exported"].includes(session.state));
+  const approved = Boolean(session && ["approved", "exported"].includes(session.state));
+  const stale = profileIsStale(session && session.feasibility);
+  const passed = Boolean(session && session.feasibility && session.feasibility.passed);
+  const allowed = approved && !stale && passed;
   const mayPromote = may("session.promote", session);
   $("promote").hidden = !mayPromote;
-  $("cam-profile").disabled = !mayPromote;
   $("promote").disabled = !allowed;
   $("promote-note").textContent = !mayPromote ? "Promoting to CAM is for the design's owner and operators."
-    : allowed ? "" : "Approve the design to promote it to CAM.";
-  const remembered = session && localStorage.getItem(`luthier-cam.job.${session.session_id}`);
-  if (!session) stopJob();
-  else if (remembered && remembered !== state.jobId) followJob(remembered);
-  else if (!remembered && state.jobId) stopJob();
+    : !approved ? "Approve the design to promote it to CAM."
+    : stale ? `The design was checked with ${profileName(session.feasibility.cam_profile_id)}; ` +
+      `check feasibility with ${profileName(selectedProfile())} before promoting with it.`
+    : !passed ? `The design is not feasible with ${profileName(session.feasibility && session.feasibility.cam_profile_id)}; ` +
+      "choose another profile and check again."
+    : `Promotes with ${profileName(session.feasibility.cam_profile_id)}, the profile it was checked with.`;
+  // The session's jobs come from the server, so any signed-in browser finds them.
+  const promotions = (session && session.promotions) || [];
+  state.promotions = promotions;
+  renderPromotions($("promotions"), $("promotions-box"), promotions, (link) => followJob(link.promotion_request_id));
+  const latest = latestPromotion(promotions);
+  if (!session || !latest) stopJob();
+  else if (!promotions.some((p) => p.promotion_request_id === state.jobId)) followJob(latest.promotion_request_id);
+}
+
+// What the job would be, before committing to it: time and toolpath from POST /plan.
+async function planPreview() {
+  const profile = state.profiles && state.profiles.profiles.find((p) => p.id === selectedProfile());
+  if (!profile) return;
+  const design = state.session && !state.dirty ? state.session.design : validateForm();
+  if (!design) return;
+  const plan = await act("Toolpath preview", () => state.api.plan(rosetteIntent(design, profile)));
+  if (!plan) return;
+  const totals = (plan.report && plan.report.totals) || {};
+  $("plan-result").textContent = `With ${profile.name}: estimated machining time ${formatDuration(totals.estimated_time_s)}, ` +
+    `cut length ${length(totals.cut_length_mm, state.unit, 1)}. Nothing is sent to CAM until you promote.`;
+  $("plan-result").hidden = false;
+  $("plan-box").hidden = false;
+  showToolpath($("plan-svg"), $("plan-caption"), parseGcode(plan.program));
+  say(`Preview: about ${formatDuration(totals.estimated_time_s)} of machining.`);
+  $("plan-result").focus();
 }
 
 async function promote() {
-  const profileId = $("cam-profile").value || null;
-  const reply = await act("Promote to CAM", () => state.api.promote(state.session.session_id, profileId));
+  const reply = await act("Promote to CAM", () => state.api.promote(state.session.session_id, selectedProfile()));
   if (!reply) return;
   const request = reply.request;
-  localStorage.setItem(`luthier-cam.job.${state.session.session_id}`, request.promotion_request_id);
   say(`Promoted to CAM: job ${shortId(request.promotion_request_id)} is ${request.status}.`);
+  const session = await act("Reloading the session", () => state.api.getSession(state.session.session_id));
+  if (session) setSession(session, { keepForm: true });
   followJob(request.promotion_request_id, true);
   $("job-title").focus();
 }
@@ -760,6 +875,10 @@ async function retryJob() {
   followJob(jobId, true);
 }
 
+function promotionOf(jobId) {
+  return (state.promotions || []).find((p) => p.promotion_request_id === jobId) || null;
+}
+
 function stopJob() {
   clearTimeout(state.pollTimer);
   state.pollTimer = null;
@@ -768,7 +887,8 @@ function stopJob() {
   setBadge($("job-state"), "");
   $("job-retry").hidden = true;
   $("job-info").textContent = "No job yet. Promote an approved design to start one.";
-  for (const id of ["report", "job-warnings", "toolpath", "download-gcode", "download-report", "download-preview"]) $(id).hidden = true;
+  for (const id of ["report", "job-warnings", "toolpath", "download-gcode", "download-report", "download-preview",
+    "job-profile", "setup-sheet"]) $(id).hidden = true;
 }
 
 function followJob(jobId, fresh = false) {
@@ -822,6 +942,15 @@ function renderJob(job) {
   const info = [`Job ${job.job_id}`, `status ${job.status}`];
   if (job.reason) info.push(job.reason);
   $("job-info").textContent = info.join(" · ");
+  const link = promotionOf(job.job_id);
+  if (link) {
+    $("job-profile").textContent = `Cut with ${link.cam_profile_name || link.cam_profile_id}` +
+      (job.report && job.report.tool ? `, ${job.report.tool.name}` : "") +
+      (job.report && job.report.material ? `, ${job.report.material.name}` : "") + ".";
+    $("job-profile").hidden = false;
+    $("setup-sheet").href = state.api.href(link.setup_sheet_url);
+    $("setup-sheet").hidden = false;
+  }
   const report = job.report;
   const box = $("report");
   if (!report || !report.totals) { box.hidden = true; return; }
@@ -854,7 +983,9 @@ async function showArtifacts(job) {
     a.setAttribute("download", name);
     a.hidden = false;
   };
-  const base = `rosette-${shortId(job.job_id)}`;
+  const promo = promotionOf(job.job_id);
+  const named = promo && promo.program_file_name;
+  const base = named ? named.replace(/\.nc$/, "") : `rosette-${shortId(job.job_id)}`;
   link("download-report", downloads["report.json"], `${base}-report.json`);
   link("download-preview", downloads["preview.svg"], `${base}-preview.svg`);
   const programUrl = downloads["program.nc"];
@@ -917,6 +1048,7 @@ function wire() {
     event.returnValue = "";
   });
   $("cut-soundhole").addEventListener("change", () => designChanged(true));
+  $("session-name").addEventListener("input", () => designChanged(true));
   $("add-ring").addEventListener("click", () => {
     state.rings.push({ width: "1", pattern_type: "SOLID", tile: "", material: "" });
     renderRings();
@@ -951,9 +1083,12 @@ function wire() {
     $("design-title").focus();
   });
   $("more-sessions").addEventListener("click", () => refreshSessions(true));
-  $("cam-profile").addEventListener("change", describeProfile);
+  $("cam-profile").addEventListener("change", profileChanged);
+  $("drawings").addEventListener("click", showDrawings);
+  $("delete-session").addEventListener("click", deleteSession);
   $("promote").addEventListener("click", promote);
   $("job-retry").addEventListener("click", retryJob);
+  $("plan-preview").addEventListener("click", planPreview);
   $("zoom-in").addEventListener("click", () => state.viewer && state.viewer.zoomIn());
   $("zoom-out").addEventListener("click", () => state.viewer && state.viewer.zoomOut());
   $("zoom-reset").addEventListener("click", () => state.viewer && state.viewer.reset());

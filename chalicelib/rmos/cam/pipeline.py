@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
-from chalicelib.rmos.cam import posts
+from chalicelib.rmos.cam import posts, setup_lines
 from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent
 from chalicelib.rmos.cam.prepare import PreparedIntent, prepare
 from chalicelib.rmos.cam.profiles import ResolvedSetup
@@ -136,7 +136,7 @@ def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None)
     dialect = posts.dialect(setup.post)
     tool = setup.tool
     header = [f"tool: {tool['name']} ({tool['diameter_mm']:g} mm)", f"profile: {setup.profile_id}",
-              "Z0 = top of stock, X0 Y0 = work origin"]
+              *setup_lines.header_lines(norm.design.model_dump(), tool, setup.post)]
     try:
         text = posts.render(program, dialect, header=header)
     except posts.PostError as exc:
