@@ -8,12 +8,14 @@ from chalice.app import S3Event
 from chalicelib import config, openapi
 from chalicelib.art_studio.routes import bp as art_studio_routes
 from chalicelib.http import api_route, error_middleware
+from chalicelib.rmos.cam.import_routes import bp as cam_import_routes
 from chalicelib.rmos.cam.routes import bp as cam_routes
 
 app = Chalice(app_name="luthier-cam-bridge")
 app.register_middleware(error_middleware, "http")
 app.register_blueprint(art_studio_routes, url_prefix="/api/art/design-first-workflow")
 app.register_blueprint(cam_routes, url_prefix="/api/rmos/cam")
+app.register_blueprint(cam_import_routes, url_prefix="/api/rmos/cam")
 
 
 @api_route(app, openapi.HEALTH_PATH, methods=["GET"])
