@@ -94,7 +94,7 @@ def _pieces_of(e: Any, tol: float) -> tuple[list[Piece], list[Outline]]:
         from ezdxf import path as dxfpath
 
         pts = [(v[0], v[1]) for v in dxfpath.make_path(e).flattening(tol)]
-        closed = len(pts) > 2 and same(pts[0], pts[-1])
+        closed = bool(kind == "SPLINE" and e.closed) or (len(pts) > 2 and same(pts[0], pts[-1]))
         return _polyline(pts, [0.0] * len(pts), closed)
     return [], []
 

@@ -55,13 +55,12 @@ def _subpath_piece(subpath: Any, tol: float) -> tuple[Piece | None, bool]:
         if isinstance(seg, Move):
             points = [(float(seg.end[0]), float(seg.end[1]))]
             continue
-        if not points or seg.end is None:
+        if not points:
             continue
         if isinstance(seg, Close):
             closed = True
-            if not same(points[0], (seg.end[0], seg.end[1])):
-                points.append((seg.end[0], seg.end[1]))
-                bulges.append(0.0)
+            continue
+        if seg.end is None:
             continue
         if isinstance(seg, Line):
             points.append((seg.end[0], seg.end[1]))
@@ -107,7 +106,9 @@ def read_svg(data: bytes, *, units: str | None = None, tolerance_mm: float = DEF
                 pts, bulges = piece.points, piece.bulges
                 if same(pts[0], pts[-1]):
                     pts = pts[:-1]
-                outlines.append(Outline(pts, bulges[:len(pts)]))
+                else:
+                    bulges = bulges + [0.0]  # the straight segment a closepath draws back to the start
+                outlines.append(Outline(pts, bulges))
             else:
                 pieces.append(piece)
     outlines += join(pieces, "the SVG", "svg")
