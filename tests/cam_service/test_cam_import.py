@@ -244,3 +244,18 @@ def test_planning_the_imported_geometry_directly(tmp_path):
     result = plan_intent({"mode": "router_3axis", "design": {"operation": "pocket", "geometry": geometry,
                                                              "depth_mm": 1.0, "tool_diameter_mm": 3.0}})
     check_pocket(result.program, region, 3.0, 1.0, tmp_path)
+
+
+@pytest.mark.parametrize("data", [b"", b"0\nSECTION\n2\nENTITIES\n0\nLWPOLYLINE\n10\nx\n", bytes(range(256)) * 4,
+                                  b"0\nEOF\n"])
+def test_garbage_dxf_is_refused_not_crashed(data):
+    with pytest.raises(Invalid) as err:
+        read_dxf(data)
+    assert err.value.issues[0].path in ("dxf", "layer")
+
+
+@pytest.mark.parametrize("data", [b"", b"<svg", b"<svg xmlns='http://www.w3.org/2000/svg'><path d='M 0 0 Q'/></svg>"])
+def test_garbage_svg_is_refused_not_crashed(data):
+    with pytest.raises(Invalid) as err:
+        read_svg(data)
+    assert err.value.issues[0].path == "svg"

@@ -42,8 +42,10 @@ def _document(data: bytes) -> Any:
 
     try:
         doc, _auditor = recover.read(io.BytesIO(data))
-    except (DXFError, ValueError, UnicodeDecodeError, IndexError) as exc:
+    except DXFError as exc:
         raise DrawingRefused(f"not a readable DXF file: {exc}", "dxf") from None
+    except Exception as exc:  # noqa: BLE001 - any parser failure on a caller's file is the file's fault
+        raise DrawingRefused(f"not a readable DXF file ({type(exc).__name__})", "dxf") from None
     assert isinstance(doc, ezdxf.document.Drawing)
     return doc
 
@@ -147,7 +149,10 @@ def read_dxf(data: bytes, *, layer: str | None = None, units: str | None = None,
     pieces: list[Piece] = []
     outlines: list[Outline] = []
     for e in entities:
-        more_pieces, more_outlines = _pieces_of(e, tolerance_mm / scale)
+        try:
+            more_pieces, more_outlines = _pieces_of(e, tolerance_mm / scale)
+        except (AttributeError, TypeError, ValueError, ZeroDivisionError, IndexError):
+            raise DrawingRefused(f"{where}: the {e.dxftype()} entity {e.dxf.handle} is malformed", path) from None
         pieces += more_pieces
         outlines += more_outlines
     outlines += join(pieces, where, path)

@@ -86,8 +86,10 @@ def read_svg(data: bytes, *, units: str | None = None, tolerance_mm: float = DEF
 
     try:
         doc = SVG.parse(io.BytesIO(data), reify=True, ppi=PPI)
-    except (ParseError, ValueError) as exc:
+    except ParseError as exc:
         raise DrawingRefused(f"not a readable SVG file: {exc}", "svg") from None
+    except Exception as exc:  # noqa: BLE001 - any parser failure on a caller's file is the file's fault
+        raise DrawingRefused(f"not a readable SVG file ({type(exc).__name__})", "svg") from None
     width = str(doc.values.get("width", "")).strip().lower()
     physical = width.endswith(_PHYSICAL)
     source = "mm (from the document size)" if physical else (units or "mm")
