@@ -50,6 +50,24 @@ def body_dxf(insunits=4, scale=1.0, layer="BODY", extra=None):
     return stream.getvalue(), Polygon(shell, [hole])
 
 
+def ring(points, bulges=None):
+    """A closed outline as ezdxf flattens it (bulges read the DXF way, by ezdxf, not the importer)."""
+    doc = ezdxf.new("R2010")
+    bulges = bulges or [0.0] * len(points)
+    outline = doc.modelspace().add_lwpolyline([(x, y, b) for (x, y), b in zip(points, bulges)], format="xyb",
+                                              close=True)
+    return [(v.x, v.y) for v in dxfpath.make_path(outline).flattening(0.001)]
+
+
+def shape(geometry, island=None):
+    """The imported geometry's region, or one island's outline alone."""
+    island_bulges = geometry.get("island_bulges") or [None] * len(geometry["islands"])
+    holes = [ring(i, b) for i, b in zip(geometry["islands"], island_bulges)]
+    if island is not None:
+        return Polygon(holes[island])
+    return Polygon(ring(geometry["points"], geometry.get("bulges")), holes)
+
+
 def check_pocket(program, region, tool_diameter, depth, tmp_path):
     canon = run_rs274(program, tmp_path)
     assert_max_depth(canon, depth)
@@ -147,7 +165,7 @@ def test_a_dxf_in_inches_is_read_in_mm():
     text, region = body_dxf(insunits=1, scale=1 / 25.4)
     imported = read_dxf(text.encode(), layer="BODY")
     assert imported.source_units == "inch"
-    shell = Polygon(imported.geometry["points"], imported.geometry["islands"])
+    shell = shape(imported.geometry)
     # Both are chords of the same arcs: they differ by the flattening tolerances only.
     assert shell.exterior.hausdorff_distance(region.exterior) < 0.05
     assert shell.interiors[0].hausdorff_distance(region.interiors[0]) < 0.05
@@ -157,7 +175,7 @@ def test_a_dxf_in_inches_is_read_in_mm():
 def test_a_unitless_dxf_is_read_in_the_callers_units():
     text, region = body_dxf(insunits=0, scale=1 / 25.4)
     imported = read_dxf(text.encode(), layer="BODY", units="inch")
-    assert Polygon(imported.geometry["points"]).bounds == pytest.approx(region.bounds, abs=0.01)
+    assert shape(imported.geometry).bounds == pytest.approx(region.bounds, abs=0.01)
 
 
 def test_line_and_arc_chains_close_into_loops_and_splines_are_flattened():
@@ -172,11 +190,11 @@ def test_line_and_arc_chains_close_into_loops_and_splines_are_flattened():
     stream = io.StringIO()
     doc.write(stream)
     imported = read_dxf(stream.getvalue().encode(), tolerance_mm=0.01)
-    outer = Polygon(imported.geometry["points"])
+    outer = Polygon(shape(imported.geometry).exterior)
     expected = 100 * 50 + 3.141592653589793 * 25 ** 2 / 2
     assert outer.area == pytest.approx(expected, rel=1e-3)
     assert imported.islands == 1
-    assert outer.contains(Polygon(imported.geometry["islands"][0]))
+    assert outer.contains(shape(imported.geometry, island=0))
 
 
 def test_outlines_outside_each_other_or_no_closed_loop_are_refused():
@@ -205,12 +223,12 @@ def test_an_svg_path_plans_through_the_api(cam_client, tmp_path):
     resp = post(cam_client, "/import/svg", {"svg": SVG.decode()})
     assert resp.status_code == 200, resp.json_body
     geometry = resp.json_body["geometry"]
-    shell = Polygon(geometry["points"], geometry["islands"])
+    shell = shape(geometry)
     # Y flipped, so the drawing is not mirrored on the machine; the island is the circle.
     assert shell.bounds[0] == pytest.approx(2.5, abs=0.01) and shell.bounds[2] == pytest.approx(110, abs=0.01)
     assert shell.bounds[3] == pytest.approx(-10, abs=0.01)
     # Chords within 0.01 mm of the circle lose about 2/3 x 0.01 mm x its perimeter of area.
-    assert Polygon(geometry["islands"][0]).area == pytest.approx(3.14159265 * 64, rel=3e-3)
+    assert shape(geometry, island=0).area == pytest.approx(3.14159265 * 64, rel=3e-3)
     intent = {"mode": "router_3axis",
               "design": {"operation": "pocket", "geometry": geometry, "depth_mm": 1.0, "tool_diameter_mm": 3.0}}
     resp = post(cam_client, "/plan", intent)
@@ -221,7 +239,7 @@ def test_an_svg_path_plans_through_the_api(cam_client, tmp_path):
 def test_an_svg_in_user_units_takes_the_callers_units_and_open_paths_are_refused():
     plain = b'<svg xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="2" height="1"/></svg>'
     geometry = read_svg(plain, units="inch").geometry
-    assert Polygon(geometry["points"]).area == pytest.approx(2 * 25.4 * 25.4, rel=1e-6)
+    assert shape(geometry).area == pytest.approx(2 * 25.4 * 25.4, rel=1e-6)
     with pytest.raises(Invalid) as err:
         read_svg(b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M 0 0 L 10 0 L 10 10"/></svg>')
     assert err.value.issues[0].path == "svg" and "open outline" in err.value.issues[0].message
@@ -234,7 +252,7 @@ def test_cli_plans_an_svg(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "luthier.cli", "plan", "--svg-in", str(drawing), "--depth", "1",
                            "--tool-diameter", "3", "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    shell = Polygon(read_svg(SVG).geometry["points"], read_svg(SVG).geometry["islands"])
+    shell = shape(read_svg(SVG).geometry)
     check_pocket(out.read_text(), shell, 3.0, 1.0, tmp_path)
 
 
@@ -259,3 +277,16 @@ def test_garbage_svg_is_refused_not_crashed(data):
     with pytest.raises(Invalid) as err:
         read_svg(data)
     assert err.value.issues[0].path == "svg"
+
+
+def test_arcs_are_emitted_as_bulges_once_the_model_takes_them(monkeypatch):
+    from chalicelib.rmos.cam.importers import loops
+
+    text, region = body_dxf()
+    monkeypatch.setattr(loops, "_bulges_supported", lambda: True)
+    geometry = read_dxf(text.encode(), layer="BODY").geometry
+    # The outline keeps its six vertices and three arcs; the circle is two half-circle bulges.
+    assert len(geometry["points"]) == len(geometry["bulges"]) == 6
+    assert sum(1 for b in geometry["bulges"] if b) == 3
+    assert [abs(b) for b in geometry["island_bulges"][0]] == [1.0, 1.0]
+    assert shape(geometry).symmetric_difference(region).area < 0.01
