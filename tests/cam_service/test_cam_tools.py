@@ -10,7 +10,7 @@ import re
 import pytest
 
 from chalicelib.contracts.profiles import catalogue
-from chalicelib.rmos.cam.pipeline import IntentRejected, plan_intent
+from chalicelib.rmos.cam.pipeline import IntentRejected, plan_intent, validate_intent
 from tests.cam.truth import run_rs274
 
 BASE = "/api/rmos/cam"
@@ -144,3 +144,17 @@ def test_catalogue_end_mills_have_one_bit_per_diameter_with_flutes():
         assert tool["flutes"] >= 1
         for material in tool.get("chip_load_mm", {}):
             assert cat.has("materials", material)
+
+
+@pytest.mark.parametrize("intent", [
+    pocket(6.0),
+    {"mode": "router_3axis", "units": "inch", "design": {"operations": [
+        {"operation": "pocket", "geometry": {"type": "polyline", "points": [[0, 0], [2, 0], [2, 1.5], [0, 1.5]]},
+         "depth_mm": 0.06, "tool_diameter_mm": 0.25},
+        {"operation": "profile", "side": "outside", "depth_mm": 0.04,
+         "geometry": {"type": "polyline", "points": [[0, 0], [2, 0], [2, 1.5], [0, 1.5]]}}]}},
+])
+def test_the_normalized_intent_plans_to_the_same_program_with_override_bits(intent):
+    outcome = validate_intent(intent)
+    assert outcome.ok, outcome.issues
+    assert plan_intent(outcome.normalized).program == plan_intent(intent).program

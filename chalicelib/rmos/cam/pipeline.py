@@ -81,6 +81,11 @@ def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, 
                         plunge_mm_min=cut.plunge_mm_min, spindle_rpm=cut.spindle_rpm,
                         safe_z_mm=cut.safe_z_mm,
                         blade_diameter_mm=cut.tool_diameter_mm if norm.mode == "saw" else None)
+    if any(op.tool["id"] != setup.tool["id"] for op in setup.operations):
+        # Context figures apply to every operation: pinning the job bit's feeds
+        # there would override the other bits' own. The pinned ids and profile
+        # give the same figures back.
+        context = norm.context
     if back != 1:
         context = scale_lengths(context, back)
     data = norm.intent.model_dump(mode="json")
