@@ -10,6 +10,7 @@ from chalice.app import CloudWatchEvent, S3Event
 from chalicelib import config, logs, openapi
 from chalicelib.art_studio.routes import bp as art_studio_routes
 from chalicelib.http import api_route, error_middleware
+from chalicelib.rmos.cam.import_routes import bp as cam_import_routes
 from chalicelib.rmos.cam.routes import bp as cam_routes
 
 if config.deployed():  # the local stack and tests keep their own log format
@@ -19,6 +20,7 @@ app.register_middleware(error_middleware, "http")
 app.register_middleware(logs.http_context, "http")
 app.register_blueprint(art_studio_routes, url_prefix="/api/art/design-first-workflow")
 app.register_blueprint(cam_routes, url_prefix="/api/rmos/cam")
+app.register_blueprint(cam_import_routes, url_prefix="/api/rmos/cam")
 
 
 @api_route(app, openapi.HEALTH_PATH, methods=["GET"])

@@ -23,6 +23,8 @@ from chalicelib.art_studio.routes import (MAX_BODY_BYTES as ART_MAX_BODY_BYTES, 
                                           UpdateDesignBody)
 from chalicelib.contracts import api_views as views
 from chalicelib.contracts.cam_intent import CamIntentV1
+from chalicelib.contracts.drawing_import import (IMPORT_MAX_BODY_BYTES, DxfImportBody, ImportedGeometryView,
+                                                 SvgImportBody)
 from chalicelib.contracts.errors import ErrorBody
 from chalicelib.contracts.promotion import PromotionIntentV1
 from chalicelib.contracts.rosette import FeasibilitySummaryV1
@@ -157,6 +159,10 @@ OPERATIONS: tuple[Operation, ...] = (
     _cam("POST", "/jobs/{job_id}/retry", "retry_job", "Run a failed job again as a new attempt",
          {202: views.RetriedJobView, 404: ERROR, 409: ERROR}, parameters=(_uuid_param("job_id", "job"),)),
     _cam("GET", "/profiles", "list_profiles", "The CAM profile catalogue", {200: views.CamProfilesView}),
+    _cam("POST", "/import/dxf", "import_dxf", "A DXF layer's closed outlines as an intent's polyline geometry",
+         {200: ImportedGeometryView, **BODY_ERRORS}, body=DxfImportBody, max_body_bytes=IMPORT_MAX_BODY_BYTES),
+    _cam("POST", "/import/svg", "import_svg", "An SVG's closed paths as an intent's polyline geometry",
+         {200: ImportedGeometryView, **BODY_ERRORS}, body=SvgImportBody, max_body_bytes=IMPORT_MAX_BODY_BYTES),
 )
 
 

@@ -16,6 +16,9 @@ from typing import Any
 from chalicelib.contracts.errors import Invalid, Issue
 
 CATALOGUE_PATH = pathlib.Path(__file__).with_name("cam_profiles.json")
+# An operation's `tool_diameter_mm` names the catalogue bit within this much:
+# enough for 1/4 in written as 6.35, never enough to mistake 6 mm for 1/4 in.
+DIAMETER_MATCH_MM = 0.01
 
 
 class UnknownEntry(Invalid):
@@ -97,6 +100,16 @@ class Catalogue:
     def end_mill_diameters(self) -> list[float]:
         """Every end-mill diameter some profile cuts with: the bits a shop using this catalogue has."""
         return sorted({float(p["tool"]["diameter_mm"]) for p in self.end_mill_profiles()})
+
+    def tools_of_diameter(self, diameter_mm: float, kind: str = "end_mill") -> list[dict[str, Any]]:
+        """The tools of `kind` whose diameter is `diameter_mm` within the matching tolerance, by id."""
+        return [self.tool(key) for key in self.ids("tools")
+                if self.data["tools"][key].get("kind") == kind
+                and abs(float(self.data["tools"][key]["diameter_mm"]) - diameter_mm) <= DIAMETER_MATCH_MM]
+
+    def diameters(self, kind: str = "end_mill") -> list[float]:
+        """Every diameter the catalogue has a tool of `kind` for, smallest first."""
+        return sorted({float(t["diameter_mm"]) for t in self.data["tools"].values() if t.get("kind") == kind})
 
     def default_profile_id(self, mode: str | None = None) -> str:
         """The profile a request without one gets: the mode's own default, else the catalogue's."""

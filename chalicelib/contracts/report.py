@@ -32,6 +32,8 @@ class ToolV1(_Model):
     stepdown_mm: Number
     stepover_mm: Number
     safe_z_mm: Number
+    # mm per tooth the feed was worked out from (feed = rpm x flutes x chip load, capped).
+    chip_load_mm: Number | None = None
 
 
 class OperationFigures(_Model):
@@ -44,6 +46,8 @@ class OperationFigures(_Model):
     full_width_cut_mm: Number
     estimated_time_s: Number
     warnings: list[str]
+    # Router jobs: the bit this operation is cut with and its figures.
+    tool: ToolV1 | None = None
 
 
 class Totals(_Model):

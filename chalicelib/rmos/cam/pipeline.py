@@ -12,6 +12,7 @@ these, so the same intent gives the same program everywhere.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +21,12 @@ from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
 from chalicelib.rmos.cam import posts, setup_lines
 from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent
 from chalicelib.rmos.cam.prepare import PreparedIntent, prepare
-from chalicelib.rmos.cam.profiles import ResolvedSetup
+from chalicelib.rmos.cam.profiles import OperationTool, ResolvedSetup
 from chalicelib.rmos.cam.report import build_report, preview_svg
 from chalicelib.rmos.cam.saw import blade_from_tool, plan_saw
 from chalicelib.rmos.cam.selfcheck import SelfCheckFailed, run_checks
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError, Program, Section
-from chalicelib.rmos.cam.units import MM_PER_INCH, scale_lengths
+from chalicelib.rmos.cam.units import scale_lengths
 
 
 class IntentRejected(PlanningError):
@@ -80,6 +81,11 @@ def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, 
                         plunge_mm_min=cut.plunge_mm_min, spindle_rpm=cut.spindle_rpm,
                         safe_z_mm=cut.safe_z_mm,
                         blade_diameter_mm=cut.tool_diameter_mm if norm.mode == "saw" else None)
+    if any(op.tool["id"] != setup.tool["id"] for op in setup.operations):
+        # Context figures apply to every operation: pinning the job bit's feeds
+        # there would override the other bits' own. The pinned ids and profile
+        # give the same figures back.
+        context = norm.context
     if back != 1:
         context = scale_lengths(context, back)
     data = norm.intent.model_dump(mode="json")
@@ -111,7 +117,42 @@ def _sections(norm: NormalizedIntent, setup: ResolvedSetup) -> tuple[list[Sectio
         return sections, {"cut_list": cut_list}
     from chalicelib.rmos.cam.router import plan_router
 
-    return plan_router(norm.design, cut), {}
+    tools = [(op.cut, tool_label(op.tool)) for op in setup.operations] or None
+    return plan_router(norm.design, cut, tools), {}
+
+
+def tool_label(tool: dict[str, Any]) -> str:
+    return f"{tool['name']} ({float(tool['diameter_mm']):g} mm)"
+
+
+def _operation_tools(setup: ResolvedSetup) -> list[OperationTool]:
+    """Each operation's bit and figures; a saw job (or a bare setup) has the one."""
+    return list(setup.operations) or [OperationTool(setup.tool, setup.cut, setup.chip_load_mm)]
+
+
+def _figures(op: OperationTool) -> str:
+    return (f"{op.cut.spindle_rpm:g} rpm, feed {op.cut.feed_mm_min:g} mm/min, "
+            f"chip load {op.chip_load_mm:g} mm x {op.tool.get('flutes', 2)} flutes")
+
+
+def _tool_lines(setup: ResolvedSetup, sections: list[Section]) -> list[str]:
+    """The header's tool lines: the one bit, or which operation runs with which.
+
+    T numbers follow the posts' own numbering (each new diameter in order of
+    use), so the header and the tool-change stops agree.
+    """
+    used = [(i, op, s) for i, (op, s) in enumerate(zip(_operation_tools(setup), sections), start=1) if s.moves]
+    if len({op.tool["id"] for _, op, _ in used}) <= 1:
+        op = used[0][1] if used else _operation_tools(setup)[0]
+        return [f"tool: {tool_label(op.tool)}", _figures(op)]
+    lines = ["tools: this program changes bits; each operation names its own"]
+    numbers: list[float] = []
+    for index, op, section in used:
+        if not any(math.isclose(d, op.cut.tool_diameter_mm) for d in numbers):
+            numbers.append(op.cut.tool_diameter_mm)
+        number = 1 + next(i for i, d in enumerate(numbers) if math.isclose(d, op.cut.tool_diameter_mm))
+        lines.append(f"operation {index} {section.name}: T{number} {tool_label(op.tool)}, {_figures(op)}")
+    return lines
 
 
 def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None) -> PlanResult:
@@ -134,9 +175,8 @@ def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None)
     program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm,
                       units="inch" if norm.units == "inch" else "mm", title=title)
     dialect = posts.dialect(setup.post)
-    tool = setup.tool
-    header = [f"tool: {tool['name']} ({tool['diameter_mm']:g} mm)", f"profile: {setup.profile_id}",
-              *setup_lines.header_lines(norm.design.model_dump(), tool, setup.post)]
+    header = [*_tool_lines(setup, sections), f"profile: {setup.profile_id}",
+              *setup_lines.header_lines(norm.design.model_dump(), setup.tool, setup.post)]
     try:
         text = posts.render(program, dialect, header=header)
     except posts.PostError as exc:
@@ -150,16 +190,28 @@ def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None)
                       post=setup.post, units=norm.units, intent=intent, normalized=_normalized_dict(norm, setup))
 
 
+def _tool_figures(op: OperationTool, setup: ResolvedSetup) -> ToolV1:
+    cut, tool = op.cut, op.tool
+    return ToolV1(id=tool["id"], name=tool["name"], kind=tool.get("kind", "end_mill"),
+                  diameter_mm=cut.tool_diameter_mm, flutes=tool.get("flutes"),
+                  spindle_rpm=cut.spindle_rpm, feed_mm_min=cut.feed_mm_min,
+                  plunge_mm_min=cut.plunge_mm_min, stepdown_mm=cut.stepdown_mm,
+                  stepover_mm=round(cut.stepover_mm, 6), safe_z_mm=cut.safe_z_mm,
+                  chip_load_mm=round(op.chip_load_mm, 6))
+
+
 def _report(program: Program, norm: NormalizedIntent, setup: ResolvedSetup, checks: list[CheckResult],
             extra: dict[str, Any]) -> ReportV1:
-    cut, tool = setup.cut, setup.tool
-    tool_report = ToolV1(id=tool["id"], name=tool["name"], kind=tool.get("kind", "end_mill"),
-                         diameter_mm=cut.tool_diameter_mm, flutes=tool.get("flutes"),
-                         spindle_rpm=cut.spindle_rpm, feed_mm_min=cut.feed_mm_min,
-                         plunge_mm_min=cut.plunge_mm_min, stepdown_mm=cut.stepdown_mm,
-                         stepover_mm=round(cut.stepover_mm, 6), safe_z_mm=cut.safe_z_mm)
-    return build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min, tool=tool_report,
-                        checks=checks, warnings=setup.warnings, mode=norm.mode, profile_id=setup.profile_id,
-                        machine=Named(id=setup.machine["id"], name=setup.machine["name"]),
-                        material=Named(id=setup.material["id"], name=setup.material["name"]),
-                        cut_list=extra.get("cut_list"))
+    """The report; `tool` is the bit the program starts with, each operation names its own."""
+    tools = _operation_tools(setup)
+    first = next((op for op, s in zip(tools, program.sections) if s.moves), tools[0])
+    report = build_report(program, post=setup.post, rapid_mm_min=setup.rapid_mm_min,
+                          tool=_tool_figures(first, setup), checks=checks, warnings=setup.warnings,
+                          mode=norm.mode, profile_id=setup.profile_id,
+                          machine=Named(id=setup.machine["id"], name=setup.machine["name"]),
+                          material=Named(id=setup.material["id"], name=setup.material["name"]),
+                          cut_list=extra.get("cut_list"))
+    if setup.operations:
+        for figures, op in zip(report.operations, setup.operations):
+            figures.tool = _tool_figures(op, setup)
+    return report

@@ -62,7 +62,8 @@ def prepare(raw: Any) -> PreparedIntent:
     if norm is None:
         return PreparedIntent(None, None, issues)
     try:
-        setup = resolve(norm.intent, context=norm.context, options=norm.options)
+        setup = resolve(norm.intent, context=norm.context, options=norm.options,
+                        design=norm.design if norm.mode != "saw" else None)
     except ProfileError as exc:
         return PreparedIntent(norm, None, list(exc.issues))
     if norm.mode == "saw":

@@ -5,10 +5,16 @@ catalogue entries named by `tool_id` / `material_id` / `machine_id`; then the
 base profile (`options.profile_id`, else the catalogue's default for the mode).
 A profile's tuned numbers (rpm, chip load, stepdown) are only trusted for the
 tool and material they were tuned for: naming another tool or material derives
-them from the material's per-diameter factors instead.
+them from the tool's own chip load for the material, else the material's
+per-diameter factors.
+
+An operation's `tool_diameter_mm` picks the catalogue bit of that diameter, and
+that bit's figures; a diameter the catalogue has no bit for is refused, so a
+program never names one bit while its feeds were worked out for another.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +23,7 @@ from pydantic import ValidationError
 
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.errors import issues_from_validation
-from chalicelib.contracts.profiles import UnknownEntry, catalogue
+from chalicelib.contracts.profiles import DIAMETER_MATCH_MM, UnknownEntry, catalogue
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, PlanningError
 
 DEFAULT_SAFE_Z_MM = 5.0
@@ -29,6 +35,15 @@ class ProfileError(PlanningError):
 
 
 @dataclass(frozen=True)
+class OperationTool:
+    """The bit one operation is cut with and the figures worked out for it."""
+
+    tool: dict[str, Any]
+    cut: CutParams
+    chip_load_mm: float
+
+
+@dataclass(frozen=True)
 class ResolvedSetup:
     profile_id: str
     cut: CutParams
@@ -37,6 +52,9 @@ class ResolvedSetup:
     machine: dict[str, Any]
     material: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    chip_load_mm: float = 0.0
+    # Router jobs: one entry per operation, in order (empty for saw jobs).
+    operations: tuple[OperationTool, ...] = ()
 
     @property
     def blade_diameter_mm(self) -> float:
@@ -113,8 +131,16 @@ def _capped(value: float, limit: float, what: str, unit: str, warnings: list[str
     return value
 
 
-def _cut(e: _Entries, context: Any, options: Any, saw: bool) -> tuple[CutParams, dict[str, Any], list[str]]:
-    """Cutting parameters by the module's precedence; returns (cut, tool as used, warnings)."""
+def chip_load(tool: dict[str, Any], material: dict[str, Any]) -> float:
+    """mm per tooth: the tool's own figure for the material, else the material's per-diameter factor."""
+    own = tool.get("chip_load_mm", {})
+    if material["id"] in own:
+        return float(own[material["id"]])
+    return float(material["chip_load_per_mm_diameter"]) * float(tool["diameter_mm"])
+
+
+def _cut(e: _Entries, context: Any, options: Any, saw: bool) -> tuple[CutParams, dict[str, Any], float, list[str]]:
+    """Cutting parameters by the module's precedence; returns (cut, tool as used, chip load, warnings)."""
     profile, tool, material, machine = e.profile, e.tool, e.material, e.machine
     warnings: list[str] = []
     tuned = tool["id"] == profile["tool"] and material["id"] == profile["material"]
@@ -125,10 +151,10 @@ def _cut(e: _Entries, context: Any, options: Any, saw: bool) -> tuple[CutParams,
         tool = {**tool, "diameter_mm": diameter}
     rpm = _capped(context.spindle_rpm or float(profile["spindle_rpm"]), machine["max_rpm"], "spindle", "rpm",
                   warnings)
+    chip = float(profile["chip_load_mm"]) if tuned else chip_load(tool, material)
     if context.feed_mm_min is not None:
         feed = context.feed_mm_min
     else:
-        chip = float(profile["chip_load_mm"]) if tuned else material["chip_load_per_mm_diameter"] * diameter
         feed = rpm * int(tool.get("flutes", 2)) * chip
     feed = _capped(feed, machine["max_feed_mm_min"], "feed", "mm/min", warnings)
     plunge = min(context.plunge_mm_min or feed * float(material.get("plunge_fraction", 0.3)), feed)
@@ -147,23 +173,62 @@ def _cut(e: _Entries, context: Any, options: Any, saw: bool) -> tuple[CutParams,
         spindle_rpm=rpm,
         arc_tolerance_mm=options.arc_tolerance_mm or DEFAULT_ARC_TOLERANCE_MM,
     )
-    return cut, tool, warnings
+    return cut, tool, chip, warnings
 
 
-def resolve(intent: CamIntentV1, *, context: Any = None, options: Any = None) -> ResolvedSetup:
+def _diameters_text(diameters: list[float]) -> str:
+    return ", ".join(f"{d:g} mm" for d in diameters)
+
+
+def _operation_tools(design: Any, e: _Entries, context: Any, options: Any,
+                     job: tuple[CutParams, dict[str, Any], float]) -> tuple[tuple[OperationTool, ...], list[str]]:
+    """Each operation's bit: the job's own unless `tool_diameter_mm` names another catalogue bit.
+
+    Raises ProfileError naming every operation whose diameter has no bit, with
+    the diameters the catalogue does have.
+    """
+    cat = catalogue()
+    out: list[OperationTool] = []
+    issues: list[Issue] = []
+    warnings: list[str] = []
+    for index, op in enumerate(design.operations):
+        wanted = op.tool_diameter_mm
+        if wanted is None or abs(wanted - float(e.tool["diameter_mm"])) <= DIAMETER_MATCH_MM:
+            out.append(OperationTool(job[1], job[0], job[2]))
+            continue
+        matches = cat.tools_of_diameter(wanted)
+        if not matches:
+            issues.append(Issue("no_such_tool", f"no end mill of {wanted:g} mm in the catalogue; available: "
+                                f"{_diameters_text(cat.diameters())}", design.op_path(index, "tool_diameter_mm")))
+            continue
+        cut, tool, chip, own = _cut(dataclasses.replace(e, tool=matches[0]), context, options, False)
+        out.append(OperationTool(tool, cut, chip))
+        warnings += [w for w in own if w not in warnings]
+    if issues:
+        raise ProfileError(issues)
+    return tuple(out), warnings
+
+
+def resolve(intent: CamIntentV1, *, context: Any = None, options: Any = None, design: Any = None) -> ResolvedSetup:
     """The cutting setup for `intent`.
 
     `context` / `options` are the normalised (mm) models; when omitted they are
     normalised here from the intent itself, so callers holding only an envelope
-    get the same answer as the pipeline.
+    get the same answer as the pipeline. `design` (the normalised router
+    design) resolves each operation's bit as well.
     """
     if context is None or options is None:
         context, options = _context_options(intent)
     entries = _entries(intent, options.profile_id)
     _check_tool_kind(intent, entries.tool)
-    cut, tool, warnings = _cut(entries, context, options, intent.mode.value == "saw")
+    cut, tool, chip, warnings = _cut(entries, context, options, intent.mode.value == "saw")
+    operations: tuple[OperationTool, ...] = ()
+    if design is not None and intent.mode.value != "saw":
+        operations, more = _operation_tools(design, entries, context, options, (cut, tool, chip))
+        warnings += [w for w in more if w not in warnings]
     return ResolvedSetup(profile_id=entries.profile_id, cut=cut, post=options.post or entries.machine["post"],
-                         tool=tool, machine=entries.machine, material=entries.material, warnings=warnings)
+                         tool=tool, machine=entries.machine, material=entries.material, warnings=warnings,
+                         chip_load_mm=chip, operations=operations)
 
 
 def public_profiles() -> dict[str, Any]:

@@ -46,14 +46,21 @@ def _sanity(design: RouterDesign, index: int, op: Operation, params: CutParams) 
     return issues
 
 
-def plan_router(design: RouterDesign, params: CutParams) -> list[Section]:
-    """Plan every operation in order; all problems are reported together."""
+def plan_router(design: RouterDesign, params: CutParams,
+                tools: Sequence[tuple[CutParams, str]] | None = None) -> list[Section]:
+    """Plan every operation in order; all problems are reported together.
+
+    `tools` gives each operation its own resolved cut and bit name (the
+    catalogue's); without it an operation's `tool_diameter_mm` only rescales
+    the job's cut.
+    """
     from chalicelib.rmos.cam.router import drill, pocket, profile
 
     sections: list[Section] = []
     issues: list[Issue] = []
     for index, op in enumerate(design.operations):
-        p = _params_for(op, params)
+        p = tools[index][0] if tools is not None else _params_for(op, params)
+        label = tools[index][1] if tools is not None else f"{p.tool_diameter_mm:g} mm end mill"
         problems = _sanity(design, index, op, p)
         if problems:
             issues += problems
@@ -75,7 +82,7 @@ def plan_router(design: RouterDesign, params: CutParams) -> list[Section]:
             moves=builder.moves,
             spindle_rpm=p.spindle_rpm,
             tool_diameter_mm=p.tool_diameter_mm,
-            tool_label=f"{p.tool_diameter_mm:g} mm end mill",
+            tool_label=label,
             warnings=list(builder.warnings),
             full_width_mm=builder.full_width_mm,
             dressups=builder.dressups,
