@@ -175,8 +175,10 @@ def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None)
     program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm,
                       units="inch" if norm.units == "inch" else "mm", title=title)
     dialect = posts.dialect(setup.post)
+    # The summary names the bit the program starts with, as the tool line does.
+    first_bit = next((op.tool for op, s in zip(_operation_tools(setup), sections) if s.moves), setup.tool)
     header = [*_tool_lines(setup, sections), f"profile: {setup.profile_id}",
-              *setup_lines.header_lines(norm.design.model_dump(), setup.tool, setup.post)]
+              *setup_lines.header_lines(norm.design.model_dump(), first_bit, setup.post)]
     try:
         text = posts.render(program, dialect, header=header)
     except posts.PostError as exc:
