@@ -55,10 +55,11 @@ def _intent_body(max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
             raise
         try:
             loose = json.loads(request.raw_body)
-        except (ValueError, UnicodeDecodeError):
+            found = _non_finite_paths(loose)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise exc from None
     raise invalid([Issue("finite_number", "must be a finite number (NaN and Infinity are not allowed)", path)
-                   for path in _non_finite_paths(loose)])
+                   for path in found])
 
 
 def _non_finite_paths(value: Any, path: str = "") -> list[str]:
