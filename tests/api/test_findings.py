@@ -58,8 +58,6 @@ def _subnormal_peck() -> dict:
     return intent
 
 
-@pytest.mark.xfail(strict=True, reason="validate accepts peck_mm 5e-324 (it rounds to 0 once stored) and "
-                                       "/plan answers it with a 500")
 @pytest.mark.parametrize("path", ["/intents/validate", "/intents", "/plan"])
 def test_subnormal_peck_is_rejected_naming_the_field(client, path):
     response = client.http.post(CAM + path, headers=JSON, body=json.dumps(_subnormal_peck()))
