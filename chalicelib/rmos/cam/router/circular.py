@@ -107,7 +107,6 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
         b.finish()
         return
     levels = level_depths(depth, p.stepdown_mm)
-    b.budget(((hi - lo) / step + 3) * 3 * len(levels))
     if allowance > 0 and hi - lo <= 2 * allowance + TOL:
         b.warn(f"the finish allowance ({allowance:g} mm) leaves no room to rough; "
                "the pocket is cut without separate finishing rings")
