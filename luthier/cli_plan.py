@@ -35,6 +35,7 @@ def _read_intent(source: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     from chalicelib.rmos.cam.pipeline import plan_intent
     from chalicelib.rmos.cam.toolpath import PlanningError
+    from chalicelib.rmos.cam.work import WorkTooLarge
 
     try:
         raw = _read_intent(args.intent)
@@ -50,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: the intent cannot be planned ({len(exc.issues)} issue(s)):", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue.path or '(intent)'}: {issue.message}", file=sys.stderr)
+        return EXIT_REJECTED
+    except WorkTooLarge as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_REJECTED
     try:
         if args.output and args.output != "-":

@@ -76,3 +76,18 @@ def test_the_estimate_of_a_huge_job_is_cheap():
 def test_an_invalid_intent_is_no_work():
     found = estimate(prepare({"mode": "router_3axis", "design": {}}))
     assert (found.moves, found.seconds) == (0, 0.0)
+
+
+def test_cli_refuses_a_job_past_the_job_limit_by_name(tmp_path, capsys):
+    import json
+
+    from luthier import cli
+
+    intent = {"mode": "router_3axis", "tool_id": "em-1-8-2f", "context": {"stepover_pct": 1, "stepdown_mm": 0.05},
+              "design": {"operation": "pocket", "depth_mm": 100, "geometry": {"type": "circle", "radius_mm": 250}}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(intent))
+    rc = cli.main(["plan", str(path), "-o", str(tmp_path / "p.nc")])
+    assert rc == 2
+    assert "error: too large: about" in capsys.readouterr().err
+    assert not (tmp_path / "p.nc").exists()
