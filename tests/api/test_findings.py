@@ -1,9 +1,10 @@
-"""Requests the API mishandles today, each reproduced through the test client.
+"""Requests the API once mishandled, each reproduced through the test client.
 
-Every test here is a strict expected failure: it states the behaviour the
-API owes (a 4xx in the documented error shape, never a 5xx) and fails now.
-When a fix lands the test passes, strict xfail turns that into a failure, and
-the marker comes off (with the matching entry in findings.py, if it has one).
+Each test states the behaviour the API owes (a 4xx in the documented error
+shape, never a 5xx). A finding not yet fixed is marked strict xfail; when a fix
+lands the test passes, strict xfail turns that into a failure, and the marker
+comes off (with the matching entry in findings.py, if it has one), leaving a
+plain regression test.
 """
 from __future__ import annotations
 
