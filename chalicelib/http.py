@@ -125,8 +125,63 @@ def _media_type(request: Any) -> str:
     return raw.split(";", 1)[0].strip().lower()
 
 
+# Deeper than any document the APIs take (an intent's island points sit at
+# depth 6); past it a body is refused before anything walks it recursively.
+MAX_JSON_DEPTH = 64
+_OPENERS = re.compile(rb"[\[{]")
+# A \uD800-\uDFFF escape; only bodies holding one need their strings checked.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _too_deep() -> ApiError:
+    message = f"request body nests arrays/objects deeper than {MAX_JSON_DEPTH} levels"
+    return ApiError(400, "malformed_json", message, [Issue("malformed_json", message, "body")])
+
+
+def _check_depth(doc: Any) -> None:
+    """Refuse a parsed document nested past MAX_JSON_DEPTH (walked without recursion)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > MAX_JSON_DEPTH:
+                    raise _too_deep()
+                stack.append((child, depth + 1))
+
+
+def _lone_surrogates(doc: Any) -> list[Issue]:
+    """Strings (keys or values) holding a lone UTF-16 surrogate, by path.
+
+    JSON's grammar lets `"\\ud800"` through, but it is not text: it cannot be
+    stored as UTF-8 or compared reliably, so it is refused where it stands.
+    """
+    issues: list[Issue] = []
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                issues.append(Issue("invalid_text", "contains a lone UTF-16 surrogate (\\ud800-\\udfff); "
+                                                    "send valid Unicode text", path or "body"))
+            continue
+        items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in items:
+            child_path = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _SURROGATE.search(key):
+                issues.append(Issue("invalid_text", "field name contains a lone UTF-16 surrogate", child_path))
+            stack.append((child, child_path))
+    return sorted(issues, key=lambda i: i.path)
+
+
 def json_body(request: Any, *, required: bool = True, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
-    """Parse the request body as strict JSON (no NaN/Infinity), with a size cap."""
+    """Parse the request body as strict JSON (no NaN/Infinity), with a size cap.
+
+    Nesting past MAX_JSON_DEPTH is a 400 like any other malformed body; a lone
+    surrogate in a string is a 422 naming the field that holds it.
+    """
     raw = request.raw_body or b""
     if len(raw) > max_bytes:
         message = f"request body is {len(raw)} bytes; the limit is {max_bytes}"
@@ -140,10 +195,20 @@ def json_body(request: Any, *, required: bool = True, max_bytes: int = DEFAULT_M
                        [Issue("malformed_json", "empty body", "body")])
         return {}
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        doc = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}",
                        [Issue("malformed_json", str(exc), "body")]) from None
+    # Counting openers is cheap; only a body with that many can be too deep.
+    if len(_OPENERS.findall(raw)) > MAX_JSON_DEPTH:
+        _check_depth(doc)
+    if _SURROGATE_ESCAPE.search(raw):
+        issues = _lone_surrogates(doc)
+        if issues:
+            raise ApiError(422, "validation_error", f"invalid fields: {paths(issues)}", issues)
+    return doc
 
 
 def parse_model(model: type[M], data: Any, prefix: tuple[Any, ...] = ()) -> M:

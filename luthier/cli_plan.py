@@ -114,6 +114,7 @@ def _plan_drawing(args: argparse.Namespace) -> int:
 def _plan(raw: Any, args: argparse.Namespace) -> int:
     from chalicelib.rmos.cam.pipeline import plan_intent
     from chalicelib.rmos.cam.toolpath import PlanningError
+    from chalicelib.rmos.cam.work import WorkTooLarge
 
     try:
         result = plan_intent(raw, post=args.post)
@@ -121,6 +122,9 @@ def _plan(raw: Any, args: argparse.Namespace) -> int:
         print(f"error: the intent cannot be planned ({len(exc.issues)} issue(s)):", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue.path or '(intent)'}: {issue.message}", file=sys.stderr)
+        return EXIT_REJECTED
+    except WorkTooLarge as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_REJECTED
     try:
         if args.output and args.output != "-":

@@ -7,6 +7,7 @@ A caller that sends `version` asserts which version it edited.
 """
 from __future__ import annotations
 
+import json
 import uuid
 
 from chalicelib import config
@@ -18,6 +19,11 @@ from chalicelib.contracts.rosette import FeasibilitySummaryV1, RosetteDesignV1
 from chalicelib.storage import blobs
 
 DEFAULT_ACTOR = "anonymous"
+# The session item keeps only its latest history: at most this many entries
+# and this many bytes of JSON, far below DynamoDB's 400 KB item limit even
+# with the largest design. Older entries move to S3 under history_key().
+HISTORY_KEPT = 50
+HISTORY_KEPT_BYTES = 100_000
 
 
 def _store(store: SessionStore | None) -> SessionStore:
@@ -49,7 +55,8 @@ def get_session(session_id: str, store: SessionStore | None = None) -> Session:
     return _store(store).get(session_id)
 
 
-def list_sessions(limit: int, cursor: str | None, store: SessionStore | None = None) -> tuple[list[Session], str | None]:
+def list_sessions(limit: int, cursor: str | None,
+                  store: SessionStore | None = None) -> tuple[list[Session], str | None]:
     return _store(store).list(limit, cursor)
 
 
@@ -123,8 +130,37 @@ def transition(session_id: str, to_state: str, actor: str | None = None, note: s
         _write_drawings(session)
     entry = HistoryEntry(from_state=session.state, to_state=to_state, actor=actor or DEFAULT_ACTOR,
                          note=note, at=now_iso())
-    session = session.model_copy(update={"state": to_state, "history": [*session.history, entry]})
+    session = _bounded_history(session.model_copy(update={"state": to_state,
+                                                          "history": [*session.history, entry]}))
     return _save(store, session)
+
+
+def history_key(session_id: str, first: HistoryEntry, last: HistoryEntry) -> str:
+    """Where the archived entries first..last of a session's history are kept.
+
+    Entry times are fixed-width UTC, so the keys of one session list in the
+    order the entries were made.
+    """
+    return f"sessions/{session_id}/history/{first.at}_{last.at}.json"
+
+
+def _bounded_history(session: Session) -> Session:
+    """The session with its oldest entries moved to S3 once the kept history passes its bounds."""
+    history = session.history
+    keep, size = 0, 0
+    for entry in reversed(history):
+        size += len(json.dumps(entry.model_dump(mode="json")))  # as the item stores it
+        if keep == HISTORY_KEPT or size > HISTORY_KEPT_BYTES:
+            break
+        keep += 1
+    moved = history[:len(history) - keep]
+    if not moved:
+        return session
+    body = json.dumps([e.model_dump(mode="json") for e in moved], sort_keys=True).encode()
+    # A plain write: a save retried after a stale version moves the same entries to the same key.
+    blobs.put(config.artifacts_bucket(), history_key(session.session_id, moved[0], moved[-1]), body,
+              "application/json")
+    return session.model_copy(update={"history": history[len(moved):]})
 
 
 def export(session_id: str, actor: str | None = None, note: str | None = None, version: int | None = None,

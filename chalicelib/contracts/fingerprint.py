@@ -32,6 +32,42 @@ def _normalise(value: Any) -> Any:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
+def round_floats(value: Any) -> Any:
+    """`value` with every float rounded as the fingerprint and the stored copy round it.
+
+    Floats stay floats (so strict models see the same types), -0.0 becomes 0.0.
+    Validating this rather than the raw value means what was validated is what
+    is stored and hashed, to the last digit.
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return value
+        return round(value, FLOAT_DECIMALS) + 0.0
+    if isinstance(value, dict):
+        return {k: round_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [round_floats(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(round_floats(v) for v in value)
+    return value
+
+
+def vanishing_floats(value: Any, path: str = "") -> list[str]:
+    """Paths of nonzero floats that round to 0 at FLOAT_DECIMALS (they would be stored as 0)."""
+    if isinstance(value, float):
+        return [path] if value != 0 and math.isfinite(value) and round(value, FLOAT_DECIMALS) == 0 else []
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return []
+    found: list[str] = []
+    for key, child in items:
+        found += vanishing_floats(child, f"{path}.{key}" if path else str(key))
+    return found
+
+
 def canonical_json(data: Any) -> bytes:
     if isinstance(data, BaseModel):
         data = data.model_dump(mode="json")

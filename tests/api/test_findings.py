@@ -1,9 +1,10 @@
-"""Requests the API mishandles today, each reproduced through the test client.
+"""Requests the API once mishandled, each reproduced through the test client.
 
-Every test here is a strict expected failure: it states the behaviour the
-API owes (a 4xx in the documented error shape, never a 5xx) and fails now.
-When a fix lands the test passes, strict xfail turns that into a failure, and
-the marker comes off (with the matching entry in findings.py, if it has one).
+Each test states the behaviour the API owes (a 4xx in the documented error
+shape, never a 5xx). A finding not yet fixed is marked strict xfail; when a fix
+lands the test passes, strict xfail turns that into a failure, and the marker
+comes off (with the matching entry in findings.py, if it has one), leaving a
+plain regression test.
 """
 from __future__ import annotations
 
@@ -44,7 +45,6 @@ def test_error_bodies_match_the_error_schema(client, method, path, body, status)
     _error(response)
 
 
-@pytest.mark.xfail(strict=True, reason="JSON nested past the parser's recursion limit is a 500, not a 400")
 @pytest.mark.parametrize("method, path", BODY_ROUTES, ids=[f"{m} {p}" for m, p in BODY_ROUTES])
 def test_deeply_nested_json_is_malformed_input(client, method, path):
     nested = b"[" * 5000 + b"]" * 5000
@@ -59,8 +59,6 @@ def _subnormal_peck() -> dict:
     return intent
 
 
-@pytest.mark.xfail(strict=True, reason="validate accepts peck_mm 5e-324 (it rounds to 0 once stored) and "
-                                       "/plan answers it with a 500")
 @pytest.mark.parametrize("path", ["/intents/validate", "/intents", "/plan"])
 def test_subnormal_peck_is_rejected_naming_the_field(client, path):
     response = client.http.post(CAM + path, headers=JSON, body=json.dumps(_subnormal_peck()))
@@ -74,8 +72,6 @@ def test_subnormal_peck_is_rejected_naming_the_field(client, path):
         assert any("peck_mm" in issue.path for issue in _error(response).details)
 
 
-@pytest.mark.xfail(strict=True, reason="a lone surrogate in intent_id passes validation and then fails to "
-                                       "encode: 500 on POST /intents, and validate and /plan accept it")
 @pytest.mark.parametrize("path", ["/intents/validate", "/intents", "/plan"])
 def test_lone_surrogate_in_intent_id_is_rejected(client, path):
     body = json.dumps(intents.saw(intent_id="\ud800")).encode("ascii")
@@ -91,8 +87,6 @@ def test_lone_surrogate_in_intent_id_is_rejected(client, path):
         assert "intent_id" in error.message or any(i.path == "intent_id" for i in error.details)
 
 
-@pytest.mark.xfail(strict=True, reason="history grows without bound; past DynamoDB's 400 KB item limit "
-                                       "every write to the session is a 500")
 def test_session_history_stays_writable_past_the_item_limit(client):
     created = client.http.post(f"{PREFIX}/sessions", headers=JSON,
                                body=json.dumps({"design": classical_design()}))

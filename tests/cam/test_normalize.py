@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import pytest
@@ -130,3 +131,38 @@ def test_absurd_inch_context_is_named_in_inches():
     outcome = validate_intent(raw)
     issue = next(i for i in outcome.issues if i.path == "context.safe_z_mm")
     assert "50 in" in issue.message
+
+
+def test_floats_are_validated_as_they_are_stored():
+    from chalicelib.contracts.fingerprint import canonical_json
+
+    raw = intents.saw()
+    raw["design"]["kerf_width_mm"] = 2.00000049
+    outcome = validate_intent(raw)
+    assert outcome.ok
+    stored = json.loads(canonical_json(outcome.intent.model_dump(mode="json")))
+    assert outcome.intent.design["kerf_width_mm"] == stored["design"]["kerf_width_mm"] == 2.0
+
+
+def test_a_positive_length_that_rounds_to_zero_is_named():
+    raw = intents.peck_drill()
+    raw["design"]["peck_mm"] = 4e-7
+    outcome = validate_intent(raw)
+    assert not outcome.ok
+    assert [(i.code, i.path) for i in outcome.issues] == [("too_small", "design.peck_mm")]
+
+
+def test_coordinates_that_round_to_zero_are_fine():
+    raw = intents.peck_drill()
+    raw["design"]["holes"][0] = [6e-15, 1e-9]
+    assert validate_intent(raw).ok
+
+
+@pytest.mark.parametrize("context, path", [
+    ({"stepover_pct": 0.5}, "context.stepover_pct"),
+    ({"stepdown_mm": 0.02}, "context.stepdown_mm"),
+])
+def test_stepover_and_stepdown_have_lower_bounds(context, path):
+    raw = intents.peck_drill(context=context)
+    outcome = validate_intent(raw)
+    assert [(i.code, i.path) for i in outcome.issues] == [("out_of_range", path)]

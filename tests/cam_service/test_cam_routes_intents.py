@@ -124,9 +124,10 @@ def test_plan_preview_returns_a_runnable_program(cam_client, tmp_path):
 
 
 def test_plan_preview_refuses_work_too_big_for_a_request(cam_client):
-    points = [[100 * math.cos(2 * math.pi * i / 4000), 60 * math.sin(2 * math.pi * i / 4000)] for i in range(4000)]
+    # About 580 offset rings of about 35 segments each, at 38 depth levels.
+    points = [[1000 * math.cos(2 * math.pi * i / 4000), 600 * math.sin(2 * math.pi * i / 4000)] for i in range(4000)]
     points.append(points[0])
-    body = circle_pocket(design={"operation": "pocket", "depth_mm": 3.0,
+    body = circle_pocket(design={"operation": "pocket", "depth_mm": 30.0,
                                  "geometry": {"type": "polyline", "points": points}})
     resp = post(cam_client, "/plan", body)
     assert resp.status_code == 413

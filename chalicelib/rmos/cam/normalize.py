@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.contracts.cam_intent import CamIntentV1, CamModeV1, CamUnitsV1
 from chalicelib.contracts.errors import Issue, issues_from_validation
+from chalicelib.contracts.fingerprint import FLOAT_DECIMALS, round_floats, vanishing_floats
 from chalicelib.contracts.profiles import UnknownEntry, catalogue
 from chalicelib.rmos.cam.units import LENGTH, MM_PER_INCH, scale_lengths
 
@@ -52,8 +53,10 @@ class OptionsV1(BaseModel):
 
 # Sanity limits checked after conversion to mm: beyond these a value is a
 # typo or a unit mix-up, not a real setting for a luthier's router or saw.
+# The lower bounds on stepover and stepdown also keep the ring and level
+# counts of a job within what the planner can do (see prepare.estimate).
 _CONTEXT_LIMITS_MM: dict[str, tuple[float, float]] = {
-    "stepdown_mm": (0.01, 50.0),
+    "stepdown_mm": (0.05, 50.0),
     "feed_mm_min": (1.0, 50_000.0),
     "plunge_mm_min": (1.0, 50_000.0),
     "safe_z_mm": (0.5, 100.0),
@@ -125,15 +128,22 @@ def _validate_design(intent: CamIntentV1) -> tuple[Any, list[Issue]]:
         return None, [Issue("invalid_value", str(exc), "design")]
 
 
-def _validate_model(model: type[BaseModel], data: dict[str, Any], prefix: str):
+def _validate_model(model: type[BaseModel], data: dict[str, Any], prefix: str) -> tuple[Any, list[Issue]]:
     try:
         return model.model_validate(copy.deepcopy(data)), []
     except ValidationError as exc:
         return None, issues_from_validation(exc, prefix)
 
 
+MIN_STEPOVER_PCT = 1.0
+
+
 def _context_limits(context: ContextV1, units: str) -> list[Issue]:
     issues = []
+    if context.stepover_pct is not None and context.stepover_pct < MIN_STEPOVER_PCT:
+        issues.append(Issue("out_of_range", f"a stepover of {context.stepover_pct:g} % of the tool is below the "
+                                            f"{MIN_STEPOVER_PCT:g} % minimum; use {MIN_STEPOVER_PCT:g} to 100",
+                            "context.stepover_pct"))
     for name, (low, high) in _CONTEXT_LIMITS_MM.items():
         value = getattr(context, name)
         if value is None:
@@ -161,8 +171,31 @@ def _catalogue_refs(intent: CamIntentV1, options: OptionsV1 | None) -> list[Issu
     return issues
 
 
+def _vanished(path: str) -> Issue:
+    return Issue("too_small", f"nonzero but rounds to 0 at {FLOAT_DECIMALS} decimal places, the precision a job "
+                              "is stored with, and 0 is not allowed here", path)
+
+
 def normalize(raw: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
-    """Validate every part of the intent and convert its lengths to mm."""
+    """Validate every part of the intent and convert its lengths to mm.
+
+    Floats are rounded first, as the stored copy and the fingerprint round
+    them, so the values validated here are exactly the values a job keeps.
+    """
+    if isinstance(raw, CamIntentV1):
+        raw = raw.model_dump()
+    if not isinstance(raw, dict):
+        return _normalize(raw)
+    norm, issues = _normalize(round_floats(raw))
+    if issues:
+        # A tiny nonzero value (a coordinate's float noise) may round to 0;
+        # only where 0 is refused does the caller need to hear why it became 0.
+        vanished = set(vanishing_floats(raw))
+        issues = [_vanished(i.path) if i.path in vanished else i for i in issues]
+    return norm, issues
+
+
+def _normalize(raw: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
     intent, issues = validate_envelope(raw)
     if intent is None:
         return None, issues

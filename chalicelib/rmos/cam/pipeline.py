@@ -18,9 +18,9 @@ from typing import Any
 
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
-from chalicelib.rmos.cam import posts, setup_lines
+from chalicelib.rmos.cam import posts, setup_lines, work
 from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent
-from chalicelib.rmos.cam.prepare import PreparedIntent, prepare
+from chalicelib.rmos.cam.prepare import PreparedIntent, prepare, require_within
 from chalicelib.rmos.cam.profiles import OperationTool, ResolvedSetup
 from chalicelib.rmos.cam.report import build_report, preview_svg
 from chalicelib.rmos.cam.saw import blade_from_tool, plan_saw
@@ -155,15 +155,27 @@ def _tool_lines(setup: ResolvedSetup, sections: list[Section]) -> list[str]:
     return lines
 
 
-def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None) -> PlanResult:
-    """Plan, post and self-check one intent.
+def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None,
+                deadline: work.Deadline | None = None) -> PlanResult:
+    """Plan, post and self-check one intent, within `deadline` (by default the job's).
 
     Raises IntentRejected (bad or infeasible intent) or SelfCheckFailed (the
-    written program failed a safety check); both are PlanningError.
+    written program failed a safety check), both PlanningError; or
+    work.WorkTooLarge ("too large: ...") when the estimate is past the job
+    limit or planning passes the deadline.
     """
-    norm, setup, issues = _prepare(raw_or_intent, post)
+    prepared = prepare(raw_or_intent).with_post(post)
+    norm, setup, issues = prepared.norm, prepared.setup, prepared.issues
     if issues or norm is None or setup is None:
         raise IntentRejected(issues)
+    if deadline is None:
+        require_within(prepared, work.JOB_PLANNING_SECONDS, "a job")
+        deadline = work.Deadline(work.JOB_PLANNING_SECONDS, "the job planning deadline")
+    with work.running_until(deadline):
+        return _plan(norm, setup)
+
+
+def _plan(norm: NormalizedIntent, setup: ResolvedSetup) -> PlanResult:
     try:
         sections, extra = _sections(norm, setup)
     except PlanningError as exc:

@@ -14,10 +14,11 @@ from typing import Any
 
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.errors import Issue
-from chalicelib.rmos.cam import posts
+from chalicelib.rmos.cam import posts, work
 from chalicelib.rmos.cam.normalize import NormalizedIntent, normalize
 from chalicelib.rmos.cam.profiles import ProfileError, ResolvedSetup, resolve
 from chalicelib.rmos.cam.saw import blade_from_tool, check_design
+from chalicelib.rmos.cam.work import WorkEstimate
 
 
 @dataclass(frozen=True)
@@ -71,54 +72,36 @@ def prepare(raw: Any) -> PreparedIntent:
     return PreparedIntent(norm, setup, list(issues))
 
 
-# -- preview work estimate ------------------------------------------------------
+# -- the one work estimate ----------------------------------------------------
 
-def _num(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+def estimate(prepared: PreparedIntent) -> WorkEstimate:
+    """The planner's own estimate of this intent's moves and planning time, made without planning.
 
-
-def _geometry_size(geom: dict[str, Any]) -> tuple[int, float]:
-    """(path segments per ring, how far rings step inwards) of a geometry, in mm."""
-    kind = geom.get("type")
-    if kind == "circle":
-        return 1, _num(geom.get("radius_mm"))
-    if kind == "annulus":
-        return 1, _num(geom.get("outer_radius_mm")) - _num(geom.get("inner_radius_mm"))
-    points = [p for p in geom.get("points") or [] if isinstance(p, (list, tuple)) and len(p) >= 2]
-    islands = [i for i in geom.get("islands") or [] if isinstance(i, (list, tuple))]
-    segments = len(points) + sum(len(i) for i in islands)
-    if not points:
-        return segments, 0.0
-    xs = [_num(p[0]) for p in points]
-    ys = [_num(p[1]) for p in points]
-    return segments, min(max(xs) - min(xs), max(ys) - min(ys)) / 2
-
-
-def _op_moves(op: dict[str, Any], stepover: float, stepdown: float) -> int:
-    depth = _num(op.get("depth_mm"))
-    if op.get("operation") == "drill":
-        peck = _num(op.get("peck_mm")) or depth or 1.0
-        return len(op.get("holes") or []) * max(1, math.ceil(depth / peck)) * 3
-    segments, extent = _geometry_size(op.get("geometry") or {})
-    rings = 2 if op.get("operation") == "profile" else max(1, math.ceil(extent / stepover))
-    return max(segments, 1) * rings * max(1, math.ceil(depth / stepdown))
-
-
-def estimate_moves(prepared: PreparedIntent) -> int:
-    """A cheap upper-bound-ish count of the moves planning would emit.
-
-    Vertex count times offset rings times depth passes is what blows up on big
-    polylines; catching it before planning keeps a synchronous request inside
-    API Gateway's time limit. Works on the normalised (mm) design and the
-    resolved cut, so it sees exactly what the planner will.
+    Works on the normalised (mm) design and the resolved cut, so it sees
+    exactly what the planner will; an intent that is not ready counts as no work.
     """
     if not prepared.ok:
-        return 0
+        return WorkEstimate(0, 0.0)
     assert prepared.norm is not None and prepared.setup is not None
-    design = prepared.norm.design.model_dump(mode="json")
-    stepover = max(prepared.setup.cut.stepover_mm, 0.01)
-    stepdown = max(prepared.setup.cut.stepdown_mm, 0.01)
+    cut = prepared.setup.cut
+    design = prepared.norm.design
     if prepared.norm.mode == "saw":
-        depth = max((_num(c.get("depth_mm")) for c in design["cuts"]), default=0.0)
-        return len(design["cuts"]) * max(1, math.ceil(depth / stepdown)) * 4
-    return sum(_op_moves(op, stepover, stepdown) for op in design.get("operations") or [])
+        depth = max((c.depth_mm for c in design.cuts), default=0.0)
+        moves = len(design.cuts) * max(1, math.ceil(depth / cut.stepdown_mm)) * 4
+        return WorkEstimate(moves, moves * work.SECONDS_PER_MOVE)
+    from chalicelib.rmos.cam.router.estimate import estimate_design
+
+    ops = estimate_design(design, cut)
+    moves = sum(op.moves for op in ops)
+    seconds = moves * work.SECONDS_PER_MOVE + sum(
+        op.polygon_rings * (work.SECONDS_PER_POLYGON_RING + op.outline_segments * work.SECONDS_PER_RING_VERTEX)
+        for op in ops)
+    return WorkEstimate(moves, seconds)
+
+
+def require_within(prepared: PreparedIntent, seconds: float, what: str) -> WorkEstimate:
+    """The estimate, or WorkTooLarge when it is more than `seconds` of planning."""
+    found = estimate(prepared)
+    if found.seconds > seconds:
+        raise work.too_large(found, f"{what} plans for at most {seconds:g} s")
+    return found

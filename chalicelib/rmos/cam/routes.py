@@ -32,8 +32,13 @@ bp = Blueprint(__name__)
 
 ARTIFACT_NAMES = ("program.nc", "report.json", "preview.svg")
 PLAN_MAX_BODY_BYTES = 256 * 1024
-# Estimated moves (segments x rings x depth passes) a synchronous preview may plan.
+# What a synchronous preview may take on, by the planner's own estimate, so
+# it answers well inside API Gateway's 29 s; planning itself also stops at
+# PLAN_BUDGET_SECONDS. docs/cam-service.md documents both.
 PLAN_MAX_MOVES = 200_000
+PLAN_BUDGET_SECONDS = 10.0
+SUBMIT_INSTEAD = ("submit it with POST /api/rmos/cam/intents and download the result from "
+                  "GET /api/rmos/cam/jobs/{job_id}")
 MAX_INTENT_ID_CHARS = 200
 
 
@@ -56,10 +61,11 @@ def _intent_body(max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
             raise
         try:
             loose = json.loads(request.raw_body)
-        except (ValueError, UnicodeDecodeError):
+            found = _non_finite_paths(loose)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise exc from None
     raise invalid([Issue("finite_number", "must be a finite number (NaN and Infinity are not allowed)", path)
-                   for path in _non_finite_paths(loose)])
+                   for path in found])
 
 
 def _non_finite_paths(value: Any, path: str = "") -> list[str]:
@@ -86,6 +92,7 @@ def _validated(body: Any) -> Any:
     prepared = prepare(body)
     if not prepared.ok:
         raise _invalid(prepared.issues)
+    assert prepared.intent is not None
     intent_id = prepared.intent.intent_id
     if intent_id is not None and not 0 < len(intent_id) <= MAX_INTENT_ID_CHARS:
         raise invalid([Issue("invalid_value", f"intent_id must be 1 to {MAX_INTENT_ID_CHARS} characters",
@@ -134,7 +141,13 @@ def _resume(store: JobStore, job_id: str, body: bytes) -> Item:
 
 @api_route(bp, "/intents", methods=["POST"])
 def submit_intent() -> Any:
-    intent = _validated(_intent_body()).intent
+    from chalicelib.rmos.cam import work
+    from chalicelib.rmos.cam.prepare import require_within
+
+    prepared = _validated(_intent_body())
+    # Refused now rather than failed by the worker: the same estimate, the job's limit.
+    require_within(prepared, work.JOB_PLANNING_SECONDS, "a job")
+    intent = prepared.intent
     store = JobStore()
     body = _stored_intent(intent)
     job_id = str(uuid.uuid4())
@@ -173,25 +186,33 @@ def validate_intent() -> Any:
 @api_route(bp, "/plan", methods=["POST"])
 def plan_preview() -> Any:
     body = _intent_body(PLAN_MAX_BODY_BYTES)
-    from chalicelib.rmos.cam import pipeline
-    from chalicelib.rmos.cam.prepare import estimate_moves
+    from chalicelib.rmos.cam import pipeline, work
+    from chalicelib.rmos.cam.prepare import estimate, require_within
     from chalicelib.rmos.cam.toolpath import PlanningError
 
     prepared = _validated(body)
-    moves = estimate_moves(prepared)
-    if moves > PLAN_MAX_MOVES:
-        raise ApiError(413, "too_large_for_preview",
-                       f"this job is too large for a synchronous preview (about {moves} moves, limit "
-                       f"{PLAN_MAX_MOVES}); submit it with POST /api/rmos/cam/intents and download the "
-                       "result from GET /api/rmos/cam/jobs/{job_id}",
-                       [Issue("too_large_for_preview", f"about {moves} moves; the limit is {PLAN_MAX_MOVES}",
-                              "design")])
+    require_within(prepared, work.JOB_PLANNING_SECONDS, "a job")
+    found = estimate(prepared)
+    if found.moves > PLAN_MAX_MOVES:
+        raise _too_large_for_preview(found, f"about {found.moves} moves; the limit is {PLAN_MAX_MOVES}")
+    if found.seconds > PLAN_BUDGET_SECONDS:
+        raise _too_large_for_preview(found, f"about {found.seconds:.1f} s of planning; the limit is "
+                                            f"{PLAN_BUDGET_SECONDS:g} s")
     try:
-        plan = pipeline.plan_intent(prepared)
+        plan = pipeline.plan_intent(prepared, deadline=work.Deadline(PLAN_BUDGET_SECONDS, "the preview budget"))
     except PlanningError as exc:
         raise _invalid(exc.issues, "intent_rejected") from None
+    except work.DeadlinePassed:
+        raise _too_large_for_preview(found, f"planning passed the {PLAN_BUDGET_SECONDS:g} s preview budget") \
+            from None
     return {"program": plan.program, "report": plan.report, "preview_svg": plan.preview_svg,
             "post": plan.post, "units": plan.units}
+
+
+def _too_large_for_preview(found: Any, detail: str) -> ApiError:
+    return ApiError(413, "too_large_for_preview",
+                    f"this job is too large for a synchronous preview ({found.describe()}); {SUBMIT_INSTEAD}",
+                    [Issue("too_large_for_preview", detail, "design")])
 
 
 @api_route(bp, "/jobs/{job_id}", methods=["GET"])

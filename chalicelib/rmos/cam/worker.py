@@ -32,6 +32,7 @@ from chalicelib.contracts.jobs import JobKind, artifact_key, parse_attempt_key, 
 from chalicelib.rmos.cam.jobs import MAX_CLAIMS, JobBusy, JobFinished, JobStore, Lease, LeaseLost
 from chalicelib.rmos.cam.promotion_job import PromotionRejected, intent_for_request
 from chalicelib.rmos.cam.toolpath import PlanningError
+from chalicelib.rmos.cam.work import WorkTooLarge
 from chalicelib.storage import blobs
 
 log = logging.getLogger("luthier_cam.worker")
@@ -141,6 +142,8 @@ def _handle(store: JobStore, bucket: str, key: str, kind: JobKind, job_id: str, 
         return _fail(store, lease, exc.reason, exc.issues)
     except PlanningError as exc:
         return _fail(store, lease, f"the intent cannot be planned: {exc}", exc.issues)
+    except WorkTooLarge as exc:
+        return _fail(store, lease, exc.message, exc.issues)
     except Exception as exc:
         if is_transient(exc):
             _release(store, lease, exc)

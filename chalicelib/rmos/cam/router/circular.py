@@ -7,6 +7,7 @@ No polygon approximation is ever made, so the program stays a few kilobytes.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -16,6 +17,7 @@ from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, loop_l
 from chalicelib.rmos.cam.toolpath import CutParams, Issue, Line, PlanningError
 
 TOL = 1e-9
+_EPS = 1e-7
 
 
 @dataclass
@@ -32,7 +34,25 @@ class CircularClearing:
         for s in segs:
             if s.center is not None and abs(abs(s.sweep) - 2 * math.pi) < 1e-9 and _same(s.center, self.center):
                 rho = s.radius
-                self.bands.append((max(0.0, rho - self.tool_radius), rho + self.tool_radius))
+                self._merge(max(0.0, rho - self.tool_radius), rho + self.tool_radius)
+
+    def _merge(self, lo: float, hi: float) -> None:
+        """Keep `bands` sorted and disjoint (gaps over _EPS), so a link check is a search, not a sort.
+
+        A level has one band per ring: re-sorting them for every link made a
+        fine stepover quadratic in the ring count.
+        """
+        bands = self.bands
+        i = bisect.bisect_left(bands, (lo, hi))
+        # Absorb the neighbours it touches on either side.
+        while i > 0 and bands[i - 1][1] >= lo - _EPS:
+            i -= 1
+            lo, hi = min(lo, bands[i][0]), max(hi, bands[i][1])
+            del bands[i]
+        while i < len(bands) and bands[i][0] <= hi + _EPS:
+            lo, hi = min(lo, bands[i][0]), max(hi, bands[i][1])
+            del bands[i]
+        bands.insert(i, (lo, hi))
 
     def _radial_range(self, a: XY, b: XY) -> tuple[float, float]:
         cx, cy = self.center
@@ -45,15 +65,12 @@ class CircularClearing:
 
     def link_ok(self, a: XY, b: XY) -> bool:
         near, far = self._radial_range(a, b)
-        eps = 1e-7
-        if near < self.lo - eps or far > self.hi + eps:
+        if near < self.lo - _EPS or far > self.hi + _EPS:
             return False
-        covered = near
-        for lo, hi in sorted(self.bands):
-            if lo > covered + eps:
-                break
-            covered = max(covered, hi)
-        return covered >= far - eps
+        # The one band that could cover `near`: the last starting at or before it.
+        i = bisect.bisect_right(self.bands, (near + _EPS, math.inf)) - 1
+        covered = max(near, self.bands[i][1]) if i >= 0 else near
+        return covered >= far - _EPS
 
 
 def _same(a: XY, b: XY) -> bool:
@@ -107,7 +124,6 @@ def plan_circular(b: PathBuilder, center: XY, inner: float | None, outer: float,
         b.finish()
         return
     levels = level_depths(depth, p.stepdown_mm)
-    b.budget(((hi - lo) / step + 3) * 3 * len(levels))
     if allowance > 0 and hi - lo <= 2 * allowance + TOL:
         b.warn(f"the finish allowance ({allowance:g} mm) leaves no room to rough; "
                "the pocket is cut without separate finishing rings")

@@ -5,7 +5,6 @@ and the neutral toolpath must suit every post.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, PathBuilder, nearest_order
@@ -22,8 +21,6 @@ def plan_drill(b: PathBuilder, op: DrillOp, path: Callable[..., str]) -> None:
     unique = list(dict.fromkeys(holes))
     if len(unique) < len(holes):
         b.warn(f"{len(holes) - len(unique)} repeated hole position(s) drilled once")
-    pecks = math.ceil(op.depth_mm / op.peck_mm) if op.peck_mm else 1
-    b.budget(len(unique) * (3 * pecks + 3))
     top = min(CLEARANCE_MM, p.safe_z_mm)
     bottom = -op.depth_mm
     for x, y in nearest_order(unique, lambda h: h, (0.0, 0.0)):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, TypeVar
 
-from chalicelib.rmos.cam import arcs
+from chalicelib.rmos.cam import arcs, work
 from chalicelib.rmos.cam.router.dressups import ramp
 from chalicelib.rmos.cam.router.dressups.tabs import Tabs
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, circle_loop, rotate_to, to_moves
@@ -65,6 +65,7 @@ class PathBuilder:
             self.pos = (m.x, m.y, m.z)
         if len(self.moves) + self.entry_moves > MAX_SECTION_MOVES:
             raise too_many_moves(self.path)
+        work.checkpoint()
 
     def enter(self, entry: ramp.Entry) -> None:
         """Declare an entry here; the tool is then where the entry leaves it."""
@@ -76,11 +77,6 @@ class PathBuilder:
     def tabs_since(self, first: int, tabs: Tabs) -> None:
         """Declare tabs over every move (and entry) from move `first` on."""
         self.dressups.append(Dressup(first, len(self.moves), tabs))
-
-    def budget(self, estimated_moves: float) -> None:
-        """Refuse early a job whose estimate is already past the limit."""
-        if estimated_moves > MAX_SECTION_MOVES:
-            raise too_many_moves(self.path, estimated_moves)
 
     def retract(self) -> None:
         if self.pos is not None and self.pos[2] < self.safe_z:

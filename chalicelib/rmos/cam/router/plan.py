@@ -15,6 +15,7 @@ from typing import Sequence
 from chalicelib.rmos.cam.router import linking
 from chalicelib.rmos.cam.router.dressups.ramp import HelixEntry, PlungeEntry, RampEntry
 from chalicelib.rmos.cam.router.dressups.tabs import Tabs
+from chalicelib.rmos.cam.router.estimate import ACCURACY, estimate_op
 from chalicelib.rmos.cam.router.linking import PathBuilder
 from chalicelib.rmos.cam.router.models import MAX_DEPTH_MM, DrillOp, Operation, PocketOp, ProfileOp, RouterDesign
 from chalicelib.rmos.cam.toolpath import CutParams, Dressup, Issue, Move, PlanningError, Section
@@ -64,6 +65,12 @@ def plan_router(design: RouterDesign, params: CutParams,
         problems = _sanity(design, index, op, p)
         if problems:
             issues += problems
+            continue
+        expected = estimate_op(op, p).moves
+        # The estimate is within ACCURACY of what planning emits, so only a
+        # job certainly past the cap is refused before it is planned.
+        if expected > linking.MAX_SECTION_MOVES * ACCURACY:
+            issues.append(linking.too_many_moves(design.op_path(index), expected).issues[0])
             continue
         builder = PathBuilder(p, path=design.op_path(index))
         try:

@@ -20,6 +20,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
+from chalicelib.rmos.cam import work
 from chalicelib.rmos.cam.router import shapes, slot
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
@@ -230,17 +231,10 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         b.warn(f"the finish allowance ({allowance:g} mm) is wider than the pocket leaves room for; "
                "the pocket is cut without a separate finishing ring")
     step = min(p.stepover_mm, r)
-    levels_n = len(level_depths(depth, p.stepdown_mm))
     offsets = ring_offsets(inscribed, step, allowance)
-    # Rings shrink inward, so the wall ring's size bounds every ring's.
-    b.budget(len(offsets) * levels_n * 3)
 
     corners = CornerArcs([boundary, *islands])
     levels = _ring_nodes(boundary, island_union, regions, corners, offsets, r, tol, p.climb)
-
-    # Every loop is cut once per level; inner rings are simplified, so their
-    # own segment counts, not the wall ring's, give the size of the job.
-    b.budget(levels_n * sum(len(loop) + 3 for nodes in levels for node in nodes for loop in node.loops))
 
     roots = levels[0]
     _nest(levels)
@@ -299,6 +293,7 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     levels: list[list[Node]] = []
     inner = _inner_tolerance(offsets, tol)
     for e in offsets:
+        work.checkpoint()
         if e == 0:
             levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
             continue
@@ -444,14 +439,28 @@ def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
     return bool(over.covers(LineString([a, b]) if a != b else Point(a)))
 
 
-def _cut_node(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing,
+def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: PolygonClearing,
               hop_ok: Callable[[XY, XY], bool]) -> None:
-    children = list(node.children)
-    while children:
-        here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        child = min(children, key=lambda n: n.poly.distance(here))
-        children.remove(child)
-        _cut_node(b, child, z, z_above, clearing, hop_ok)
+    """Cut `root` and every piece inside it at depth z, each piece's children before itself.
+
+    Walked with an explicit stack: a pocket can have a thousand rings inside
+    one another, past Python's recursion limit.
+    """
+    stack: list[tuple[Node, list[Node]]] = [(root, list(root.children))]
+    while stack:
+        node, children = stack[-1]
+        if children:
+            here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
+            child = min(children, key=lambda n: n.poly.distance(here))
+            children.remove(child)
+            stack.append((child, list(child.children)))
+            continue
+        stack.pop()
+        _cut_own_loops(b, node, z, z_above, clearing, hop_ok)
+
+
+def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing,
+                   hop_ok: Callable[[XY, XY], bool]) -> None:
     helix = node.helix(b.params.tool_radius_mm)
     if not node.children:
         # Nothing inside this piece is cut yet at this depth: its rings slot.

@@ -210,7 +210,6 @@ def plan_profile(b: PathBuilder, op: ProfileOp, path: PathFn) -> None:
         raise PlanningError(issues)
 
     levels = level_depths(op.depth_mm, p.stepdown_mm)
-    b.budget(sum(len(lp) for lp in finals) * (len(levels) + 2) * (2 if roughs else 1))
     order = nearest_order(list(range(len(finals))), lambda i: finals[i][0].start, (0.0, 0.0))
     for i in order:
         first = len(b.moves)

@@ -217,7 +217,6 @@ def plan_slot(b: PathBuilder, strips: list[Polygon], pocket: Any, depth: float,
                     for piece in shapes.polygons(strip.intersection(around)):
                         loops.extend(centre_paths(piece, walls, r, fit_tol, neck.buffer(SLOT_TOLERANCE_MM)))
     levels = level_depths(depth, p.stepdown_mm)
-    b.budget(len(levels) * sum(2 * len(segs) + 4 for segs, _ in loops) * 2)
     here = (b.pos[0], b.pos[1]) if b.pos is not None else (0.0, 0.0)
     remaining = list(loops)
     while remaining:
