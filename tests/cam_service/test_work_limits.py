@@ -116,10 +116,10 @@ def test_worker_stops_planning_at_its_deadline(cam_client, monkeypatch):
 
 
 def test_a_pocket_of_985_rings_plans_without_recursion(cam_client, tmp_path):
-    # A 0.5 mm tool at 0.2 mm stepover needs 985 rings to clear a 394.5 mm square.
+    # The catalogue's 1 mm bit at 0.2 mm stepover needs 985 rings to clear a 394.5 mm square.
     side = 394.5
-    intent = {"mode": "router_3axis", "tool_id": "em-1-8-2f", "context": {"stepover_pct": 40},
-              "design": {"operation": "pocket", "depth_mm": 0.5, "tool_diameter_mm": 0.5,
+    intent = {"mode": "router_3axis", "tool_id": "em-1-8-2f", "context": {"stepover_pct": 20},
+              "design": {"operation": "pocket", "depth_mm": 0.5, "tool_diameter_mm": 1.0,
                          "geometry": {"type": "polyline",
                                       "points": [[0, 0], [side, 0], [side, side], [0, side], [0, 0]]}}}
     job_id, key = _stored(intent)
