@@ -95,12 +95,14 @@ def promotion_intent(session_id: str, store: SessionStore | None = None) -> Prom
     return build_intent((store or SessionStore()).get(session_id))
 
 
-def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None) -> dict[str, bool]:
+def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
+                   owner_sub: str | None = None) -> dict[str, bool]:
     """Steps 3 and 4: create the job record, then the request object, each only if absent."""
     table = table or Table()
     rid = request.promotion_request_id
     key = promotion_request_key(rid)
-    job = table.claim(pending_job_item(rid, "cam_promotion", key, iso(request.created_at)))
+    # The job belongs to the session's owner, who may follow it and download its program.
+    job = table.claim({**pending_job_item(rid, "cam_promotion", key, iso(request.created_at)), "owner_sub": owner_sub})
     wrote = blobs.put_immutable(config.requests_bucket(), key, request_bytes(request))
     return {"job_record": job.created, "request_object": wrote}
 
@@ -132,11 +134,12 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     claim = table.claim({
         "pk": pk, "sk": INDEX_SK, "request_id": request.promotion_request_id,
         "session_id": session.session_id, "request": request_bytes(request).decode("utf-8"),
+        "owner_sub": session.owner_sub,
         "created_at": stamp, "gsi1pk": INDEX_COLLECTION, "gsi1sk": f"{stamp}#{request.promotion_request_id}",
     })
     created, item = claim.created, claim.item
     request = stored_request(item)
-    repaired = ensure_handoff(request, table)
+    repaired = ensure_handoff(request, table, item.get("owner_sub"))
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
                  idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
@@ -152,4 +155,6 @@ def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
     job = (table or Table()).get(*job_key(request_id))
     if job is not None and job.get("status"):
         doc["status"] = job["status"]
+    # For the HTTP edge's policy check; the route removes it before answering.
+    doc["owner_sub"] = job.get("owner_sub") if job else None
     return doc

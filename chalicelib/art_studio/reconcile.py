@@ -27,7 +27,7 @@ def repair_pending(limit: int = 500, table: Table | None = None) -> dict[str, An
         for item in items:
             checked += 1
             request = stored_request(item)
-            fixed = ensure_handoff(request, table)
+            fixed = ensure_handoff(request, table, item.get("owner_sub"))
             if any(fixed.values()):
                 log.warning("repaired promotion %s: %s", request.promotion_request_id, fixed)
                 repaired.append({"request_id": request.promotion_request_id, **fixed})

@@ -210,8 +210,25 @@ class Table:
             raise TransitionRefused(_failed_item(exc)) from None
         return deserialise(resp["Attributes"]) or {}
 
-    def list_newest(self, collection: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
-        """Items of `collection` on the listing index, newest first, with an opaque cursor."""
+    def list_newest(self, collection: str, limit: int, cursor: str | None,
+                    owner_sub: str | None = None) -> tuple[list[Item], str | None]:
+        """Items of `collection` on the listing index, newest first, with an opaque cursor.
+
+        With `owner_sub`, only that owner's items. DynamoDB filters after it
+        reads a page, so pages are read until `limit` items match or the index
+        ends; the cursor then resumes after the last item read.
+        """
+        if owner_sub is None:
+            return self._list_page(collection, limit, cursor, None)
+        found: list[Item] = []
+        while True:
+            page, cursor = self._list_page(collection, limit - len(found), cursor, owner_sub)
+            found.extend(page)
+            if len(found) >= limit or cursor is None:
+                return found, cursor
+
+    def _list_page(self, collection: str, limit: int, cursor: str | None,
+                   owner_sub: str | None) -> tuple[list[Item], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self.name, "IndexName": LIST_INDEX,
             "KeyConditionExpression": "gsi1pk = :c",
@@ -223,6 +240,9 @@ class Table:
             if start["gsi1pk"] != _to_attr(collection):
                 raise BadCursor("cursor belongs to another listing")
             kwargs["ExclusiveStartKey"] = start
+        if owner_sub is not None:
+            kwargs["FilterExpression"] = "owner_sub = :o"
+            kwargs["ExpressionAttributeValues"][":o"] = _to_attr(owner_sub)
         resp = self.client.query(**kwargs)
         items = [deserialise(raw) or {} for raw in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")

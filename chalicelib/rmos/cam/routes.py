@@ -22,7 +22,9 @@ from chalicelib import config
 from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.fingerprint import canonical_json, fingerprint
 from chalicelib.contracts.jobs import intent_request_key
-from chalicelib.http import DEFAULT_MAX_BODY_BYTES, ApiError, api_route, invalid, json_body, json_response, uuid_param
+from chalicelib import auth
+from chalicelib.http import (NO_OWNER, DEFAULT_MAX_BODY_BYTES, ApiError, api_route, authorize, invalid, json_body,
+                             json_response, principal, uuid_param)
 from chalicelib.rmos.cam.jobs import JobNotFound, JobStore, result_of, utc_now
 from chalicelib.storage import blobs
 from chalicelib.storage.table import Item
@@ -92,8 +94,8 @@ def _validated(body: Any) -> Any:
     return prepared
 
 
-def job_view(item: Item) -> dict[str, Any]:
-    """The job as the API shows it; reports and links only once it completed."""
+def job_view(item: Item, links: bool = True) -> dict[str, Any]:
+    """The job as the API shows it; reports and links only once it completed (links only if `links`)."""
     job_id = str(item["job_id"])
     result = result_of(item)
     report = None
@@ -104,15 +106,20 @@ def job_view(item: Item) -> dict[str, Any]:
         if artifacts.get("report.json"):
             report = blobs.get_json(bucket, artifacts["report.json"])
         for name in ARTIFACT_NAMES:
-            if artifacts.get(name):
+            if links and artifacts.get(name):
                 downloads[name] = blobs.presigned_get(bucket, artifacts[name], filename=f"cam-{job_id[:8]}-{name}")
     return {
         "job_id": job_id, "kind": item.get("kind"), "status": item.get("status"),
         "reason": item.get("reason"), "issues": result.get("issues") or [],
         "intent_id": item.get("intent_id"),
         "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
-        "report": report, "downloads": downloads,
+        "report": report, "downloads": downloads, "owner_sub": item.get("owner_sub"),
     }
+
+
+def _may_download(item: Item) -> bool:
+    owner = item.get("owner_sub")
+    return auth.decide(principal(), "job.download", str(owner) if owner else NO_OWNER).allowed
 
 
 def _stored_intent(intent: Any) -> bytes:
@@ -131,7 +138,7 @@ def _resume(store: JobStore, job_id: str, body: bytes) -> Item:
     return item
 
 
-@api_route(bp, "/intents", methods=["POST"])
+@api_route(bp, "/intents", methods=["POST"], action="intent.submit")
 def submit_intent() -> Any:
     intent = _validated(_intent_body()).intent
     store = JobStore()
@@ -139,16 +146,17 @@ def submit_intent() -> Any:
     job_id = str(uuid.uuid4())
     if intent.intent_id is not None:
         payload = fingerprint(intent.model_dump(mode="json", exclude={"created_at_utc"}))
-        binding = store.bind_intent(intent.intent_id, payload, job_id)
+        # intent ids are the integrator's own names: one integrator's cannot collide with another's.
+        binding = store.bind_intent(f"{principal().sub}:{intent.intent_id}", payload, job_id)
         if not binding.created:
             return json_response({"job": job_view(_resume(store, binding.job_id, body))}, 200)
     key = intent_request_key(job_id)
-    item = store.create_pending(job_id, "cam_intent", key, intent_id=intent.intent_id)
+    item = store.create_pending(job_id, "cam_intent", key, intent_id=intent.intent_id, owner_sub=principal().sub)
     blobs.put_immutable(config.requests_bucket(), key, body)
     return json_response({"job": job_view(item)}, 202)
 
 
-@api_route(bp, "/intents/validate", methods=["POST"])
+@api_route(bp, "/intents/validate", methods=["POST"], action="intent.validate")
 def validate_intent() -> Any:
     try:
         body = _intent_body()
@@ -167,7 +175,7 @@ def validate_intent() -> Any:
             "normalized": outcome.normalized}
 
 
-@api_route(bp, "/plan", methods=["POST"])
+@api_route(bp, "/plan", methods=["POST"], action="plan")
 def plan_preview() -> Any:
     body = _intent_body(PLAN_MAX_BODY_BYTES)
     from chalicelib.rmos.cam import pipeline
@@ -191,16 +199,18 @@ def plan_preview() -> Any:
             "post": plan.post, "units": plan.units}
 
 
-@api_route(bp, "/jobs/{job_id}", methods=["GET"])
+@api_route(bp, "/jobs/{job_id}", methods=["GET"], action="job.read")
 def get_job(job_id: str) -> Any:
     job_id = uuid_param(job_id, "job", "job_id")
     item = JobStore().get(job_id)
     if item is None:
         raise JobNotFound(job_id)
-    return job_view(item)
+    owner = item.get("owner_sub")
+    authorize("job.read", str(owner) if owner else None)
+    return job_view(item, links=_may_download(item))
 
 
-@api_route(bp, "/profiles", methods=["GET"])
+@api_route(bp, "/profiles", methods=["GET"], action="profiles.read")
 def list_profiles() -> Any:
     from chalicelib.rmos.cam import profiles
 
