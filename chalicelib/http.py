@@ -279,6 +279,18 @@ def authorize(action: str, owner_sub: str | None = None) -> auth.Principal:
 NO_OWNER = "no-owner"
 
 
+# Path parameters and what they name, so a hidden resource is refused in exactly
+# the words an id nobody stored gets.
+_ID_PARAMS = {"session_id": "session", "request_id": "promotion request", "job_id": "job"}
+
+
+def _as_missing(params: dict[str, Any]) -> ApiError:
+    for name, what in _ID_PARAMS.items():
+        if name in params:
+            return not_found(what, str(params[name]).lower(), name)
+    return not_found("resource", "", "id")
+
+
 def cognito_authorizer() -> CognitoUserPoolAuthorizer | None:
     """API Gateway's first gate, where the stage names a user pool (`USER_POOL_ARN`).
 
@@ -319,6 +331,8 @@ def api_route(router: Any, path: str, *, action: str | None = None, public: bool
                 if action in auth.ACTIONS and not auth.policy.RULES[action].owned:
                     auth.authorize(caller, action)
                 return fn(*args, **kw)
+            except auth.Hidden:
+                raise _as_missing(kw) from None
             finally:
                 _principal.reset(token)
 

@@ -563,7 +563,7 @@ function renderWorkflow(session) {
 
 async function transition(toState, label) {
   const note = $("transition-note").value.trim();
-  const body = { to_state: toState, actor: "web", version: state.session.version };
+  const body = { to_state: toState, version: state.session.version };
   if (note) body.note = note;
   const session = await act(label, () => state.api.transition(state.session.session_id, body));
   if (!session) return;
