@@ -158,7 +158,7 @@ def cors_config() -> CORSConfig:
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
-    merged = {"Content-Type": "application/json", **SECURITY_HEADERS}
+    merged: dict[str, str | list[str]] = {"Content-Type": "application/json", **SECURITY_HEADERS}
     merged.update(headers or {})
     return Response(body=body, status_code=status, headers=merged)
 
@@ -337,7 +337,7 @@ def api_route(router: Any, path: str, *, action: str | None = None, public: bool
                 _principal.reset(token)
 
         view = fn if public else secured
-        return router.route(path, **kwargs)(handle_errors(view))  # type: ignore[arg-type]
+        return router.route(path, **kwargs)(handle_errors(view))
 
     return decorate
 

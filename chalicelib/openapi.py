@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.art_studio.routes import (MAX_BODY_BYTES as ART_MAX_BODY_BYTES, CreateSessionBody, ExportBody,

@@ -95,6 +95,11 @@ def promotion_intent(session_id: str, store: SessionStore | None = None) -> Prom
     return build_intent((store or SessionStore()).get(session_id))
 
 
+def owner_of(item: dict[str, Any]) -> str | None:
+    owner = item.get("owner_sub")
+    return str(owner) if owner else None
+
+
 def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
                    owner_sub: str | None = None) -> dict[str, bool]:
     """Steps 3 and 4: create the job record, then the request object, each only if absent."""
@@ -139,7 +144,7 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     })
     created, item = claim.created, claim.item
     request = stored_request(item)
-    repaired = ensure_handoff(request, table, item.get("owner_sub"))
+    repaired = ensure_handoff(request, table, owner_of(item))
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
                  idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.art_studio import promotion, sessions
 from chalicelib.contracts.rosette import RosetteDesignV1
-from chalicelib.http import api_route, authorize, int_param, json_body, json_response, parse_model, principal, uuid_param
+from chalicelib.http import (api_route, authorize, int_param, json_body, json_response, parse_model, principal,
+                             uuid_param)
 
 bp = Blueprint(__name__)
 

@@ -85,8 +85,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 class Caller(Protocol):
-    sub: str
-    groups: AbstractSet[str]
+    @property
+    def sub(self) -> str: ...
+
+    @property
+    def groups(self) -> AbstractSet[str]: ...
 
 
 class Outcome(str, Enum):
