@@ -23,12 +23,12 @@ app.register_blueprint(cam_routes, url_prefix="/api/rmos/cam")
 app.register_blueprint(cam_import_routes, url_prefix="/api/rmos/cam")
 
 
-@api_route(app, openapi.HEALTH_PATH, methods=["GET"])
+@api_route(app, openapi.HEALTH_PATH, methods=["GET"], public=True)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@api_route(app, openapi.OPENAPI_PATH, methods=["GET"])
+@api_route(app, openapi.OPENAPI_PATH, methods=["GET"], public=True)
 def openapi_document() -> dict[str, object]:
     return openapi.document()
 

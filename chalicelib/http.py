@@ -11,17 +11,19 @@ rewrites the few errors Chalice produces itself (415, 405) into the same shape.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
+import os
 import re
 import uuid
 from typing import Any, Callable, TypeVar
 
-from chalice import CORSConfig, Response
+from chalice import CognitoUserPoolAuthorizer, CORSConfig, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import config
+from chalicelib import auth, config
 from chalicelib.contracts.errors import Conflict, DomainError, ErrorBody, Invalid, Issue, NotFound, TooLarge, paths
 
 log = logging.getLogger("luthier_cam")
@@ -64,6 +66,20 @@ STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
+# Identity failures, in the same spirit: one status per failure a caller can act on.
+STATUS_BY_AUTH_ERROR: tuple[tuple[type[auth.AuthError], int], ...] = (
+    (auth.Unauthenticated, 401),
+    (auth.Forbidden, 403),
+    (auth.Hidden, 404),
+    (auth.KeysUnavailable, 503),
+    (auth.AuthNotConfigured, 500),
+)
+
+# Every API response, errors included: browsers must not sniff a JSON body into
+# something executable, and nothing that names a user's designs may be cached.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
 def status_of(exc: DomainError) -> int:
     for family, status in STATUS_BY_FAMILY:
         if isinstance(exc, family):
@@ -73,6 +89,36 @@ def status_of(exc: DomainError) -> int:
 
 def from_domain(exc: DomainError) -> ApiError:
     return ApiError(status_of(exc), exc.code, exc.message, exc.issues)
+
+
+def from_auth(exc: auth.AuthError) -> ApiError:
+    status = next((s for family, s in STATUS_BY_AUTH_ERROR if isinstance(exc, family)), 500)
+    if isinstance(exc, auth.Unauthenticated):
+        return AuthRequired(exc.reason, exc.message)
+    if isinstance(exc, auth.Forbidden):
+        return ApiError(status, exc.reason if exc.reason == "four_eyes" else "forbidden", exc.message,
+                        [Issue(exc.reason, exc.message, "Authorization")])
+    if isinstance(exc, auth.Hidden):
+        # The same answer as for an id nobody stored: other owners' ids cannot be probed.
+        return ApiError(status, "not_found", "no such resource", [Issue("not_found", "no such resource", "id")])
+    if isinstance(exc, auth.KeysUnavailable):
+        return ApiError(status, "auth_unavailable", "sign-in keys are unavailable; try again shortly")
+    log.error("identity is not configured: %s", exc)
+    return ApiError(status, "auth_not_configured", "the service's sign-in is not configured")
+
+
+class AuthRequired(ApiError):
+    """401, with the challenge header RFC 6750 asks for."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(401, "unauthenticated", message, [Issue(reason, message, "Authorization")])
+        self.reason = reason
+
+    def to_response(self) -> Response:
+        response = super().to_response()
+        response.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{self.reason}"' \
+            if self.reason != "missing" else "Bearer"
+        return response
 
 
 def not_found(what: str, ident: str, field: str) -> ApiError:
@@ -105,13 +151,14 @@ class SiteCORSConfig(CORSConfig):
 
 def cors_config() -> CORSConfig:
     # Only the site's own origin, and only the header the site sends.
-    return SiteCORSConfig(allow_origin=config.site_origin(), allow_headers=["Content-Type"], max_age=600)
+    return SiteCORSConfig(allow_origin=config.site_origin(), allow_headers=["Authorization", "Content-Type"],
+                          max_age=600)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
-    merged = {"Content-Type": "application/json"}
+    merged: dict[str, str | list[str]] = {"Content-Type": "application/json", **SECURITY_HEADERS}
     merged.update(headers or {})
     return Response(body=body, status_code=status, headers=merged)
 
@@ -260,6 +307,8 @@ def handle_errors(fn: F) -> F:
             return exc.to_response()
         except DomainError as exc:
             return from_domain(exc).to_response()
+        except auth.AuthError as exc:
+            return from_auth(exc).to_response()
         except ValidationError as exc:
             return unprocessable(exc).to_response()
         except Exception:
@@ -272,12 +321,88 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def api_route(router: Any, path: str, **kwargs: Any) -> Callable[[F], F]:
-    """`router.route(...)` with CORS for the site and JSON error handling."""
+_principal: contextvars.ContextVar[auth.Principal | None] = contextvars.ContextVar("principal", default=None)
+
+
+def principal() -> auth.Principal:
+    """The verified caller of the request being handled (set by `api_route`)."""
+    caller = _principal.get()
+    if caller is None:
+        raise auth.AuthNotConfigured("a secured handler ran without a verified caller")
+    return caller
+
+
+def authorize(action: str, owner_sub: str | None = None) -> auth.Principal:
+    """Ask the policy about the current caller and a resource owned by `owner_sub`."""
+    caller = principal()
+    auth.authorize(caller, action, owner_sub or NO_OWNER)
+    return caller
+
+
+# Records written before owners were stored belong to nobody: only roles that
+# act on any resource reach them.
+NO_OWNER = "no-owner"
+
+
+# Path parameters and what they name, so a hidden resource is refused in exactly
+# the words an id nobody stored gets.
+_ID_PARAMS = {"session_id": "session", "request_id": "promotion request", "job_id": "job"}
+
+
+def _as_missing(params: dict[str, Any]) -> ApiError:
+    for name, what in _ID_PARAMS.items():
+        if name in params:
+            return not_found(what, str(params[name]).lower(), name)
+    return not_found("resource", "", "id")
+
+
+def cognito_authorizer() -> CognitoUserPoolAuthorizer | None:
+    """API Gateway's first gate, where the stage names a user pool (`USER_POOL_ARN`).
+
+    Chalice imports the app with the stage's environment when it packages or
+    deploys, so the prod template gets the authorizer on every secured route.
+    Locally and under test no pool ARN exists and the app's own verifier is the gate.
+    """
+    arn = os.environ.get("USER_POOL_ARN", "").strip()
+    if not arn:
+        return None
+    return CognitoUserPoolAuthorizer("luthier-cam-users", provider_arns=[arn])
+
+
+def api_route(router: Any, path: str, *, action: str | None = None, public: bool = False,
+              **kwargs: Any) -> Callable[[F], F]:
+    """`router.route(...)` with CORS for the site, JSON error handling and identity.
+
+    A secured route names its policy action. Collection actions (no owner) are
+    decided here; owned ones are decided by the handler through `authorize`
+    once it has read the resource's owner.
+    """
+    if public == (action is not None):
+        raise ValueError(f"{path}: a route is either public or names its action")
+    if action is not None and action not in auth.ACTIONS and action != "session.transition":
+        raise ValueError(f"{path}: unknown action {action!r}")
     kwargs.setdefault("cors", cors_config())
+    if not public:
+        authorizer = cognito_authorizer()
+        if authorizer is not None:
+            kwargs.setdefault("authorizer", authorizer)
 
     def decorate(fn: F) -> F:
-        return router.route(path, **kwargs)(handle_errors(fn))
+        @functools.wraps(fn)
+        def secured(*args: Any, **kw: Any) -> Any:
+            caller = auth.principal_from_headers(router.current_request.headers or {})
+            token = _principal.set(caller)
+            try:
+                if action in auth.ACTIONS and not auth.policy.RULES[action].owned:
+                    auth.authorize(caller, action)
+                return fn(*args, **kw)
+            except auth.Hidden:
+                raise _as_missing(kw) from None
+            finally:
+                _principal.reset(token)
+
+        view = fn if public else secured
+        return router.route(path, **kwargs)(handle_errors(view))
 
     return decorate
 
@@ -301,4 +426,6 @@ def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Res
             "details": [],
         }
         response.headers["Content-Type"] = "application/json"
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

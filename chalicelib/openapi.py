@@ -51,11 +51,14 @@ STATUS_TEXT = {
     413: "The body, or the work it asks for, is over the limit",
     415: "The body is not application/json",
     422: "Well-formed but invalid; `details` names every offending field",
+    503: "The user pool's signing keys cannot be fetched right now; retry",
 }
 # Chalice refuses a request whose Content-Type the route does not accept before
 # any handler runs, so every route, even a GET, can answer 415.
 COMMON = {415: ERROR}
-SECURED = {401: ERROR, 403: ERROR}
+# A secured route may also answer 404 for another owner's resource, which the
+# routes with an id already list.
+SECURED = {401: ERROR, 403: ERROR, 503: ERROR}
 
 
 def _uuid_param(name: str, what: str) -> dict[str, Any]:

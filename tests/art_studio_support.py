@@ -59,7 +59,7 @@ def approved_session(client, design: dict[str, Any] | None = None) -> dict[str, 
     sid = session["session_id"]
     assert post(client, f"/sessions/{sid}/feasibility").status_code == 200
     assert move(client, sid, "in_review").status_code == 200
-    resp = move(client, sid, "approved", actor="reviewer")
+    resp = move(client, sid, "approved")
     assert resp.status_code == 200, resp.json_body
     return resp.json_body
 

@@ -113,9 +113,44 @@ def aws_env(aws_stage: AwsStage) -> Iterator[None]:
         aws_stage.exit()
 
 
+@pytest.fixture(scope="session")
+def jwks_server() -> Iterator[str]:
+    """moto in server mode on loopback: it serves the user pool's key set to the verifier."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def identities(jwks_server: str) -> Any:
+    from tests.signin import Identities
+
+    return Identities(jwks_server)
+
+
 @pytest.fixture
-def client(aws_env: None) -> Iterator[Client]:
+def signed_in(identities: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The verifier's settings pointing at the process's pool (minted before any moto stage starts)."""
+    from chalicelib.auth import verify
+
+    identities.fresh()
+    for name, value in identities.env().items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_LAMBDA_FUNCTION_NAME", "AUTH_TOKEN_USE", "ALLOW_SELF_APPROVAL", "USER_POOL_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    yield identities
+    verify.reset()
+
+
+@pytest.fixture
+def client(signed_in: Any, aws_env: None) -> Iterator[Any]:
+    """The app under Chalice's test client, signed in per `tests.signin.default_user`."""
     from app import app
+    from tests.signin import SignedClient
 
     with Client(app) as test_client:
-        yield test_client
+        yield SignedClient(test_client, signed_in)

@@ -28,7 +28,7 @@ def expected_radii(design: dict) -> list[float]:
 
 def _export(client, design=None):
     session = approved_session(client, design)
-    resp = post(client, f"/sessions/{session['session_id']}/export", {"actor": "sam", "note": "to the shop"})
+    resp = post(client, f"/sessions/{session['session_id']}/export", {"note": "to the shop"})
     assert resp.status_code == 200, resp.json_body
     return session, resp.json_body
 
@@ -46,7 +46,8 @@ def test_export_moves_to_exported_and_links_both_drawings(client):
     assert exported["state"] == "exported"
     assert exported["version"] == session["version"] + 1
     assert exported["history"][-1] | {"at": None} == {"from_state": "approved", "to_state": "exported",
-                                                      "actor": "sam", "note": "to the shop", "at": None}
+                                                      "actor": "dana", "actor_sub": client.sub("dana"),
+                                                      "note": "to the shop", "at": None}
     assert set(body["downloads"]) == {"svg", "dxf"}
     for kind, url in body["downloads"].items():
         parsed = urlparse(url)

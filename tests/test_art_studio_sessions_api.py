@@ -25,9 +25,11 @@ def test_create_returns_a_draft_session(client):
     assert resp.status_code == 201
     s = resp.json_body
     assert set(s) == {"session_id", "state", "version", "design", "design_fingerprint", "design_summary",
-                      "feasibility", "history", "created_at", "updated_at", "name", "promotions"}
+                      "feasibility", "history", "owner_sub", "owner_username", "created_at", "updated_at",
+                      "name", "promotions"}
     assert (s["state"], s["version"], s["feasibility"], s["history"]) == ("draft", 1, None, [])
     assert (s["name"], s["promotions"]) == (None, [])
+    assert (s["owner_sub"], s["owner_username"]) == (client.sub("dana"), "dana")
     assert str(uuid.UUID(s["session_id"])) == s["session_id"]
     assert len(s["design_fingerprint"]) == 64
     summary = s["design_summary"]

@@ -105,12 +105,19 @@ def promotion_intent(session_id: str, store: SessionStore | None = None) -> Prom
     return build_intent((store or SessionStore()).get(session_id))
 
 
-def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None) -> dict[str, bool]:
+def owner_of(item: dict[str, Any]) -> str | None:
+    owner = item.get("owner_sub")
+    return str(owner) if owner else None
+
+
+def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
+                   owner_sub: str | None = None) -> dict[str, bool]:
     """Steps 3 and 4: create the job record, then the request object, each only if absent."""
     table = table or Table()
     rid = request.promotion_request_id
     key = promotion_request_key(rid)
-    job = table.claim(pending_job_item(rid, "cam_promotion", key, iso(request.created_at)))
+    # The job belongs to the session's owner, who may follow it and download its program.
+    job = table.claim({**pending_job_item(rid, "cam_promotion", key, iso(request.created_at)), "owner_sub": owner_sub})
     wrote = blobs.put_immutable(config.requests_bucket(), key, request_bytes(request))
     return {"job_record": job.created, "request_object": wrote}
 
@@ -154,6 +161,7 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     claim = table.claim({
         "pk": pk, "sk": INDEX_SK, "request_id": request.promotion_request_id,
         "session_id": session.session_id, "request": request_bytes(request).decode("utf-8"),
+        "owner_sub": session.owner_sub,
         "created_at": stamp, "gsi1pk": INDEX_COLLECTION, "gsi1sk": f"{stamp}#{request.promotion_request_id}",
     })
     created, item = claim.created, claim.item
@@ -162,7 +170,7 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     chosen = cat.profile(request.cam_profile_id or profile, path="cam_profile_id")
     file_name = setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
     link_to_session(request, table, file_name)
-    repaired = ensure_handoff(request, table)
+    repaired = ensure_handoff(request, table, owner_of(item))
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
                  idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
@@ -268,4 +276,8 @@ def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
     doc = blobs.get_json(config.requests_bucket(), promotion_request_key(request_id))
     if doc is None:
         raise PromotionRequestNotFound(request_id)
-    return live_view(doc, table)
+    view = live_view(doc, table)
+    job = (table or Table()).get(*job_key(request_id))
+    # For the HTTP edge's policy check; the route removes it before answering.
+    view["owner_sub"] = job.get("owner_sub") if job else None
+    return view

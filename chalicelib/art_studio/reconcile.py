@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib.art_studio.promotion import INDEX_COLLECTION, stored_request, ensure_handoff
+from chalicelib.art_studio.promotion import INDEX_COLLECTION, ensure_handoff, owner_of, stored_request
 from chalicelib.storage.table import Table
 
 log = logging.getLogger("luthier_cam.art_studio.reconcile")
@@ -27,7 +27,7 @@ def repair_pending(limit: int = 500, table: Table | None = None) -> dict[str, An
         for item in items:
             checked += 1
             request = stored_request(item)
-            fixed = ensure_handoff(request, table)
+            fixed = ensure_handoff(request, table, owner_of(item))
             if any(fixed.values()):
                 log.warning("repaired promotion %s: %s", request.promotion_request_id, fixed)
                 repaired.append({"request_id": request.promotion_request_id, **fixed})

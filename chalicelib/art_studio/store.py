@@ -26,7 +26,9 @@ class HistoryEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     from_state: str
     to_state: str
+    # Who moved the session, as their verified token names them; never client input.
     actor: str
+    actor_sub: str | None = None
     note: str | None = None
     at: str
 
@@ -43,6 +45,9 @@ class Session(BaseModel):
     design_summary: DesignSummaryV1
     feasibility: FeasibilitySummaryV1 | None = None
     history: list[HistoryEntry] = []
+    # The designer who created the session (verified `sub` and username).
+    owner_sub: str | None = None
+    owner_username: str | None = None
     created_at: str
     updated_at: str
 
@@ -67,6 +72,7 @@ def _item(session: Session) -> dict[str, Any]:
         "state": session.state,
         "doc": json.dumps(session.model_dump(mode="json"), sort_keys=True),
         "gsi1pk": COLLECTION, "gsi1sk": f"{session.updated_at}#{session.session_id}",
+        "owner_sub": session.owner_sub,
     }
 
 
@@ -106,9 +112,11 @@ class SessionStore:
         if not deleted:
             raise SessionNotFound(session_id)
 
-    def list(self, limit: int, cursor: str | None) -> tuple[list[Session], str | None]:
+    def list(self, limit: int, cursor: str | None,
+             owner_sub: str | None = None) -> tuple[list[Session], str | None]:
+        """Newest first; with `owner_sub`, only that owner's sessions."""
         try:
-            items, next_cursor = self.table.list_newest(COLLECTION, limit, cursor)
+            items, next_cursor = self.table.list_newest(COLLECTION, limit, cursor, owner_sub=owner_sub)
         except BadCursor:
             raise InvalidCursor() from None
         except Exception as exc:

@@ -64,6 +64,9 @@ RULES: dict[str, Rule] = {
     # run or own the job get them, never a reviewer or an admin reading along.
     "job.download":     Rule({"designer": OWN, "integrator": OWN, "operator": ANY}, owned=True,
                              read_as="job.read"),
+    # A new attempt of a failed job: whoever may run or own it, as for downloads.
+    "job.retry":        Rule({"designer": OWN, "integrator": OWN, "operator": ANY}, owned=True,
+                             read_as="job.read"),
     "intent.submit":    Rule({"integrator": OWN, "operator": OWN}, owned=False),
     "intent.validate":  Rule({"integrator": ANY, "operator": ANY}, owned=False),
     "plan":             Rule({"integrator": ANY, "operator": ANY}, owned=False),
@@ -85,8 +88,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 class Caller(Protocol):
-    sub: str
-    groups: AbstractSet[str]
+    @property
+    def sub(self) -> str: ...
+
+    @property
+    def groups(self) -> AbstractSet[str]: ...
 
 
 class Outcome(str, Enum):

@@ -118,7 +118,10 @@ class JobView(_View):
     created_at: str | None
     updated_at: str | None
     report: dict[str, Any] | None
+    # Presigned links, only for callers the policy lets download (job.download).
     downloads: dict[str, str]
+    # The verified `sub` of whoever submitted the intent, or of the promoted session's owner.
+    owner_sub: str | None = None
 
 
 class RetriedJobView(_View):

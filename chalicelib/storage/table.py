@@ -218,8 +218,24 @@ class Table:
         return deserialise(resp["Attributes"]) or {}
 
     def list_newest(self, collection: str, limit: int, cursor: str | None,
-                    oldest_first: bool = False) -> tuple[list[Item], str | None]:
-        """Items of `collection` on the listing index, newest first (or oldest first), with an opaque cursor."""
+                    oldest_first: bool = False, owner_sub: str | None = None) -> tuple[list[Item], str | None]:
+        """Items of `collection` on the listing index, newest first (or oldest first), with an opaque cursor.
+
+        With `owner_sub`, only that owner's items. DynamoDB filters after it
+        reads a page, so pages are read until `limit` items match or the index
+        ends; the cursor then resumes after the last item read.
+        """
+        if owner_sub is None:
+            return self._list_page(collection, limit, cursor, None, oldest_first)
+        found: list[Item] = []
+        while True:
+            page, cursor = self._list_page(collection, limit - len(found), cursor, owner_sub, oldest_first)
+            found.extend(page)
+            if len(found) >= limit or cursor is None:
+                return found, cursor
+
+    def _list_page(self, collection: str, limit: int, cursor: str | None,
+                   owner_sub: str | None, oldest_first: bool) -> tuple[list[Item], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self.name, "IndexName": LIST_INDEX,
             "KeyConditionExpression": "gsi1pk = :c",
@@ -231,6 +247,9 @@ class Table:
             if start["gsi1pk"] != _to_attr(collection):
                 raise BadCursor("cursor belongs to another listing")
             kwargs["ExclusiveStartKey"] = start
+        if owner_sub is not None:
+            kwargs["FilterExpression"] = "owner_sub = :o"
+            kwargs["ExpressionAttributeValues"][":o"] = _to_attr(owner_sub)
         resp = self.client.query(**kwargs)
         items = [deserialise(raw) or {} for raw in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")

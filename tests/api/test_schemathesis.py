@@ -10,6 +10,11 @@ fails the test.
 Bounded and reproducible: a fixed number of examples per operation, generated
 deterministically, so a run costs the same and finds the same things each time.
 `FUZZ_REPORT=path` writes the run's figures as JSON.
+
+Secured operations carry a real moto Cognito ID token of a user holding every
+role (`fuzz-all` in tests/signin.py), so generated requests reach the handlers
+rather than stopping at 401. The seeded sessions belong to another designer and
+are approved by a reviewer, as four-eyes requires.
 """
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from app import app
 from chalicelib import aws
-from chalicelib.openapi import OPENAPI_PATH
+from chalicelib.auth import verify
+from chalicelib.openapi import OPENAPI_PATH, OPERATIONS
 from chalicelib.storage.provision import create_resources
 from tests.api.findings import known_finding
 from tests.art_studio_support import PREFIX, classical_design
@@ -51,9 +57,21 @@ STATUSES: collections.Counter[tuple[str, int]] = collections.Counter()
 FOUND: collections.Counter[tuple[str, str]] = collections.Counter()
 
 
+TOKENS: dict[str, str] = {}
+SECURED = {(op.method.upper(), op.path) for op in OPERATIONS if op.secured}
+
+
 @pytest.fixture(scope="module", autouse=True)
-def stage_resources():
-    with mock_aws():
+def stage_resources(identities):
+    # Tokens are minted in their own moto account before the fuzz's one starts.
+    identities.fresh()
+    TOKENS.update(identities.tokens)
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name, value in identities.env().items():
+            patch.setenv(name, value)
+        for name in ("ALLOW_SELF_APPROVAL", "USER_POOL_ARN", "AUTH_TOKEN_USE"):
+            patch.delenv(name, raising=False)
+        verify.reset()
         aws.reset()
         create_resources()
         _seed(wsgi_client())
@@ -78,8 +96,8 @@ def wsgi_client():
     return Client(wsgi_app(app))
 
 
-def _post(client, path: str, body: dict) -> dict:
-    response = client.post(path, json=body)
+def _post(client, path: str, body: dict, user: str = "dana") -> dict:
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {TOKENS[user]}"})
     assert response.status_code < 300, (path, response.status_code, response.get_data(as_text=True))
     return response.get_json()
 
@@ -95,14 +113,24 @@ def _seed(client) -> None:
         _post(client, f"{PREFIX}/sessions/{sid}/transition", {"to_state": "in_review"})
         if target == "in_review":
             continue
-        _post(client, f"{PREFIX}/sessions/{sid}/transition", {"to_state": "approved"})
+        _post(client, f"{PREFIX}/sessions/{sid}/transition", {"to_state": "approved"}, user="rita")
         KNOWN["request_id"].append(_post(client, f"{PREFIX}/sessions/{sid}/promote_to_cam", {})
                                    ["request"]["promotion_request_id"])
         if target == "exported":
             _post(client, f"{PREFIX}/sessions/{sid}/export", {})
     DISPOSABLE.extend(_post(client, f"{PREFIX}/sessions", {"design": classical_design()})["session_id"]
                       for _ in range(3))
-    KNOWN["job_id"].append(_post(client, "/api/rmos/cam/intents", intents.saw())["job"]["job_id"])
+    KNOWN["job_id"].append(_post(client, "/api/rmos/cam/intents", intents.saw(), user="ivan-bot")["job"]["job_id"])
+
+
+@schema.hook
+def map_headers(context, headers):
+    operation = context.operation
+    if operation is None or (operation.method.upper(), operation.path) not in SECURED:
+        return headers
+    headers = dict(headers or {})
+    headers["Authorization"] = f"Bearer {TOKENS['fuzz-all']}"
+    return headers
 
 
 @schema.hook

@@ -38,6 +38,7 @@ EXPECTED = {
     "promotion.read":   "ah aa aa hh aa",
     "job.read":         "ah hh aa ah aa",
     "job.download":     "ah hh aa ah ff",
+    "job.retry":        "ah hh aa ah ff",
     "intent.submit":    "ff ff aa aa ff",
     "intent.validate":  "ff ff aa aa ff",
     "plan":             "ff ff aa aa ff",

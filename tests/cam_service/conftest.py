@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from chalice.test import Client
@@ -35,8 +35,10 @@ def cam_env(aws_stage: AwsStage, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 
 
 @pytest.fixture
-def cam_client(cam_env: None) -> Iterator[Client]:
+def cam_client(signed_in: Any, cam_env: None) -> Iterator[Any]:
+    """Signed in per `tests.signin.default_user` (integrator for intents, operator for jobs)."""
     from app import app
+    from tests.signin import SignedClient
 
     with Client(app, project_dir=str(ROOT)) as test_client:
-        yield test_client
+        yield SignedClient(test_client, signed_in)

@@ -22,20 +22,20 @@ def _app() -> Chalice:
     app = Chalice(app_name="http-seam")
     app.register_middleware(error_middleware, "http")
 
-    @api_route(app, "/things", methods=["POST"])
+    @api_route(app, "/things", methods=["POST"], public=True)
     def create():
         body = json_body(app.current_request, max_bytes=200)
         return parse_model(Thing, body, ("thing",)).model_dump()
 
-    @api_route(app, "/boom", methods=["GET"])
+    @api_route(app, "/boom", methods=["GET"], public=True)
     def boom():
         raise RuntimeError("secret internals")
 
-    @api_route(app, "/teapot", methods=["GET"])
+    @api_route(app, "/teapot", methods=["GET"], public=True)
     def teapot():
         raise ApiError(409, "busy", "try later", [Issue("busy", "held by another caller", "x")])
 
-    @api_route(app, "/domain/{family}", methods=["GET"])
+    @api_route(app, "/domain/{family}", methods=["GET"], public=True)
     def domain(family):
         raise _FAMILIES[family]("refused", [Issue("why", "because", "a.b.0")], code=f"{family}_code")
 

@@ -27,7 +27,7 @@ def _dxf_bytes(body: DxfImportBody) -> bytes:
         raise invalid([Issue("invalid_value", "not valid base64", "dxf_base64")]) from None
 
 
-@api_route(bp, "/import/dxf", methods=["POST"])
+@api_route(bp, "/import/dxf", methods=["POST"], action="plan")
 def import_dxf() -> Any:
     body = parse_model(DxfImportBody, json_body(bp.current_request, max_bytes=IMPORT_MAX_BODY_BYTES))
     from chalicelib.rmos.cam.importers.dxf import read_dxf
@@ -38,7 +38,7 @@ def import_dxf() -> Any:
     return imported.as_dict()
 
 
-@api_route(bp, "/import/svg", methods=["POST"])
+@api_route(bp, "/import/svg", methods=["POST"], action="plan")
 def import_svg() -> Any:
     body = parse_model(SvgImportBody, json_body(bp.current_request, max_bytes=IMPORT_MAX_BODY_BYTES))
     from chalicelib.rmos.cam.importers.loops import DEFAULT_TOLERANCE_MM

@@ -22,7 +22,9 @@ from chalicelib import config
 from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.fingerprint import canonical_json, fingerprint
 from chalicelib.contracts.jobs import intent_request_key
-from chalicelib.http import DEFAULT_MAX_BODY_BYTES, ApiError, api_route, invalid, json_body, json_response, uuid_param
+from chalicelib import auth
+from chalicelib.http import (NO_OWNER, DEFAULT_MAX_BODY_BYTES, ApiError, api_route, authorize, invalid, json_body,
+                             json_response, principal, uuid_param)
 from chalicelib.rmos.cam import attempts
 from chalicelib.rmos.cam.jobs import JobNotFound, JobStore, result_of, utc_now
 from chalicelib.storage import blobs
@@ -100,8 +102,8 @@ def _validated(body: Any) -> Any:
     return prepared
 
 
-def job_view(item: Item) -> dict[str, Any]:
-    """The job as the API shows it; reports and links only once it completed."""
+def job_view(item: Item, links: bool = True) -> dict[str, Any]:
+    """The job as the API shows it; reports and links only once it completed (links only if `links`)."""
     job_id = str(item["job_id"])
     result = result_of(item)
     report = None
@@ -112,15 +114,20 @@ def job_view(item: Item) -> dict[str, Any]:
         if artifacts.get("report.json"):
             report = blobs.get_json(bucket, artifacts["report.json"])
         for name in ARTIFACT_NAMES:
-            if artifacts.get(name):
+            if links and artifacts.get(name):
                 downloads[name] = blobs.presigned_get(bucket, artifacts[name], filename=f"cam-{job_id[:8]}-{name}")
     return {
         "job_id": job_id, "kind": item.get("kind"), "status": item.get("status"),
         "reason": item.get("reason"), "issues": result.get("issues") or [],
         "intent_id": item.get("intent_id"), "attempt": item.get("attempt") or 0,
         "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
-        "report": report, "downloads": downloads,
+        "report": report, "downloads": downloads, "owner_sub": item.get("owner_sub"),
     }
+
+
+def _may_download(item: Item) -> bool:
+    owner = item.get("owner_sub")
+    return auth.decide(principal(), "job.download", str(owner) if owner else NO_OWNER).allowed
 
 
 def _stored_intent(intent: Any) -> bytes:
@@ -139,7 +146,7 @@ def _resume(store: JobStore, job_id: str, body: bytes) -> Item:
     return item
 
 
-@api_route(bp, "/intents", methods=["POST"])
+@api_route(bp, "/intents", methods=["POST"], action="intent.submit")
 def submit_intent() -> Any:
     from chalicelib.rmos.cam import work
     from chalicelib.rmos.cam.prepare import require_within
@@ -152,19 +159,21 @@ def submit_intent() -> Any:
     body = _stored_intent(intent)
     job_id = str(uuid.uuid4())
     payload = fingerprint(intent.model_dump(mode="json", exclude={"created_at_utc"}))
+    # intent ids are the integrator's own names: one integrator's cannot collide with another's.
     # Without an intent_id the payload is the key, so a POST retried after a lost reply
     # finds the first job instead of leaving it orphaned beside a second one.
-    binding = (store.bind_intent(intent.intent_id, payload, job_id) if intent.intent_id is not None
-               else store.bind_payload(payload, job_id))
+    owner = principal().sub
+    binding = (store.bind_intent(f"{owner}:{intent.intent_id}", payload, job_id) if intent.intent_id is not None
+               else store.bind_payload(f"{owner}:{payload}", job_id))
     if not binding.created:
         return json_response({"job": job_view(_resume(store, binding.job_id, body))}, 200)
     key = intent_request_key(job_id)
-    item = store.create_pending(job_id, "cam_intent", key, intent_id=intent.intent_id)
+    item = store.create_pending(job_id, "cam_intent", key, intent_id=intent.intent_id, owner_sub=principal().sub)
     blobs.put_immutable(config.requests_bucket(), key, body)
     return json_response({"job": job_view(item)}, 202)
 
 
-@api_route(bp, "/intents/validate", methods=["POST"])
+@api_route(bp, "/intents/validate", methods=["POST"], action="intent.validate")
 def validate_intent() -> Any:
     try:
         body = _intent_body()
@@ -183,7 +192,7 @@ def validate_intent() -> Any:
             "normalized": outcome.normalized}
 
 
-@api_route(bp, "/plan", methods=["POST"])
+@api_route(bp, "/plan", methods=["POST"], action="plan")
 def plan_preview() -> Any:
     body = _intent_body(PLAN_MAX_BODY_BYTES)
     from chalicelib.rmos.cam import pipeline, work
@@ -215,23 +224,31 @@ def _too_large_for_preview(found: Any, detail: str) -> ApiError:
                     [Issue("too_large_for_preview", detail, "design")])
 
 
-@api_route(bp, "/jobs/{job_id}", methods=["GET"])
+@api_route(bp, "/jobs/{job_id}", methods=["GET"], action="job.read")
 def get_job(job_id: str) -> Any:
     job_id = uuid_param(job_id, "job", "job_id")
     item = JobStore().get(job_id)
     if item is None:
         raise JobNotFound(job_id)
-    return job_view(item)
+    owner = item.get("owner_sub")
+    authorize("job.read", str(owner) if owner else None)
+    return job_view(item, links=_may_download(item))
 
 
-@api_route(bp, "/jobs/{job_id}/retry", methods=["POST"])
+@api_route(bp, "/jobs/{job_id}/retry", methods=["POST"], action="job.retry")
 def retry_job(job_id: str) -> Any:
     job_id = uuid_param(job_id, "job", "job_id")
+    current = JobStore().get(job_id)
+    if current is None:
+        raise JobNotFound(job_id)
+    owner = current.get("owner_sub")
+    authorize("job.retry", str(owner) if owner else None)
     item = attempts.retry(job_id)
-    return json_response({"job": job_view(item), "attempts": attempts.listed(job_id)}, 202)
+    return json_response({"job": job_view(item, links=_may_download(item)), "attempts": attempts.listed(job_id)},
+                         202)
 
 
-@api_route(bp, "/profiles", methods=["GET"])
+@api_route(bp, "/profiles", methods=["GET"], action="profiles.read")
 def list_profiles() -> Any:
     from chalicelib.rmos.cam import profiles
 
