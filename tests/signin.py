@@ -9,7 +9,7 @@ Who signs a request, unless the test says otherwise (`DEFAULT_USER_RULE`):
 
 * Art Studio routes: the designer `dana`, who therefore owns every session a
   test creates; a transition to `approved` or `rejected`: the reviewer `rita`;
-* CAM intents, validate and plan: the integrator `ivan-bot`;
+* CAM intents, validate, plan and drawing imports: the integrator `ivan-bot`;
 * job reads (and with them download links): the operator `otto`;
 * profiles, and anything else: `dana`; health and the OpenAPI document: nobody.
 
@@ -88,7 +88,7 @@ def default_user(method: str, path: str, body: Any) -> str | None:
         if method == "POST" and path.endswith("/transition") and _to_state(body) in {"approved", "rejected"}:
             return "rita"
         return "dana"
-    if path.startswith(f"{CAM}/intents") or path.startswith(f"{CAM}/plan"):
+    if path.startswith((f"{CAM}/intents", f"{CAM}/plan", f"{CAM}/import")):
         return "ivan-bot"
     if path.startswith(f"{CAM}/jobs"):
         return "otto"
@@ -100,7 +100,7 @@ def default_user(method: str, path: str, body: Any) -> str | None:
 def _to_state(body: Any) -> Any:
     try:
         doc = json.loads(body) if isinstance(body, (str, bytes)) and body else body
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     state = doc.get("to_state") if isinstance(doc, dict) else None
     return state if isinstance(state, str) else None

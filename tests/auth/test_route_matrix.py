@@ -88,6 +88,18 @@ def _failed_integrator_job(client) -> str:
     return job_id
 
 
+def _square_dxf() -> str:
+    import io
+
+    import ezdxf
+
+    doc = ezdxf.new()
+    doc.modelspace().add_lwpolyline([(0, 0), (40, 0), (40, 40), (0, 40)], close=True)
+    text = io.StringIO()
+    doc.write(text)
+    return text.getvalue()
+
+
 SQUARE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="40mm" height="40mm" viewBox="0 0 40 40">'
               '<path d="M5 5 H35 V35 H5 Z"/></svg>')
 
@@ -174,8 +186,8 @@ CELLS = (
     Cell("import svg", "POST", f"{CAM}/import/svg", lambda c: f"{CAM}/import/svg",
          {"dana": 403, "devi": 403, "rita": 403, "otto": 200, "ivan-bot": 200, "ada": 403}, body={"svg": SQUARE_SVG}),
     Cell("import dxf", "POST", f"{CAM}/import/dxf", lambda c: f"{CAM}/import/dxf",
-         {"dana": 403, "devi": 403, "rita": 403, "otto": 422, "ivan-bot": 422, "ada": 403},
-         body={"dxf": "0\nSECTION\n2\nENTITIES\n0\nENDSEC\n0\nEOF\n"}),
+         {"dana": 403, "devi": 403, "rita": 403, "otto": 200, "ivan-bot": 200, "ada": 403},
+         body={"dxf": _square_dxf()}),
     Cell("submit intent", "POST", f"{CAM}/intents", lambda c: f"{CAM}/intents",
          {"dana": 403, "devi": 403, "rita": 403, "otto": 202, "ivan-bot": 202, "ada": 403}, body=intents.saw()),
     Cell("validate intent", "POST", f"{CAM}/intents/validate", lambda c: f"{CAM}/intents/validate",
