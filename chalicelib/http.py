@@ -111,7 +111,7 @@ def cors_config() -> CORSConfig:
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
-    merged = {"Content-Type": "application/json"}
+    merged: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     merged.update(headers or {})
     return Response(body=body, status_code=status, headers=merged)
 

@@ -49,7 +49,8 @@ def get_session(session_id: str, store: SessionStore | None = None) -> Session:
     return _store(store).get(session_id)
 
 
-def list_sessions(limit: int, cursor: str | None, store: SessionStore | None = None) -> tuple[list[Session], str | None]:
+def list_sessions(limit: int, cursor: str | None,
+                  store: SessionStore | None = None) -> tuple[list[Session], str | None]:
     return _store(store).list(limit, cursor)
 
 

@@ -312,10 +312,12 @@ class LocalStack:
         timeout_s = worker_timeout_s()
         queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket(), timeout_s=timeout_s)
 
-        module = load_app_module() if self._app is None or self._handler is None else None
-        app = self._app if self._app is not None else module.app
-        # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
-        handler = self._handler if self._handler is not None else module.cam_worker
+        app, handler = self._app, self._handler
+        if app is None or handler is None:
+            module = load_app_module()
+            app = app if app is not None else module.app
+            # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
+            handler = handler if handler is not None else module.cam_worker
         self.pump = EventPump(sqs, queue_url, handler, concurrency=s.workers, timeout_s=timeout_s,
                               on_timeout=fail_timed_out_job)
         self.pump.start()

@@ -84,7 +84,7 @@ def _validated(body: Any) -> Any:
     if not isinstance(body, dict):
         raise invalid([Issue("invalid_value", "expected an object", "body")])
     prepared = prepare(body)
-    if not prepared.ok:
+    if not prepared.ok or prepared.intent is None:
         raise _invalid(prepared.issues)
     intent_id = prepared.intent.intent_id
     if intent_id is not None and not 0 < len(intent_id) <= MAX_INTENT_ID_CHARS:
