@@ -175,5 +175,5 @@ def test_plan_preview_refuses_a_slot_narrower_than_the_bit_with_its_width(cam_cl
     resp = post(cam_client, "/plan", truss_rod_slot(6.25))
     assert resp.status_code == 422
     [detail] = resp.json_body["details"]
-    assert detail["field"] == "design.geometry"
+    assert detail["path"] == "design.geometry"
     assert "6.250 mm wide" in detail["message"]
