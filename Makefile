@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: two cores on CI; override with `make test JOBS=1`.
 JOBS   ?= 2
 
-.PHONY: install sysdeps nodedeps lint lint-all test run bench bench-freecad schema-hash deploy clean
+.PHONY: install sysdeps nodedeps lint test run bench bench-freecad schema-hash deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,20 +28,14 @@ nodedeps: node_modules/.package-lock.json
 schema-hash: install
 	$(PY) -m chalicelib.ci.check_cam_intent_schema_hash
 
-# Lint scope: everything except the modules still being brought to the checks
-# (see the last override in pyproject.toml); `make lint-all` shows what is left there.
-LINT_PENDING := chalicelib/art_studio,chalicelib/rmos,tests/cam/router/test_fit.py,tests/cam/test_posts.py
-MYPY_PENDING := ^chalicelib/((rmos|contracts|art_studio|local)/|(http|sdk|cli|cli_plan|cli_remote)\.py)
-MYPY_PATHS   := app.py chalicelib bench scripts
+# The whole tree is linted; pyproject.toml holds the rules (strict typing for
+# contracts/, storage/ and rmos/cam/).
+RUFF_PATHS := app.py chalicelib bench scripts luthier tests
+MYPY_PATHS := app.py chalicelib bench scripts luthier
 
 lint: install
-	$(VENV)/bin/ruff check --quiet --extend-exclude $(LINT_PENDING) .
-	$(VENV)/bin/mypy --exclude '$(MYPY_PENDING)' $(MYPY_PATHS)
-
-lint-all: install
-	-$(VENV)/bin/ruff check .
-	mkdir -p .mypy_cache && sed '/^# Modules whose remaining findings/,$$d' pyproject.toml > .mypy_cache/all.toml
-	-$(VENV)/bin/mypy --config-file .mypy_cache/all.toml $(MYPY_PATHS)
+	$(VENV)/bin/ruff check --quiet $(RUFF_PATHS)
+	$(VENV)/bin/mypy $(MYPY_PATHS)
 
 test: install sysdeps nodedeps schema-hash lint
 	$(PY) -m pytest -q -n $(JOBS)

@@ -55,6 +55,30 @@ def _arc_length(start: tuple[float, float, float], end: tuple[float, float, floa
     return math.hypot(r * sweep, end[2] - start[2])
 
 
+def _g_word(number: str, n: int, motion: int | None, scale: float) -> tuple[int | None, float]:
+    """The (modal motion, length scale) after the G word `number` on line `n`."""
+    code = round(float(number), 1)
+    if code in (0, 1, 2, 3):
+        return int(code), scale
+    if code == 20:
+        return motion, MM_PER_INCH
+    if code == 21:
+        return motion, 1.0
+    if code in (91, 90.1, 93, 18, 19) or 81 <= code <= 89 or code in (28, 30, 53):
+        raise UnsupportedGcode(f"line {n}: G{number} is not measured")
+    if code == 80:
+        return None, scale
+    return motion, scale
+
+
+def _move_length(motion: int, pos: tuple[float, float, float], end: tuple[float, float, float],
+                 values: dict[str, float], scale: float) -> float:
+    if motion in (2, 3):
+        return _arc_length(pos, end, values.get("I", 0.0) * scale, values.get("J", 0.0) * scale,
+                           clockwise=motion == 2)
+    return math.dist(pos, end)
+
+
 def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float = 0.0) -> Metrics:
     """Measure a program that starts parked at (0, 0, safe_z_mm).
 
@@ -74,21 +98,10 @@ def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float
             continue
         values: dict[str, float] = {}
         for letter, number in words:
-            value = float(number)
             if letter == "G":
-                code = round(value, 1)
-                if code in (0, 1, 2, 3):
-                    motion = int(code)
-                elif code == 20:
-                    scale = MM_PER_INCH
-                elif code == 21:
-                    scale = 1.0
-                elif code in (91, 90.1, 93, 18, 19) or 81 <= code <= 89 or code in (28, 30, 53):
-                    raise UnsupportedGcode(f"line {n}: G{number} is not measured")
-                elif code == 80:
-                    motion = None
+                motion, scale = _g_word(number, n, motion, scale)
             elif letter in "XYZIJFR":
-                values[letter] = value
+                values[letter] = float(number)
         if "F" in values:
             feed = values["F"] * scale
         if "R" in values:
@@ -98,11 +111,7 @@ def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float
             continue
         x, y, z = (values[a] * scale if a in values else pos[k] for k, a in enumerate("XYZ"))
         end = (x, y, z)
-        if motion in (2, 3):
-            length = _arc_length(pos, end, values.get("I", 0.0) * scale, values.get("J", 0.0) * scale,
-                                 clockwise=motion == 2)
-        else:
-            length = math.dist(pos, end)
+        length = _move_length(motion, pos, end, values, scale)
         if motion == 0:
             rapids += 1
             rapid += length

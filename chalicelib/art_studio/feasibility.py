@@ -18,10 +18,10 @@ from chalicelib.art_studio.errors import UnknownProfile
 from chalicelib.art_studio.summary import complexity
 from chalicelib.contracts import profiles
 from chalicelib.contracts.errors import Issue
-from chalicelib.contracts.rosette import FeasibilityCheckV1, FeasibilitySummaryV1, RosetteDesignV1
+from chalicelib.contracts.rosette import FeasibilityCheckV1, FeasibilitySummaryV1, RiskLevel, RosetteDesignV1
 
 Status = Literal["pass", "warn", "fail"]
-RISK = {"pass": "GREEN", "warn": "YELLOW", "fail": "RED"}
+RISK: dict[Status, RiskLevel] = {"pass": "GREEN", "warn": "YELLOW", "fail": "RED"}
 _RANK = {"GREEN": 0, "YELLOW": 1, "RED": 2}
 
 
@@ -109,7 +109,8 @@ def check_channel_depth(d: RosetteDesignV1) -> FeasibilityCheckV1:
                       depth, d.top_thickness_mm)
     status = _at_least(depth, rules.CHANNEL_DEPTH_FAIL_MM, rules.CHANNEL_DEPTH_WARN_MM)
     msg = {
-        "fail": f"channel depth {depth:.2f} mm leaves no inlay after levelling (minimum {rules.CHANNEL_DEPTH_FAIL_MM:g} mm)",
+        "fail": f"channel depth {depth:.2f} mm leaves no inlay after levelling "
+                f"(minimum {rules.CHANNEL_DEPTH_FAIL_MM:g} mm)",
         "warn": f"channel depth {depth:.2f} mm is shallow; levelling may sand through the inlay",
         "pass": f"channel depth {depth:.2f} mm",
     }[status]
@@ -121,8 +122,10 @@ def check_ring_width(d: RosetteDesignV1) -> FeasibilityCheckV1:
     index = [r.width_mm for r in d.rings].index(narrowest)
     status = _at_least(narrowest, rules.RING_WIDTH_FAIL_MM, rules.RING_WIDTH_WARN_MM)
     msg = {
-        "fail": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; no strip that thin survives bending and gluing",
-        "warn": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; thinner than a standard veneer, fragile",
+        "fail": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; "
+                "no strip that thin survives bending and gluing",
+        "warn": f"{_ring_name(index, len(d.rings))} is {narrowest:.2f} mm wide; "
+                "thinner than a standard veneer, fragile",
         "pass": f"narrowest ring is {narrowest:.2f} mm",
     }[status]
     return _check("min_ring_width", status, msg, narrowest, rules.RING_WIDTH_FAIL_MM)
@@ -137,7 +140,8 @@ def check_tile_length(d: RosetteDesignV1) -> FeasibilityCheckV1:
     index, shortest = min(tiles, key=lambda t: t[1])
     status = _at_least(shortest, rules.TILE_LENGTH_FAIL_MM, rules.TILE_LENGTH_WARN_MM)
     msg = {
-        "fail": f"{_ring_name(index, len(d.rings))} repeats every {shortest:.2f} mm; tiles that short break when sliced",
+        "fail": f"{_ring_name(index, len(d.rings))} repeats every {shortest:.2f} mm; "
+                "tiles that short break when sliced",
         "warn": f"{_ring_name(index, len(d.rings))} repeats every {shortest:.2f} mm; short tiles are slow to assemble",
         "pass": f"shortest tile is {shortest:.2f} mm",
     }[status]
@@ -153,7 +157,8 @@ def check_soundhole_diameter(d: RosetteDesignV1) -> FeasibilityCheckV1:
     nearest = lo_fail if dia < (lo_fail + hi_fail) / 2 else hi_fail
     if not lo_fail <= dia <= hi_fail:
         status: Status = "fail"
-        msg = f"soundhole {dia:.1f} mm is outside {lo_fail:g}-{hi_fail:g} mm (a units mistake, or not a guitar-family hole)"
+        msg = (f"soundhole {dia:.1f} mm is outside {lo_fail:g}-{hi_fail:g} mm "
+               "(a units mistake, or not a guitar-family hole)")
     elif not lo_pass <= dia <= hi_pass:
         status = "warn"
         msg = f"soundhole {dia:.1f} mm is unusual; common holes are {lo_pass:g}-{hi_pass:g} mm"

@@ -84,7 +84,7 @@ def _session_id(raw: str) -> str:
 
 
 def _query() -> dict[str, str]:
-    return bp.current_request.query_params or {}
+    return dict(bp.current_request.query_params or {})
 
 
 @api_route(bp, "/sessions", methods=["POST"], action="session.create")

@@ -78,7 +78,7 @@ def _item(session: Session) -> dict[str, Any]:
 
 def _session(item: dict[str, Any]) -> Session:
     session = Session.model_validate(json.loads(str(item["doc"])))
-    session.version = int(item["version"])  # type: ignore[arg-type]
+    session.version = int(item["version"])
     return session
 
 

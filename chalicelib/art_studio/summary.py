@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from chalicelib.art_studio import rules
 from chalicelib.contracts.profiles import catalogue
@@ -26,6 +27,7 @@ def complexity(design: RosetteDesignV1) -> ComplexityV1:
                          sum(rules.PATTERN_WEIGHTS[r.pattern_type] for r in design.rings))
     tile_points = min(rules.COMPLEXITY_TILE_CAP, tile_count(design) / rules.COMPLEXITY_TILES_PER_POINT)
     score = max(0, min(100, round(ring_points + pattern_points + tile_points)))
+    level: Literal["LOW", "MEDIUM", "HIGH"]
     if score >= rules.COMPLEXITY_HIGH_FROM:
         level = "HIGH"
     elif score >= rules.COMPLEXITY_MEDIUM_FROM:

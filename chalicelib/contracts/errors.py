@@ -12,7 +12,7 @@ statuses in one table, and a worker or reconciler can catch them by name.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -53,7 +53,7 @@ def dotted(loc: Iterable[Any], prefix: str = "") -> str:
     return ".".join(parts)
 
 
-def _code(err: dict[str, Any]) -> str:
+def _code(err: Mapping[str, Any]) -> str:
     kind = err.get("type")
     if kind == "extra_forbidden":
         return "unknown_field"
@@ -62,7 +62,7 @@ def _code(err: dict[str, Any]) -> str:
     return "invalid_value"
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     kind = err.get("type")
     if kind == "extra_forbidden":
         return "unknown field"

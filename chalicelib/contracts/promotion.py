@@ -8,14 +8,14 @@ in the job record (chalicelib.contracts.jobs) and overlaid when it is read.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator
 
 from chalicelib.contracts.fingerprint import is_fingerprint
 from chalicelib.contracts.rosette import Contract, DesignSummaryV1, FeasibilitySummaryV1
 
-PROMOTION_SOURCE = "art_studio_design_first"
+PROMOTION_SOURCE: Final = "art_studio_design_first"
 
 Fingerprint = Annotated[str, Field(min_length=64, max_length=64)]
 

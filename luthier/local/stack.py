@@ -48,24 +48,23 @@ class Settings:
         return f"http://{self._url_host}:{self.aws_port}"
 
 
-def _port(value: str, name: str) -> int:
+def _counted(value: str, name: str, top: int, what: str) -> int:
+    """`value` as a whole number from 1 to `top`, or a message naming the setting."""
     try:
-        port = int(value)
+        number = int(value)
     except ValueError:
-        raise SystemExit(f"error: {name}={value!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise SystemExit(f"error: {name}={port} is outside 1-65535")
-    return port
+        raise SystemExit(f"error: {name}={value!r} is not {what}") from None
+    if not 1 <= number <= top:
+        raise SystemExit(f"error: {name}={number} is outside 1-{top}")
+    return number
+
+
+def _port(value: str, name: str) -> int:
+    return _counted(value, name, 65535, "a port number")
 
 
 def _workers(value: str) -> int:
-    try:
-        workers = int(value)
-    except ValueError:
-        raise SystemExit(f"error: LOCAL_WORKERS={value!r} is not a number") from None
-    if not 1 <= workers <= 64:
-        raise SystemExit(f"error: LOCAL_WORKERS={workers} is outside 1-64")
-    return workers
+    return _counted(value, "LOCAL_WORKERS", 64, "a number")
 
 
 def worker_timeout_s(stage: str = "dev") -> int:
@@ -312,10 +311,12 @@ class LocalStack:
         timeout_s = worker_timeout_s()
         queue_url = connect_bucket_to_queue(aws.s3(), sqs, config.requests_bucket(), timeout_s=timeout_s)
 
-        module = load_app_module() if self._app is None or self._handler is None else None
-        app = self._app if self._app is not None else module.app
-        # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
-        handler = self._handler if self._handler is not None else module.cam_worker
+        app, handler = self._app, self._handler
+        if app is None or handler is None:
+            module = load_app_module()
+            app = app if app is not None else module.app
+            # The Lambda entry point Chalice builds for the S3 event: called as (event, context).
+            handler = handler if handler is not None else module.cam_worker
         self.pump = EventPump(sqs, queue_url, handler, concurrency=s.workers, timeout_s=timeout_s,
                               on_timeout=fail_timed_out_job)
         self.pump.start()

@@ -81,7 +81,7 @@ def test_arc_radii_stay_consistent_after_rounding(tmp_path):
     rng = random.Random(20251226)
     for units in ("mm", "inch"):
         moves = [Rapid(0, 0, 5)]
-        for k in range(150):
+        for _ in range(150):
             r = 10 ** rng.uniform(-0.7, 2.6)  # 0.2 .. 400 mm
             cx, cy = rng.uniform(-300, 300), rng.uniform(-300, 300)
             a0 = rng.uniform(0, 2 * math.pi)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from luthier import sdk
 from luthier.local.ports import free_port
+from luthier.local.stack import parse_settings
 from tests.cam.truth import run_rs274
 from tests.local import signin
 from tests.stackproc import ROOT, Stack, kill_stack, start_stack, stop_stack
@@ -79,6 +81,17 @@ def test_only_loopback_hosts_are_accepted():
     result = run_entrypoint({"HOST": "0.0.0.0"})
     assert result.returncode != 0
     assert "HOST=0.0.0.0 is not a loopback address" in result.stderr
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"API_PORT": "http"}, "API_PORT='http' is not a port number"),
+    ({"WEB_PORT": "70000"}, "WEB_PORT=70000 is outside 1-65535"),
+    ({"LOCAL_WORKERS": "many"}, "LOCAL_WORKERS='many' is not a number"),
+    ({"LOCAL_WORKERS": "0"}, "LOCAL_WORKERS=0 is outside 1-64"),
+])
+def test_bad_numeric_settings_are_refused_by_name(environ: dict[str, str], message: str):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        parse_settings([], environ)
 
 
 DESIGN = {"outer_diameter_mm": 110, "inner_diameter_mm": 90, "channel_depth_mm": 1.6,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -128,7 +128,10 @@ def _validate_design(intent: CamIntentV1) -> tuple[Any, list[Issue]]:
         return None, [Issue("invalid_value", str(exc), "design")]
 
 
-def _validate_model(model: type[BaseModel], data: dict[str, Any], prefix: str) -> tuple[Any, list[Issue]]:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate_model(model: type[M], data: dict[str, Any], prefix: str) -> tuple[M | None, list[Issue]]:
     try:
         return model.model_validate(copy.deepcopy(data)), []
     except ValidationError as exc:

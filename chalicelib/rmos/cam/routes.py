@@ -92,7 +92,7 @@ def _validated(body: Any) -> Any:
     if not isinstance(body, dict):
         raise invalid([Issue("invalid_value", "expected an object", "body")])
     prepared = prepare(body)
-    if not prepared.ok:
+    if not prepared.ok or prepared.intent is None:
         raise _invalid(prepared.issues)
     assert prepared.intent is not None
     intent_id = prepared.intent.intent_id

@@ -133,6 +133,11 @@ def pass_depths(depth: float, stepdown: float) -> list[float]:
     return [depth * (k + 1) / count for k in range(count)]
 
 
+def _cut_point(kind: str, line: float, along: float) -> tuple[float, float]:
+    # A rip runs along X at Y = line; a crosscut along Y at X = line.
+    return (along, line) if kind == "rip" else (line, along)
+
+
 def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min: float,
              plunge_mm_min: float, safe_z_mm: float, spindle_rpm: float,
              tool_label: str = "") -> tuple[list[Section], dict[str, Any]]:
@@ -152,17 +157,14 @@ def plan_saw(design: SawDesign, *, blade: Blade, stepdown_mm: float, feed_mm_min
             warnings.append(f"cut {i + 1} stops {design.stock_thickness_mm - cut.depth_mm:g} mm short of "
                             "the bottom: a groove, not a through cut")
 
-        def point(along: float) -> tuple[float, float]:
-            return (along, line) if cut.type == "rip" else (line, along)
-
         reaches = []
         for d in depths:
             reach = blade_reach(blade.radius_mm, d)
             reaches.append(reach)
             start = -(reach + LEAD_CLEARANCE_MM)
             end = cut.length_mm + reach + LEAD_CLEARANCE_MM
-            sx, sy = point(start)
-            ex, ey = point(end)
+            sx, sy = _cut_point(cut.type, line, start)
+            ex, ey = _cut_point(cut.type, line, end)
             moves.append(Rapid(sx, sy, safe_z_mm))
             moves.append(Line(sx, sy, -d, plunge_mm_min))
             moves.append(Line(ex, ey, -d, feed_mm_min))

@@ -100,7 +100,8 @@ def test_arc_extent_matches_dense_sampling(start_deg, end_deg, clockwise):
     sweep = (a0 - a1) % (2 * math.pi) if clockwise else (a1 - a0) % (2 * math.pi)
     sweep = sweep or 2 * math.pi
     direction = -1 if clockwise else 1
-    dense = [(cx + r * math.cos(a0 + direction * sweep * k / 4000), cy + r * math.sin(a0 + direction * sweep * k / 4000))
+    dense = [(cx + r * math.cos(a0 + direction * sweep * k / 4000),
+              cy + r * math.sin(a0 + direction * sweep * k / 4000))
              for k in range(4001)]
     extremes = arcs.extremes(start[:2], (move.x, move.y), (move.cx, move.cy), move.sweep)
     for axis in (0, 1):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib.rmos.cam.importers.loops import (DEFAULT_TOLERANCE_MM, DrawingRefused, Outline, Piece, arrange,
                                                  bulge_of, join, same, to_geometry)
@@ -60,45 +60,69 @@ def _mirror(e: Any) -> bool:
     return bool(e.dxf.get("extrusion", (0, 0, 1))[2] < 0)
 
 
-def _pieces_of(e: Any, tol: float) -> tuple[list[Piece], list[Outline]]:
-    """(open pieces, closed outlines) of one entity, in drawing units and WCS."""
-    kind = e.dxftype()
-    m = -1.0 if _flat(e) and _mirror(e) else 1.0
-    if kind == "LWPOLYLINE":
-        pts = [(m * x, y) for x, y, *_ in e.get_points("xy")]
-        bulges = [m * b for *_, b in e.get_points("b")]
-        return _polyline(pts, bulges, bool(e.closed))
-    if kind == "POLYLINE":
-        if e.is_3d_polyline or e.is_poly_face_mesh or e.is_polygon_mesh:
-            pts3 = [(v.dxf.location[0], v.dxf.location[1]) for v in e.vertices]
-            return _polyline(pts3, [0.0] * len(pts3), e.is_closed)
-        pts = [(m * v.dxf.location[0], v.dxf.location[1]) for v in e.vertices]
-        return _polyline(pts, [m * v.dxf.get("bulge", 0.0) for v in e.vertices], e.is_closed)
-    if kind == "CIRCLE":
-        c, r = e.dxf.center, e.dxf.radius
-        cx = m * c[0]
-        return [], [Outline([(cx + r, c[1]), (cx - r, c[1])], [1.0, 1.0])]
-    if kind == "ARC":
-        c, r = e.dxf.center, e.dxf.radius
-        a0, a1 = math.radians(e.dxf.start_angle), math.radians(e.dxf.end_angle)
-        sweep = (a1 - a0) % (2 * math.pi) or 2 * math.pi
-        start = (m * (c[0] + r * math.cos(a0)), c[1] + r * math.sin(a0))
-        end = (m * (c[0] + r * math.cos(a1)), c[1] + r * math.sin(a1))
-        if sweep > math.pi:  # two halves, so no bulge is near infinite
-            mid_a = a0 + sweep / 2
-            mid = (m * (c[0] + r * math.cos(mid_a)), c[1] + r * math.sin(mid_a))
-            return [Piece([start, mid, end], [m * bulge_of(sweep / 2)] * 2)], []
-        return [Piece([start, end], [m * bulge_of(sweep)])], []
-    if kind == "LINE":
-        s, t = e.dxf.start, e.dxf.end
-        return [Piece([(s[0], s[1]), (t[0], t[1])], [0.0])], []
-    if kind in ("SPLINE", "ELLIPSE"):
-        from ezdxf import path as dxfpath
+Parts = tuple[list[Piece], list[Outline]]
 
-        pts = [(v[0], v[1]) for v in dxfpath.make_path(e).flattening(tol)]
-        closed = bool(kind == "SPLINE" and e.closed) or (len(pts) > 2 and same(pts[0], pts[-1]))
-        return _polyline(pts, [0.0] * len(pts), closed)
-    return [], []
+
+def _lwpolyline(e: Any, m: float, tol: float) -> Parts:
+    pts = [(m * x, y) for x, y, *_ in e.get_points("xy")]
+    bulges = [m * b for *_, b in e.get_points("b")]
+    return _polyline(pts, bulges, bool(e.closed))
+
+
+def _old_polyline(e: Any, m: float, tol: float) -> Parts:
+    if e.is_3d_polyline or e.is_poly_face_mesh or e.is_polygon_mesh:
+        pts3 = [(v.dxf.location[0], v.dxf.location[1]) for v in e.vertices]
+        return _polyline(pts3, [0.0] * len(pts3), e.is_closed)
+    pts = [(m * v.dxf.location[0], v.dxf.location[1]) for v in e.vertices]
+    return _polyline(pts, [m * v.dxf.get("bulge", 0.0) for v in e.vertices], e.is_closed)
+
+
+def _circle(e: Any, m: float, tol: float) -> Parts:
+    c, r = e.dxf.center, e.dxf.radius
+    cx = m * c[0]
+    return [], [Outline([(cx + r, c[1]), (cx - r, c[1])], [1.0, 1.0])]
+
+
+def _arc(e: Any, m: float, tol: float) -> Parts:
+    c, r = e.dxf.center, e.dxf.radius
+    a0, a1 = math.radians(e.dxf.start_angle), math.radians(e.dxf.end_angle)
+    sweep = (a1 - a0) % (2 * math.pi) or 2 * math.pi
+    start = (m * (c[0] + r * math.cos(a0)), c[1] + r * math.sin(a0))
+    end = (m * (c[0] + r * math.cos(a1)), c[1] + r * math.sin(a1))
+    if sweep > math.pi:  # two halves, so no bulge is near infinite
+        mid_a = a0 + sweep / 2
+        mid = (m * (c[0] + r * math.cos(mid_a)), c[1] + r * math.sin(mid_a))
+        return [Piece([start, mid, end], [m * bulge_of(sweep / 2)] * 2)], []
+    return [Piece([start, end], [m * bulge_of(sweep)])], []
+
+
+def _line(e: Any, m: float, tol: float) -> Parts:
+    s, t = e.dxf.start, e.dxf.end
+    return [Piece([(s[0], s[1]), (t[0], t[1])], [0.0])], []
+
+
+def _curve(e: Any, m: float, tol: float) -> Parts:
+    from ezdxf import path as dxfpath
+
+    pts = [(v[0], v[1]) for v in dxfpath.make_path(e).flattening(tol)]
+    closed = bool(e.dxftype() == "SPLINE" and e.closed) or (len(pts) > 2 and same(pts[0], pts[-1]))
+    return _polyline(pts, [0.0] * len(pts), closed)
+
+
+# Each reader takes (entity, x mirror factor, flattening tolerance).
+_READERS: dict[str, Callable[[Any, float, float], Parts]] = {
+    "LWPOLYLINE": _lwpolyline, "POLYLINE": _old_polyline, "CIRCLE": _circle, "ARC": _arc,
+    "LINE": _line, "SPLINE": _curve, "ELLIPSE": _curve,
+}
+
+
+def _pieces_of(e: Any, tol: float) -> Parts:
+    """(open pieces, closed outlines) of one entity, in drawing units and WCS."""
+    reader = _READERS.get(e.dxftype())
+    if reader is None:
+        return [], []
+    m = -1.0 if _flat(e) and _mirror(e) else 1.0
+    return reader(e, m, tol)
 
 
 def _polyline(pts: list[tuple[float, float]], bulges: list[float],

@@ -76,7 +76,8 @@ class PolylineGeometry(_Strict):
 
         if self.island_bulges is not None and len(self.island_bulges) != len(self.islands):
             fail(("island_bulges",), self.island_bulges,
-                 f"{len(self.island_bulges)} entries for {len(self.islands)} islands; give one list (or null) per island")
+                 f"{len(self.island_bulges)} entries for {len(self.islands)} islands; "
+                 "give one list (or null) per island")
         outlines: list[tuple[list[Any], list[float] | None, tuple[Any, ...], tuple[Any, ...]]] = [
             (list(self.points), self.bulges, ("points",), ("bulges",))]
         for i, pts in enumerate(self.islands):

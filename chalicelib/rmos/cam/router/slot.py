@@ -25,10 +25,12 @@ channel (a ring of exactly the bit's width) is one loop, cut like a ring.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import LineString, Polygon
 
@@ -46,6 +48,10 @@ SLOT_TOLERANCE_MM = 0.02
 # Wall vertices at most this far apart for the triangulation; chords then
 # cross the strip nearly square and their midpoints sit on the centre line.
 _CHORD_SPACING_MM = 0.25
+
+
+# (n, 2) arrays of x, y in mm.
+Points = npt.NDArray[np.float64]
 
 
 def slot_strips(boundary: Polygon, islands: Any, r: float, tol: float) -> list[Polygon]:
@@ -115,8 +121,8 @@ def _chordal_axis(strip: Polygon) -> list[LineString]:
     dense = strip.segmentize(_CHORD_SPACING_MM)
     wall_edges: set[tuple[tuple[float, float], tuple[float, float]]] = set()
     for ring in shapes.rings(dense):
-        c = [tuple(p) for p in shapely.get_coordinates(ring).tolist()]
-        for a, b in zip(c, c[1:]):
+        coords = [tuple(p) for p in shapely.get_coordinates(ring).tolist()]
+        for a, b in zip(coords, coords[1:]):
             wall_edges.add((a, b))
             wall_edges.add((b, a))
     tris = shapely.get_parts(shapely.constrained_delaunay_triangles(dense))
@@ -139,12 +145,17 @@ def _chordal_axis(strip: Polygon) -> list[LineString]:
     return [g for g in shapely.get_parts(merged) if isinstance(g, LineString)]
 
 
-def _clearance(walls: Any, pts: np.ndarray) -> np.ndarray:
-    found: np.ndarray = shapely.distance(walls, shapely.points(pts[:, 0], pts[:, 1]))
+def _clearance(walls: Any, pts: Points) -> Points:
+    found: Points = shapely.distance(walls, shapely.points(pts[:, 0], pts[:, 1]))
     return found
 
 
-def _extend_ends(pts: np.ndarray, walls: Any, r: float) -> np.ndarray:
+def _clear_at(walls: Any, e: Points, u: Points, want: float, t: float) -> bool:
+    """Whether the point `t` along direction `u` from `e` keeps `want` clearance from the walls."""
+    return float(_clearance(walls, (e + u * t)[None, :])[0]) >= want
+
+
+def _extend_ends(pts: Points, walls: Any, r: float) -> Points:
     """Move each free end along its direction to the last point with the line's own clearance."""
     inner = _clearance(walls, pts)
     want = min(r, float(np.median(inner))) - 1e-5
@@ -162,10 +173,7 @@ def _extend_ends(pts: np.ndarray, walls: Any, r: float) -> np.ndarray:
         # crosses `want`, between pulling back along the last piece and going
         # a chord spacing plus the strip's width beyond the end.
         lo, hi = -min(norm, 4 * SLOT_TOLERANCE_MM + _CHORD_SPACING_MM), 4 * _CHORD_SPACING_MM + SLOT_TOLERANCE_MM
-
-        def ok(t: float) -> bool:
-            return float(_clearance(walls, (e + u * t)[None, :])[0]) >= want
-
+        ok = functools.partial(_clear_at, walls, e, u, want)
         if ok(hi):
             pts[end] = e + u * hi
             continue
