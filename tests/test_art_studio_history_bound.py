@@ -11,7 +11,7 @@ from tests.art_studio_support import JSON, PREFIX, classical_design
 
 def _transition(client, sid, state, note):
     response = client.http.post(f"{PREFIX}/sessions/{sid}/transition", headers=JSON,
-                                body=json.dumps({"to_state": state, "note": note, "actor": "reviewer"}))
+                                body=json.dumps({"to_state": state, "note": note}))
     assert response.status_code == 200, response.body
     return json.loads(response.body)
 
