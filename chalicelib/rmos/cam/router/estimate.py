@@ -81,7 +81,9 @@ def _pocket(op: PocketOp, p: CutParams) -> OpEstimate:
     # Outlines of many short chords on gentle curves fit to a few arcs.
     per_ring = max(4, segments // 2)
     chord = perimeter / max(segments, 1)
-    if chord * chord / (8 * max(perimeter / (2 * math.pi), 1e-9)) < FITTED_SAGITTA_MM:
+    # Inner rings are fitted to a looser tolerance than the wall (pocket._inner_tolerance).
+    inner_tol = max(FITTED_SAGITTA_MM, min(step / 20, 0.05))
+    if chord * chord / (8 * max(perimeter / (2 * math.pi), 1e-9)) < inner_tol:
         per_ring = min(per_ring, FITTED_RING_SEGMENTS)
     return OpEstimate(levels * rings * (per_ring + RING_OVERHEAD), rings, segments)
 
