@@ -69,7 +69,8 @@ RULES: dict[str, Rule] = {
                              read_as="job.read"),
     "intent.submit":    Rule({"integrator": OWN, "operator": OWN}, owned=False),
     "intent.validate":  Rule({"integrator": ANY, "operator": ANY}, owned=False),
-    "plan":             Rule({"integrator": ANY, "operator": ANY}, owned=False),
+    # Designers preview time and toolpath before they commit a design to CAM.
+    "plan":             Rule({"designer": ANY, "integrator": ANY, "operator": ANY}, owned=False),
     "profiles.read":    Rule({role: ANY for role in ROLES}, owned=False),
 }
 ACTIONS = tuple(RULES)

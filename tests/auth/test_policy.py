@@ -41,7 +41,7 @@ EXPECTED = {
     "job.retry":        "ah hh aa ah ff",
     "intent.submit":    "ff ff aa aa ff",
     "intent.validate":  "ff ff aa aa ff",
-    "plan":             "ff ff aa aa ff",
+    "plan":             "aa ff aa aa ff",
     "profiles.read":    "aa aa aa aa aa",
 }
 LETTER = {"a": Outcome.ALLOW, "f": Outcome.FORBIDDEN, "h": Outcome.HIDDEN}

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+from playwright.sync_api import expect
 
 from chalicelib.contracts.jobs import artifact_key
 from tests.browser.conftest import DESKTOP, PHONE, assert_accessible
-from tests.browser.helpers import (JOB_TIMEOUT_MS, TIMEOUT_MS, check_feasibility, create, fill_design,
+from tests.browser.helpers import (JOB_TIMEOUT_MS, TIMEOUT_MS, check_feasibility, create, fill_design, switch_user,
                                    session_from_api, start)
 from tests.stackproc import Stack
 
@@ -64,8 +65,10 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     check_feasibility(page)
     accepted = page.locator("#feasibility-result").inner_text()
     assert accepted.startswith("Feasible (yellow) with Rosette channel, 1 mm bit"), accepted
+    switch_user(page, stack, "reviewer")
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
+    switch_user(page, stack, "operator")
     assert "1 mm bit" in page.locator("#promote-note").inner_text()
     # 10. Time and toolpath before committing.
     page.get_by_role("button", name="Preview toolpath and time").click()
@@ -92,6 +95,7 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     try:
         second = other.new_page()
         second.set_default_timeout(TIMEOUT_MS)
+        start(second, stack, "operator")
         second.goto(f"{stack.site}/#/sessions/{session_id}")
         second.wait_for_selector("body[data-ready=true]")
         second.wait_for_selector("#job-state.job-completed", timeout=JOB_TIMEOUT_MS)
@@ -102,10 +106,13 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
         assert_accessible(second, "the job seen from a second browser")
 
         # 4. The set-up sheet: origin marked, same header as the G-code.
-        href = second.locator("#setup-sheet").get_attribute("href")
-        assert href and href.endswith(f"/cam-promotion/requests/{job_id}/setup")
-        sheet = other.new_page()
-        sheet.goto(href)
+        link = second.locator("#setup-sheet")
+        expect(link).to_be_visible()
+        assert link.get_attribute("data-source").endswith(f"/cam-promotion/requests/{job_id}/setup")
+        with second.expect_popup() as opened:
+            link.click()
+        sheet = opened.value
+        sheet.wait_for_load_state()
         assert sheet.locator("h1").inner_text().startswith("Set-up sheet: rosette 92.4 x 90 mm")
         assert sheet.locator("[data-row='Origin X0 Y0']").inner_text().startswith("the rosette centre")
         assert sheet.locator("[data-row='Origin Z0']").inner_text().startswith("the top surface of the top")

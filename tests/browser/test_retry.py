@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.contracts.jobs import job_key
 from tests.browser.helpers import (JOB_TIMEOUT_MS, LUTHIER, UUID, api_get, check_feasibility, create, fill_design,
-                                   start)
+                                   start, switch_user)
 from tests.stackproc import Stack
 
 pytestmark = pytest.mark.browser
@@ -24,8 +24,10 @@ def test_a_failed_job_is_retried_from_the_page(page, stack: Stack) -> None:
     check_feasibility(page)
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("#session-state.state-in_review")
+    switch_user(page, stack, "reviewer")
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
+    switch_user(page, stack, "operator")
     page.get_by_role("button", name="Promote to CAM").click()
     page.wait_for_selector("#job-state:not([hidden])")
     job_id = UUID.search(page.locator("#job-info").inner_text()).group(0)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible
-from tests.browser.helpers import LUTHIER, create, fill_design, start
+from tests.browser.helpers import LUTHIER, api_get, create, fill_design, start
 from tests.stackproc import Stack
 
 pytestmark = pytest.mark.browser
@@ -36,5 +36,5 @@ def test_a_named_draft_has_drawings_and_can_be_deleted(page, stack: Stack) -> No
     page.wait_for_function("!location.hash")
     expect(page.locator(f"#session-list a[href='#/sessions/{session_id}']")).to_have_count(0)
     with pytest.raises(urllib.error.HTTPError) as gone:
-        urllib.request.urlopen(f"{stack.api}/art/design-first-workflow/sessions/{session_id}", timeout=10)
+        api_get(stack, f"/art/design-first-workflow/sessions/{session_id}")
     assert gone.value.code == 404

@@ -49,7 +49,12 @@ export class Api {
     this.auth = auth;
   }
 
-  async request(method, path, body) {
+  // A route that answers HTML (the set-up sheet): fetched with the token, read as text.
+  async html(path) {
+    return this.request("GET", path, undefined, true);
+  }
+
+  async request(method, path, body, asText = false) {
     let token;
     try {
       token = await this.auth.token();
@@ -70,11 +75,12 @@ export class Api {
       throw new ApiError(0, "unreachable", `Cannot reach the API at ${this.base || "this site"}: ${err.message}`);
     }
     const text = await reply.text();
+    if (reply.status === 401) this.auth.signOut(true);
+    if (asText && reply.ok) return text;
     let data = null;
     if (text) {
       try { data = JSON.parse(text); } catch { data = null; }
     }
-    if (reply.status === 401) this.auth.signOut(true);
     if (!reply.ok) throw errorFrom(reply.status, data, text);
     return data;
   }

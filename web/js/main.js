@@ -875,6 +875,23 @@ async function retryJob() {
   followJob(jobId, true);
 }
 
+// The sheet is an authenticated API route, which a plain link cannot open (it sends no
+// token): the page fetches it with the token and links to the fetched copy.
+async function showSetupSheet(path) {
+  const anchor = $("setup-sheet");
+  if (anchor.dataset.source === path && !anchor.hidden) return;
+  let html;
+  try {
+    html = await state.api.html(path.replace(/^\/api/, ""));
+  } catch (err) {
+    return;  // the job panel still works; the sheet link just stays hidden
+  }
+  if (anchor.href && anchor.href.startsWith("blob:")) URL.revokeObjectURL(anchor.href);
+  anchor.href = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+  anchor.dataset.source = path;
+  anchor.hidden = false;
+}
+
 function promotionOf(jobId) {
   return (state.promotions || []).find((p) => p.promotion_request_id === jobId) || null;
 }
@@ -948,8 +965,7 @@ function renderJob(job) {
       (job.report && job.report.tool ? `, ${job.report.tool.name}` : "") +
       (job.report && job.report.material ? `, ${job.report.material.name}` : "") + ".";
     $("job-profile").hidden = false;
-    $("setup-sheet").href = state.api.href(link.setup_sheet_url);
-    $("setup-sheet").hidden = false;
+    showSetupSheet(link.setup_sheet_url);
   }
   const report = job.report;
   const box = $("report");
