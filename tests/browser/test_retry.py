@@ -43,7 +43,9 @@ def test_a_failed_job_is_retried_from_the_page(page, stack: Stack) -> None:
         ExpressionAttributeValues={":f": {"S": "failed"}, ":p": {"S": "JOBS#failed"},
                                    ":r": {"S": "the CAM worker was started 5 times and never finished"}})
     page.reload()
-    page.wait_for_selector("#job-state.job-failed")
+    # A reload signs in again from the kept refresh token, then reloads the session and its job.
+    page.wait_for_selector("body[data-user='operator']", timeout=JOB_TIMEOUT_MS)
+    page.wait_for_selector("#job-state.job-failed", timeout=JOB_TIMEOUT_MS)
     assert "never finished" in page.locator("#job-info").inner_text()
 
     page.get_by_role("button", name="Retry").click()
