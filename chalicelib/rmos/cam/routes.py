@@ -224,28 +224,29 @@ def _too_large_for_preview(found: Any, detail: str) -> ApiError:
                     [Issue("too_large_for_preview", detail, "design")])
 
 
-@api_route(bp, "/jobs/{job_id}", methods=["GET"], action="job.read")
-def get_job(job_id: str) -> Any:
-    job_id = uuid_param(job_id, "job", "job_id")
+def _job_for(raw_id: str, action: str) -> Item:
+    """The job record, if the caller may take `action` on it (else 403 / 404 from the policy)."""
+    job_id = uuid_param(raw_id, "job", "job_id")
     item = JobStore().get(job_id)
     if item is None:
         raise JobNotFound(job_id)
     owner = item.get("owner_sub")
-    authorize("job.read", str(owner) if owner else None)
+    authorize(action, str(owner) if owner else None)
+    return item
+
+
+@api_route(bp, "/jobs/{job_id}", methods=["GET"], action="job.read")
+def get_job(job_id: str) -> Any:
+    item = _job_for(job_id, "job.read")
     return job_view(item, links=_may_download(item))
 
 
 @api_route(bp, "/jobs/{job_id}/retry", methods=["POST"], action="job.retry")
 def retry_job(job_id: str) -> Any:
-    job_id = uuid_param(job_id, "job", "job_id")
-    current = JobStore().get(job_id)
-    if current is None:
-        raise JobNotFound(job_id)
-    owner = current.get("owner_sub")
-    authorize("job.retry", str(owner) if owner else None)
-    item = attempts.retry(job_id)
-    return json_response({"job": job_view(item, links=_may_download(item)), "attempts": attempts.listed(job_id)},
-                         202)
+    current = _job_for(job_id, "job.retry")
+    item = attempts.retry(str(current["job_id"]))
+    return json_response({"job": job_view(item, links=_may_download(item)),
+                          "attempts": attempts.listed(str(current["job_id"]))}, 202)
 
 
 @api_route(bp, "/profiles", methods=["GET"], action="profiles.read")
