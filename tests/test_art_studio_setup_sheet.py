@@ -81,6 +81,22 @@ def test_each_profile_gets_its_own_request_and_the_session_lists_both(client):
     ]
 
 
+def test_two_sessions_with_the_same_design_each_list_the_shared_request(client):
+    """The seed's key is the fingerprint pair, so both promotions get one request; both sessions show it."""
+    sids = [create(client)["session_id"] for _ in range(2)]
+    requests = []
+    for sid in sids:
+        post(client, f"/sessions/{sid}/feasibility")
+        move(client, sid, "in_review")
+        move(client, sid, "approved")
+        requests.append(_promote(client, sid).json_body["request"]["promotion_request_id"])
+    assert requests[0] == requests[1]
+    _run(client, requests[0])
+    for sid in sids:
+        links = _get(client, f"/sessions/{sid}").json_body["promotions"]
+        assert [(p["promotion_request_id"], p["status"]) for p in links] == [(requests[0], "completed")]
+
+
 def test_the_setup_sheet_states_the_origin_and_quotes_the_programs_header(client, tmp_path):
     sid = create(client)["session_id"]
     post(client, f"/sessions/{sid}/feasibility")

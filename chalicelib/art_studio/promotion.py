@@ -169,7 +169,9 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     cat = profiles.catalogue()
     chosen = cat.profile(request.cam_profile_id or profile, path="cam_profile_id")
     file_name = setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
-    link_to_session(request, table, file_name)
+    # Under the session being promoted: an identical design in another session shares the request
+    # (the seed's key is the fingerprint pair), and each session must still list it.
+    link_to_session(session.session_id, request, table, file_name)
     repaired = ensure_handoff(request, table, owner_of(item))
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
@@ -225,17 +227,18 @@ class PromotionLink(BaseModel):
     program_file_name: str | None = None
 
 
-def link_item(request: CamPromotionRequestV1, file_name: str | None = None) -> dict[str, Any]:
+def link_item(session_id: str, request: CamPromotionRequestV1, file_name: str | None = None) -> dict[str, Any]:
     sk = f"{LINK_PREFIX}{iso(request.created_at)}#{request.promotion_request_id}"
-    return {"pk": session_pk(request.session_id), "sk": sk,
+    return {"pk": session_pk(session_id), "sk": sk,
             "request_id": request.promotion_request_id, "cam_profile_id": request.cam_profile_id,
             "feasibility_fingerprint": request.feasibility_fingerprint, "created_at": iso(request.created_at),
             "file_name": file_name}
 
 
-def link_to_session(request: CamPromotionRequestV1, table: Table, file_name: str | None = None) -> None:
-    """Record the request under its session (create-if-absent), so any browser finds the job."""
-    table.claim(link_item(request, file_name))
+def link_to_session(session_id: str, request: CamPromotionRequestV1, table: Table,
+                    file_name: str | None = None) -> None:
+    """Record the request under the session (create-if-absent), so any browser finds the job."""
+    table.claim(link_item(session_id, request, file_name))
 
 
 def session_promotions(session_id: str, table: Table | None = None) -> list[PromotionLink]:
