@@ -8,6 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
+from bench.router import body_outline
 from chalicelib.rmos.cam.pipeline import plan_intent
 from chalicelib.rmos.cam.router import bulge
 from chalicelib.rmos.cam.router.fit import whole_circle
@@ -35,16 +36,6 @@ def neck_pocket(width=56.0, length=76.0, corner=6.0):
 def true_shape(geometry, fine=1e-6) -> Polygon:
     """The outline's true shape, sampled so finely that chords and arcs agree to `fine`."""
     return Polygon(bulge.densify(geometry["points"], geometry["bulges"], True, fine))
-
-
-def body_outline(n=2000):
-    """A guitar-body-like closed curve: two lobes and a waist, sampled at n points."""
-    pts = []
-    for i in range(n):
-        t = 2 * math.pi * i / n
-        r = 1 + 0.18 * math.cos(2 * t) + 0.06 * math.cos(3 * t)
-        pts.append([180 * r * math.cos(t), 120 * r * math.sin(t)])
-    return pts
 
 
 def arc_blocks(program: str) -> int:
@@ -269,7 +260,7 @@ def test_neck_pocket_inside_profile_reads_back_with_arc_corners(tmp_path, post):
 @pytest.mark.parametrize("post", ["grbl", "linuxcnc"])
 def test_smooth_2000_vertex_body_profile_is_compact(tmp_path, post):
     """The outline cut outside in four levels: fitted, under 40 kB, and hugging the part."""
-    points = body_outline()
+    points = body_outline(2000)
     design = {"operation": "profile", "side": "outside", "depth_mm": 6.0,
               "geometry": {"type": "polyline", "points": points}}
     result = plan_intent(router(design, context={"stepdown_mm": 1.5}), post=post)
