@@ -58,6 +58,30 @@ class Step:
         return s
 
 
+def run_length(step: Step) -> float:
+    """Horizontal travel of a move (arcs along the arc)."""
+    if isinstance(step.move, Arc):
+        x0, y0, _ = step.start
+        return abs(step.sweep()) * math.hypot(x0 - step.move.cx, y0 - step.move.cy)
+    return math.dist(step.start[:2], step.end[:2])
+
+
+def sink_rate(step: Step) -> float:
+    """How fast the bit moves down during a move, in the move's feed units (0 when it does not)."""
+    drop = step.start[2] - step.end[2]
+    if drop <= 0:
+        return 0.0
+    return step.move.feed * drop / math.hypot(run_length(step), drop)
+
+
+def descends_within(step: Step, feed: float, plunge: float) -> bool:
+    """A descending move stays within both limits: its path speed within `feed`, its sinking within `plunge`.
+
+    A straight vertical move (a plunge) is held to the plunge feed itself.
+    """
+    return step.move.feed <= feed + 1e-9 and sink_rate(step) <= plunge + 1e-6
+
+
 def steps(moves: Sequence[Move]) -> list[Step]:
     """The moves paired with their start points; the first move's start is itself."""
     out = []

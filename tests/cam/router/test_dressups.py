@@ -49,7 +49,7 @@ def test_planned_sections_carry_no_pending_dressups():
 
 def test_entries_go_in_before_their_move_and_tabs_cover_the_entries_in_their_span():
     own = [Rapid(0, 0, 5), Rapid(0, 0, 0.5), Line(10, 0, -2, 500), Rapid(10, 0, 5)]
-    ramp = RampEntry((Seg((0.0, 0.0), (4.0, 0.0)), Seg((4.0, 0.0), (8.0, 0.0))), 0.5, -2.0, 100)
+    ramp = RampEntry((Seg((0.0, 0.0), (4.0, 0.0)), Seg((4.0, 0.0), (8.0, 0.0))), 0.5, -2.0, 100, 100)
     zone = TabZone(6.0, 0.0, 1.0)
     out = apply_dressups(own, [Dressup(2, 2, ramp), Dressup(0, 4, Tabs((zone,), -1.0, 100))])
     assert out[:2] == own[:2]

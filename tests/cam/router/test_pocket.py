@@ -8,7 +8,8 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.toolpath import Arc, Line, PlanningError, Rapid
-from tests.cam.router.pathcheck import cut_steps, min_distance_to, steps, swept_area, z_levels
+from tests.cam.router.pathcheck import (cut_steps, descends_within, min_distance_to, run_length, steps, swept_area,
+                                       z_levels)
 from tests.cam.router.support import cut_params, plan
 
 RECT = [[0, 0], [100, 0], [100, 60], [0, 60], [0, 0]]
@@ -148,7 +149,9 @@ def test_no_plunge_at_cutting_feed():
         section = plan(pocket(points, islands, depth=5), params)[0]
         for s in steps(section.moves):
             if s.is_cut and s.end[2] < s.start[2] - 1e-9:
-                assert s.move.feed <= params.plunge_mm_min, s
+                assert descends_within(s, params.feed_mm_min, params.plunge_mm_min), s
+                if run_length(s) < 1e-9:
+                    assert s.move.feed <= params.plunge_mm_min, s
 
 
 def test_multiple_levels_are_equal_and_reach_depth():
@@ -218,7 +221,8 @@ def test_helix_entry_where_it_fits():
     section = plan(pocket(RECT, depth=2.0), params)[0]
     helical = [s for s in steps(section.moves) if isinstance(s.move, Arc) and s.end[2] < s.start[2]]
     assert helical
-    assert all(s.move.feed == params.plunge_mm_min for s in helical)
+    assert all(descends_within(s, params.feed_mm_min, params.plunge_mm_min) for s in helical)
+    assert all(s.move.feed == params.feed_mm_min for s in helical)
     assert not section.warnings
 
 

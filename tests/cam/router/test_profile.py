@@ -8,7 +8,7 @@ from shapely.geometry import LinearRing, Point, Polygon
 
 from chalicelib.rmos.cam.router.dressups.tabs import TabZone, apply_tabs
 from chalicelib.rmos.cam.toolpath import Arc, Line, PlanningError, Rapid
-from tests.cam.router.pathcheck import cut_steps, min_distance_to, steps, z_levels
+from tests.cam.router.pathcheck import cut_steps, descends_within, min_distance_to, run_length, steps, z_levels
 from tests.cam.router.support import cut_params, plan
 
 SQUARE = [[0, 0], [50, 0], [50, 30], [0, 30], [0, 0]]
@@ -69,7 +69,7 @@ def test_levels_ramp_along_the_path_and_never_plunge_at_cutting_feed():
     assert z_levels(section.moves) == pytest.approx([-2.0, -4.0, -6.0])
     for s in steps(section.moves):
         if s.is_cut and s.end[2] < s.start[2] - 1e-9:
-            assert s.move.feed <= params.plunge_mm_min
+            assert descends_within(s, params.feed_mm_min, params.plunge_mm_min)
             run = math.dist(s.start[:2], s.end[:2]) if isinstance(s.move, Line) else None
             if run is not None:
                 assert run > 0, "a straight plunge where a ramp fits"
@@ -145,10 +145,12 @@ def test_soundhole_with_tabs_rises_over_each_tab_at_tab_top():
                 if near_tab:
                     assert z >= tab_top - 1e-9
     assert min(m.z for m in section.moves) == -3.0
-    # Dropping back off a tab is a plunge: at plunge feed.
+    # Dropping back off a tab is a plunge: at plunge feed; the ramps sink no faster than it.
     for s in ss:
         if s.is_cut and s.end[2] < s.start[2] - 1e-9:
-            assert s.move.feed <= params.plunge_mm_min
+            assert descends_within(s, params.feed_mm_min, params.plunge_mm_min)
+            if run_length(s) < 1e-9:
+                assert s.move.feed <= params.plunge_mm_min
 
 
 def test_tabs_dressup_splits_lines_exactly():

@@ -9,7 +9,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import unary_union
 
 from chalicelib.rmos.cam.toolpath import Line
-from tests.cam.router.pathcheck import cut_steps, min_distance_to, swept_area
+from tests.cam.router.pathcheck import cut_steps, descends_within, min_distance_to, swept_area
 from tests.cam.router.support import cut_params, plan
 
 
@@ -55,7 +55,7 @@ def test_random_pocket_invariants(seed):
         if isinstance(s.move, Line) and s.start[:2] != s.end[:2]:
             assert region.covers(LineString([s.start[:2], s.end[:2]]))
         if s.end[2] < s.start[2] - 1e-9:
-            assert s.move.feed <= params.plunge_mm_min
+            assert descends_within(s, params.feed_mm_min, params.plunge_mm_min)
     reachable = area.buffer(-r, quad_segs=64).buffer(r, quad_segs=64)
     remnant = reachable.difference(swept_area(cuts, r, -2.0))
     assert remnant.buffer(-0.02).is_empty
@@ -77,7 +77,7 @@ def test_random_profile_invariants(seed, side):
     for s in cuts:
         assert part.contains(Point(s.end[:2])) is (side == "inside")
         if s.end[2] < s.start[2] - 1e-9:
-            assert s.move.feed <= params.plunge_mm_min
+            assert descends_within(s, params.feed_mm_min, params.plunge_mm_min)
     # The full-depth lap follows the wall: every wall point is within reach of the tool.
     deepest = [s for s in cuts if s.start[2] == s.end[2] == -3.0]
     reach = swept_area(deepest, r + 0.01, -3.0)

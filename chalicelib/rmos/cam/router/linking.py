@@ -199,7 +199,8 @@ def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Heli
         clearing.add([Seg(h_start, start)])
         cut_loop(b, loop, z, 0.0, clearing)
         return
-    ramped = ramp.ramp_along(loop, top, z, p.ramp_angle_deg, p.plunge_mm_min, min_length=p.tool_radius_mm)
+    ramped = ramp.ramp_along(loop, top, z, p.ramp_angle_deg, p.plunge_mm_min, p.feed_mm_min,
+                            min_length=p.tool_radius_mm)
     approach(b, start, top, hop_ok)
     if ramped is None:
         b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")

@@ -255,7 +255,7 @@ def _cut_levels(b: PathBuilder, loop: Loop, levels: list[float]) -> None:
         else:
             segs = tuple(walk(rotate_to(loop, at), 0.0, need))
             if segs:
-                b.enter(ramp.RampEntry(segs, z_prev, z, p.plunge_mm_min))
+                b.enter(ramp.RampEntry(segs, z_prev, z, p.plunge_mm_min, p.feed_mm_min))
             at = (at + need) % total
         b.extend(to_moves(rotate_to(loop, at), z, z, p.feed_mm_min))
         b.full_width_mm += total

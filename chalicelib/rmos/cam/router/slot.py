@@ -251,7 +251,7 @@ def _cut_line(b: PathBuilder, segs: Loop, closed: bool, levels: list[float]) -> 
     at = 0.0  # where along the lap the tool is
     for z in levels:
         lap_here = rotate_to(lap, at) if length > 0 else lap
-        ramped = ramp.ramp_along(lap_here, z_above, z, p.ramp_angle_deg, p.plunge_mm_min,
+        ramped = ramp.ramp_along(lap_here, z_above, z, p.ramp_angle_deg, p.plunge_mm_min, p.feed_mm_min,
                                  min_length=p.tool_radius_mm) if length > 0 else None
         if ramped is None:
             b.warn("plunge entry: no room for a helix or a ramp; the tool plunges straight down at plunge feed")

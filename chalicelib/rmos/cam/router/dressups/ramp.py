@@ -4,6 +4,11 @@ A straight plunge with an end mill that does not centre-cut well is the entry
 most likely to break a small bit, so it is used only where neither a helix
 nor a ramp fits, and always reported.
 
+A helix or ramp descends at the ramp feed (`ramp_feed`): as fast as the
+cutting feed allows while the bit's downward speed stays within the plunge
+feed. At the usual few degrees that is the cutting feed, the bit sinking at a
+small fraction of the plunge rate; a straight plunge stays at the plunge feed.
+
 An operation chooses the entry (that choice shapes the rest of its path) and
 declares it as one of the dataclasses below; the dressup stage turns the
 declaration into moves. Each declaration knows where it leaves the tool and
@@ -27,13 +32,29 @@ def ramp_length(dz: float, angle_deg: float) -> float:
     return dz / math.tan(math.radians(angle_deg))
 
 
+def ramp_feed(run: float, drop: float, feed: float, plunge_feed: float) -> float:
+    """The feed along a descent of `drop` over `run` of horizontal travel.
+
+    The path speed stays within the cutting feed and its vertical part
+    (feed x drop / path length) within the plunge feed; a vertical move is a
+    plunge. Rounded down to 0.1 mm/min so both limits still hold as written.
+    """
+    if drop <= 0:
+        return feed
+    if run <= 0:
+        return min(feed, plunge_feed)
+    limit = plunge_feed * math.hypot(run, drop) / drop
+    return max(min(feed, plunge_feed), math.floor(min(feed, limit) * 10) / 10)
+
+
 @dataclass(frozen=True)
 class RampEntry:
-    """Descend along `segs` from z_from to z_to at plunge feed."""
+    """Descend along `segs` from z_from to z_to at the ramp feed."""
 
     segs: tuple[Seg, ...]
     z_from: float
     z_to: float
+    plunge_feed: float
     feed: float
 
     @property
@@ -45,8 +66,13 @@ class RampEntry:
     def count(self) -> int:
         return len(self.segs)
 
+    @property
+    def descent_feed(self) -> float:
+        run = sum(seg.length for seg in self.segs)
+        return ramp_feed(run, self.z_from - self.z_to, self.feed, self.plunge_feed)
+
     def moves(self) -> list[Move]:
-        return to_moves(self.segs, self.z_from, self.z_to, self.feed)
+        return to_moves(self.segs, self.z_from, self.z_to, self.descent_feed)
 
 
 @dataclass(frozen=True)
@@ -87,11 +113,12 @@ class HelixEntry:
     def moves(self) -> list[Move]:
         loop = self._loop()
         turns = self.turns
+        descent = ramp_feed(loop_length(loop), (self.z_from - self.z_to) / turns, self.feed, self.plunge_feed)
         moves: list[Move] = []
         for i in range(turns):
             za = self.z_from + (self.z_to - self.z_from) * i / turns
             zb = self.z_from + (self.z_to - self.z_from) * (i + 1) / turns
-            moves += to_moves(loop, za, zb, self.plunge_feed)
+            moves += to_moves(loop, za, zb, descent)
         moves += to_moves(loop, self.z_to, self.z_to, self.feed)
         return moves
 
@@ -117,7 +144,7 @@ class PlungeEntry:
 Entry = RampEntry | HelixEntry | PlungeEntry
 
 
-def ramp_along(loop: Loop, z_from: float, z_to: float, angle_deg: float, plunge_feed: float,
+def ramp_along(loop: Loop, z_from: float, z_to: float, angle_deg: float, plunge_feed: float, feed: float,
                min_length: float) -> tuple[RampEntry | None, float] | None:
     """A descent along the loop from its start, and the arc length it reaches.
 
@@ -134,7 +161,7 @@ def ramp_along(loop: Loop, z_from: float, z_to: float, angle_deg: float, plunge_
     if need / total > MAX_RAMP_LAPS:
         return None
     segs = tuple(walk(loop, 0.0, need))
-    return (RampEntry(segs, z_from, z_to, plunge_feed) if segs else None), need
+    return (RampEntry(segs, z_from, z_to, plunge_feed, feed) if segs else None), need
 
 
 def helix(center: XY, radius: float, toward: XY, z_from: float, z_to: float, angle_deg: float,
