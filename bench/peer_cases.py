@@ -113,5 +113,39 @@ CASES: list[PeerCase] = [
 ]
 
 
+def region(geometry: dict[str, Any]) -> Any:
+    """The pocket as a shapely geometry (imported lazily)."""
+    from shapely.geometry import Point, Polygon
+
+    if geometry["type"] == "annulus":
+        centre = Point(geometry["center"])
+        return centre.buffer(geometry["outer_radius_mm"], quad_segs=256).difference(
+            centre.buffer(geometry["inner_radius_mm"], quad_segs=256))
+    return Polygon(geometry["points"], holes=geometry.get("islands", []))
+
+
+def ring_floor_mm(case: PeerCase) -> float:
+    """The length of the Offset pattern's rings alone, all levels: no links, entries or retracts.
+
+    Rings are the tool-centre region's boundary and its insets every
+    stepover until nothing is left: FreeCAD's Offset pattern, before any
+    link, entry or retract. FreeCAD cutting less than this has left some of
+    its own rings out. It is not a floor for every pattern: rings spaced
+    evenly across a channel (the project's rosette) can need fewer.
+    """
+    radius = TOOL_DIAMETER_MM / 2
+    step = TOOL_DIAMETER_MM * STEPOVER_PCT / 100
+    centres = region(case.geometry).buffer(-radius, quad_segs=64)
+    total = 0.0
+    k = 0
+    while True:
+        ring = centres.buffer(-k * step, quad_segs=64)
+        if ring.is_empty:
+            break
+        total += ring.boundary.length
+        k += 1
+    return total * math.ceil(DEPTH_MM / STEPDOWN_MM - 1e-9)
+
+
 def by_name() -> dict[str, PeerCase]:
     return {case.name: case for case in CASES}
