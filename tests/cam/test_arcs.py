@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -87,3 +88,12 @@ def test_param_at_finds_a_point_on_the_arc_and_flags_one_beyond(swept_deg):
     assert arcs.param_at(start, C, swept, on) == pytest.approx(0.3)
     beyond = at(40 + math.copysign(200, swept_deg))
     assert arcs.param_at(start, C, swept, beyond) > 1
+
+
+def test_length_is_the_radius_times_the_sweep_to_the_last_bit():
+    rnd = random.Random(7)
+    for _ in range(2000):
+        start = (rnd.uniform(-500, 500), rnd.uniform(-500, 500))
+        center = (start[0] + rnd.uniform(-50, 50), start[1] + rnd.uniform(-50, 50))
+        swept = rnd.uniform(-2 * math.pi, 2 * math.pi)
+        assert arcs.length(start, center, swept) == abs(swept) * arcs.radius(start, center)

@@ -32,7 +32,8 @@ def radius(start: XY, center: XY) -> float:
 
 def length(start: XY, center: XY, swept: float) -> float:
     """Length in the XY plane."""
-    return abs(swept) * radius(start, center)
+    # `radius` written out: this runs for every piece whenever a path is walked.
+    return abs(swept) * math.hypot(start[0] - center[0], start[1] - center[1])
 
 
 def point_at(start: XY, center: XY, swept: float, t: float) -> XY:

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LinearRing, LineString, Point, Polygon
 
 from chalicelib.rmos.cam import arcs
-from chalicelib.rmos.cam.router.fit import fit_ring
+from chalicelib.rmos.cam.router.fit import fit_points, fit_ring
 from chalicelib.rmos.cam.toolpath import Arc
 
 
@@ -109,3 +109,106 @@ def test_arc_extent_matches_dense_sampling(start_deg, end_deg, clockwise):
         assert max(p[axis] for p in extremes) == pytest.approx(max(p[axis] for p in dense), abs=1e-5)
     assert all(abs(math.dist(p, (cx, cy)) - r) < 1e-9 for p in extremes)
     assert Point(start[:2]).distance(Point(extremes[0])) < 1e-12
+
+
+# The fit as first written: each candidate stretch is tested by building its
+# arc, and the arc kept is the one built by the last passing test. The module
+# tests without building and builds only the arcs it keeps; the pieces must
+# come out the same to the last bit.
+def _reference_arc(xy, i, j, tol):
+    a, m, b = xy[i], xy[(i + j) // 2], xy[j]
+    ax, ay = a
+    bx, by = m[0] - ax, m[1] - ay
+    cx, cy = b[0] - ax, b[1] - ay
+    det = 2 * (bx * cy - by * cx)
+    if abs(det) < 1e-12:
+        return None
+    b2, c2 = bx * bx + by * by, cx * cx + cy * cy
+    centre = (ax + (cy * b2 - by * c2) / det, ay + (bx * c2 - cx * b2) / det)
+    radius = math.hypot(a[0] - centre[0], a[1] - centre[1])
+    if radius > 2000.0:
+        return None
+    prev_dev, prev_angle = 0.0, math.atan2(b[1] - centre[1], b[0] - centre[0])
+    sweep = direction = 0.0
+    for k in range(j - 1, i - 1, -1):
+        x, y = xy[k]
+        dev = abs(math.hypot(x - centre[0], y - centre[1]) - radius)
+        if dev > tol:
+            return None
+        angle = math.atan2(y - centre[1], x - centre[0])
+        step = (prev_angle - angle + math.pi) % (2 * math.pi) - math.pi
+        if step == 0 or (direction and (step > 0) != (direction > 0)):
+            return None
+        direction = step
+        if max(dev, prev_dev) + radius * (1 - math.cos(min(abs(step) / 2, math.pi / 2))) > tol:
+            return None
+        sweep += step
+        prev_angle, prev_dev = angle, dev
+    return None if abs(sweep) >= 2 * math.pi - 1e-6 else (a, b, centre, sweep)
+
+
+def _reference_fit(pts, tol):
+    xy = [(float(x), float(y)) for x, y in pts]
+    n, i, guess, out = len(xy) - 1, 0, 8, []
+    while i < n:
+        best = _reference_arc(xy, i, i + 2, tol) if i + 2 <= n else None
+        if best is None:
+            if xy[i] != xy[i + 1]:
+                out.append((xy[i], xy[i + 1], None, 0.0))
+            i += 1
+            continue
+        lo = best_j = i + 2
+        step, hi = max(2, guess), None
+        while lo < n:
+            j = min(n, lo + step)
+            arc = _reference_arc(xy, i, j, tol)
+            if arc is None:
+                hi = j
+                break
+            lo, best_j, best = j, j, arc
+            step *= 2
+        while hi is not None and hi - lo > 1:
+            mid = (lo + hi) // 2
+            arc = _reference_arc(xy, i, mid, tol)
+            if arc is None:
+                hi = mid
+            else:
+                lo, best_j, best = mid, mid, arc
+        out.append(best)
+        guess = max(4, best_j - i)
+        i = best_j
+    return out
+
+
+def _wavy(n, seed):
+    """A closed outline with bumps, flats, repeated points and a straight run: every branch of the search."""
+    rnd = random.Random(seed)
+    pts = []
+    for k in range(n):
+        t = 2 * math.pi * k / n
+        r = 40 + 6 * math.sin(3 * t) + (rnd.uniform(-0.01, 0.01) if k % 7 else 0.0)
+        pts.append((r * math.cos(t), r * math.sin(t)))
+    pts[10:10] = [pts[10]] * 3
+    pts[50:60] = [(pts[50][0] + (pts[60][0] - pts[50][0]) * s / 10, pts[50][1] + (pts[60][1] - pts[50][1]) * s / 10)
+                  for s in range(10)]
+    return pts + [pts[0]]
+
+
+@pytest.mark.parametrize("pts, tol", [
+    (list(_ellipse(3000, noise=0.002).coords), 0.004),
+    (list(_ellipse(2000).coords), 0.0005),
+    (_wavy(900, 1), 0.003),
+    (_wavy(400, 2), 0.02),
+    (list(Polygon([(0, 0), (80, 0), (80, 50), (0, 50)]).buffer(-6, quad_segs=64).exterior.coords), 0.005),
+    ([(0, 0), (1, 0), (1, 1), (0, 0)], 0.01),
+    ([(0, 0), (0, 0)], 0.01),
+    ([(5, 5)], 0.01),
+    ([(math.cos(t / 10), math.sin(t / 10)) for t in range(120)], 0.002),  # open, more than a full turn
+])
+def test_fit_is_bit_for_bit_the_reference_fit(pts, tol):
+    import numpy as np
+
+    fitted = fit_points(np.asarray(pts, dtype=float), tol)
+    expected = _reference_fit(pts, tol)
+    assert [(s.start, s.end, s.center, s.sweep) for s in fitted] == expected
+    assert any(s.center for s in fitted) or len(pts) < 10

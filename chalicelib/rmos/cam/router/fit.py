@@ -96,91 +96,104 @@ def whole_circle(pts: NDArray[Any], tolerance: float) -> Seg | None:
 
 def fit_points(pts: NDArray[Any], tolerance: float) -> Loop:
     """Points of a closed ring (last == first) as lines and arcs within `tolerance`."""
-    xy = [(float(x), float(y)) for x, y in pts]
+    arr = np.asarray(pts, dtype=float)
+    xy: list[XY] = list(map(tuple, arr[:, :2].tolist())) if len(arr) else []
     n = len(xy) - 1
     segs: list[Seg] = []
     i = 0
     guess = 8
     while i < n:
-        found = _longest(xy, i, n, tolerance, guess)
-        if found is None:
+        j = _longest(xy, i, n, tolerance, guess)
+        if j is None:
             if xy[i] != xy[i + 1]:
                 segs.append(Seg(xy[i], xy[i + 1]))
             i += 1
             continue
-        j, seg = found
-        segs.append(seg)
+        segs.append(_arc_through(xy, i, j))
         guess = max(4, j - i)
         i = j
     return segs
 
 
-def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> tuple[int, Seg] | None:
-    """The furthest j (<= n) such that xy[i..j] is one arc, with that arc; None if not even two edges are."""
-    best = _arc(xy, i, i + 2, tol) if i + 2 <= n else None
-    if best is None:
+def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> int | None:
+    """The furthest j (<= n) such that xy[i..j] is one arc; None if not even two edges are."""
+    if i + 2 > n or not _fits(xy, i, i + 2, tol):
         return None
-    lo, best_j = i + 2, i + 2
+    lo = best = i + 2
     step = max(2, guess)
     hi = None
     # Gallop outwards from the last arc's length, then bisect between pass and fail.
     while lo < n:
         j = min(n, lo + step)
-        seg = _arc(xy, i, j, tol)
-        if seg is None:
+        if not _fits(xy, i, j, tol):
             hi = j
             break
-        lo, best_j, best = j, j, seg
+        lo = best = j
         step *= 2
     while hi is not None and hi - lo > 1:
         mid = (lo + hi) // 2
-        seg = _arc(xy, i, mid, tol)
-        if seg is None:
-            hi = mid
+        if _fits(xy, i, mid, tol):
+            lo = best = mid
         else:
-            lo, best_j, best = mid, mid, seg
-    return best_j, best
+            hi = mid
+    return best
 
 
-def _arc(xy: list[XY], i: int, j: int, tol: float) -> Seg | None:
-    """One arc through xy[i..j] within `tol` of every edge, or None.
+def _fits(xy: list[XY], i: int, j: int, tol: float) -> bool:
+    """Whether one arc through xy[i..j] comes within `tol` of every edge: the rule itself.
 
-    Plain floats rather than numpy: most candidate stretches are a handful of
-    points, where array set-up would cost more than the arithmetic.
+    The circle is the one through the first, middle and last point. Walked
+    from the far end back: a stretch grown too long usually fails at its
+    newest points, so most refusals are decided in a few steps.
     """
-    a, m, b = xy[i], xy[(i + j) // 2], xy[j]
-    centre = _circumcentre(a, m, b)
+    a, b = xy[i], xy[j]
+    centre = _circumcentre(a, xy[(i + j) // 2], b)
     if centre is None:
-        return None
+        return False
     cx, cy = centre
     radius = math.hypot(a[0] - cx, a[1] - cy)
     if radius > MAX_RADIUS_MM:
-        return None
+        return False
     hypot, atan2, cos, tau, pi = math.hypot, math.atan2, math.cos, 2 * math.pi, math.pi
-    # Walk from the far end back: a stretch grown too long usually fails at
-    # its newest vertices, so most rejections are decided in a few steps.
     prev_dev = 0.0
     prev_angle = atan2(b[1] - cy, b[0] - cx)
     sweep = 0.0
     direction = 0.0
     for k in range(j - 1, i - 1, -1):
         x, y = xy[k]
-        dev = abs(hypot(x - cx, y - cy) - radius)
+        dx, dy = x - cx, y - cy
+        dev = abs(hypot(dx, dy) - radius)
         if dev > tol:
-            return None
-        angle = atan2(y - cy, x - cx)
+            return False
+        angle = atan2(dy, dx)
         step = (prev_angle - angle + pi) % tau - pi
         if step == 0 or (direction and (step > 0) != (direction > 0)):
-            return None
+            return False
         direction = step
         # The edge against its piece of the circle: end points off by at most
         # their radial deviation, the chord inside the circle by its sagitta.
-        if max(dev, prev_dev) + radius * (1 - cos(min(abs(step) / 2, pi / 2))) > tol:
-            return None
+        # |step| <= pi, so half of it never exceeds a quarter turn.
+        if (prev_dev if prev_dev > dev else dev) + radius * (1 - cos(abs(step) / 2)) > tol:
+            return False
         sweep += step
         prev_angle, prev_dev = angle, dev
-    if abs(sweep) >= tau - 1e-6:
-        return None
+    return not abs(sweep) >= tau - 1e-6  # "not >=" rather than "<": NaN answers alike
+
+
+def _arc_through(xy: list[XY], i: int, j: int) -> Seg:
+    """The arc `_fits` accepted for xy[i..j], its sweep summed in the same order."""
+    a, b = xy[i], xy[j]
+    centre = _circumcentre(a, xy[(i + j) // 2], b)
+    assert centre is not None
+    cx, cy = centre
+    atan2, tau, pi = math.atan2, 2 * math.pi, math.pi
+    prev_angle = atan2(b[1] - cy, b[0] - cx)
+    sweep = 0.0
+    for k in range(j - 1, i - 1, -1):
+        x, y = xy[k]
+        angle = atan2(y - cy, x - cx)
+        sweep += (prev_angle - angle + pi) % tau - pi
+        prev_angle = angle
     return Seg(a, b, centre, sweep)
 
 
