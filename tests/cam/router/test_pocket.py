@@ -330,3 +330,35 @@ def test_full_width_cut_is_the_innermost_rings_once_per_level():
     assert two.full_width_mm == pytest.approx(2 * one.full_width_mm, rel=1e-9)
     # The innermost ring of a square pocket is a small square-ish loop round its middle.
     assert one.full_width_mm < 4 * 2 * params.stepover_mm + 1e-6
+
+
+def test_inner_rings_of_a_dense_outline_sit_within_their_band():
+    """Rings inside the wall ring are offsets of the thinned outline: never nearer the walls than their place,
+    and no further than the documented 2.5 inner tolerances (plus the fillet chords) beyond it."""
+    import shapely
+
+    from chalicelib.rmos.cam.router import pocket as pocket_mod
+    from chalicelib.rmos.cam.router.arcfit import CornerArcs
+    from chalicelib.rmos.cam.router.fit import THIN_SHARE
+
+    pts = [(60 * math.cos(t), 35 * math.sin(t) * (1 - 0.2 * math.cos(t) ** 2))
+           for t in (2 * math.pi * i / 3000 for i in range(3000))]
+    boundary = Polygon(pts)
+    island = Point(-25, 0).buffer(8, quad_segs=24)
+    r, step, tol = 1.5875, 1.27, 0.0025
+    regions = [boundary.buffer(-r).difference(island.buffer(r))]
+    inscribed = shapely.maximum_inscribed_circle(regions[0], 0.01).length
+    offsets = pocket_mod.ring_offsets(inscribed, step, 0.0)
+    inner = pocket_mod._inner_tolerance(offsets, tol)
+    assert inner > tol  # the case exercises the rough rings, not only the wall
+    levels = pocket_mod._ring_nodes(boundary, island, regions, CornerArcs([boundary, island]), offsets, r, tol, True)
+    walls = MultiLineString([boundary.exterior.coords, island.exterior.coords])
+    assert len(levels) > 10
+    top = 2 * inner + 2 * inner * THIN_SHARE + tol / 8
+    for e, nodes in zip(offsets[1:], levels[1:]):
+        for node in nodes:
+            for loop in node.loops:
+                for seg in loop:
+                    for t in (0.0, 0.25, 0.5, 0.75):
+                        d = walls.distance(Point(seg.point_at(t)))
+                        assert r + e - 1e-6 <= d <= r + e + top + 1e-6, (e, d)

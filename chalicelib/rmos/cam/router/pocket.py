@@ -292,14 +292,25 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     """The rings at each offset from the wall inward, as nodes; stops where the pocket runs out."""
     levels: list[list[Node]] = []
     inner = _inner_tolerance(offsets, tol)
+    # The inner rings rough: they are offsets of the outlines thinned by a
+    # quarter of their tolerance (Douglas-Peucker keeps every point of the
+    # thinned outline within that of the drawn one, and the other way round),
+    # which on a dense drawing is a fraction of its vertices for GEOS and
+    # the fitter to work through. The wall ring is offset from the outlines
+    # as drawn.
+    thin = inner * THIN_SHARE
+    thin_boundary = shapely.simplify(boundary, thin, preserve_topology=True)
+    thin_islands = None if island_union is None else shapely.simplify(island_union, thin, preserve_topology=True)
     for e in offsets:
         work.checkpoint()
         if e == 0:
             levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
             continue
-        # Offset by one tolerance more than the ring's place, then fitted within
-        # that tolerance: the path never comes nearer the walls than r + e.
-        pieces = shapes.inset(boundary, island_union, r + e + inner, tol * FILLET_SHARE)
+        # Offset by the thinning and one tolerance more than the ring's place,
+        # then fitted within that tolerance: the path never comes nearer the
+        # walls than r + e, nor further than r + e + 2.5 inner + tol / 8
+        # (thinning twice, fit twice, the fillet chords' share).
+        pieces = shapes.inset(thin_boundary, thin_islands, r + e + inner + thin, tol * FILLET_SHARE)
         if not pieces:
             break
         levels.append([_fitted_node(poly, inner, climb) for poly in pieces])
