@@ -91,32 +91,36 @@ def parse_motions(text: str, forbidden_words: tuple[str, ...] = ()) -> tuple[lis
     """Every motion in mm, and the reader with what it saw of code words and units."""
     reader = _Reader(forbidden_words)
     plain_codes = [f"G{k}" in reader.forbidden for k in range(4)]
-    x = y = z = math.nan
+    nan = math.nan
+    x = y = z = nan
+    end = (nan, nan, nan)  # each motion's end is the next one's start
     motions: list[Motion] = []
-    for n, raw in enumerate(text.splitlines(), start=1):
-        plain = _PLAIN_MOTION.fullmatch(raw)
+    append = motions.append
+    lines = text.splitlines()
+    for n, (raw, plain) in enumerate(zip(lines, map(_PLAIN_MOTION.fullmatch, lines)), start=1):
+        start = end
         if plain is not None:
             code = ord(raw[1]) - 48
             if plain_codes[code]:
                 reader.bad_words.add(raw[:2])
             px, py, pz, pi, pj, _ = plain.groups()
             scale = reader.scale
-            start = (x, y, z)
             if px is not None:
                 x = float(px) * scale
             if py is not None:
                 y = float(py) * scale
             if pz is not None:
                 z = float(pz) * scale
-            motions.append((code, start, (x, y, z), 0.0 if pi is None else float(pi) * scale,
-                            0.0 if pj is None else float(pj) * scale, n))
+            end = (x, y, z)
+            append((code, start, end, 0.0 if pi is None else float(pi) * scale,
+                    0.0 if pj is None else float(pj) * scale, n))
             continue
         moved = reader.general(n, raw)
         if moved is not None:
             code, values = moved
-            start = (x, y, z)
             x, y, z = values.get("X", x), values.get("Y", y), values.get("Z", z)
-            motions.append((code, start, (x, y, z), values.get("I", 0.0), values.get("J", 0.0), n))
+            end = (x, y, z)
+            append((code, start, end, values.get("I", 0.0), values.get("J", 0.0), n))
     return motions, reader
 
 
@@ -151,54 +155,39 @@ def _inside_cleared(end: XYZ, earlier: list[Motion], tool_radius: float) -> bool
     return bool(swaths) and union_all(swaths).buffer(1e-6).covers(disc)
 
 
+def _spot(x: float, y: float) -> str | None:
+    """A point to the micron as a key: equal for two points exactly when round(v, 3) is on both axes.
+
+    Printing to three decimals rounds as round() does (half to even on the
+    exact binary value); -0 is folded into 0, and a point with an unknown
+    axis (NaN) has no key, so it never matches. `_scan` writes this inline.
+    """
+    if x != x or y != y:
+        return None
+    return ("%.3f %.3f" % (x, y)).replace("-0.000", "0.000")
+
+
 class _Rapids:
-    """Follows the program once: where cuts have reached, and the first rapid that is not safe."""
+    """Where cuts have reached, and whether a rapid is safe there."""
 
     def __init__(self, safe_z_mm: float, tool_radius_mm: float | None) -> None:
         self.safe_z = safe_z_mm
         self.tool_radius = tool_radius_mm
         # Where a cut has been, and how deep: a rapid may later drop straight
         # down there (a drilled hole, the end of a finished ring).
-        self.floor: dict[tuple[float, float], float] = {}
+        self.floor: dict[str | None, float] = {}
         self.cuts: list[Motion] = []
-        self.bad: str | None = None
 
-    def follow(self, motions: list[Motion]) -> None:
-        floor = self.floor
-        # Whether the motion before was a cut that recorded its end: then this
-        # motion's start is that very point at that very depth, already in `floor`.
-        start_recorded = False
-        for m in motions:
-            code, start, end = m[0], m[1], m[2]
-            if code == 0:
-                self.bad = self._rapid(start, end, m[5])
-                if self.bad is not None:
-                    return
-                start_recorded = False
-                continue
-            ex, ey, ez = end
-            if ex == ex:  # not NaN
-                sx, sy, sz = start
-                if not start_recorded and sx == sx:
-                    key = (round(sx, 3), round(sy, 3))
-                    floor[key] = min(floor.get(key, math.inf), sz)
-                key = (round(ex, 3), round(ey, 3))
-                floor[key] = min(floor.get(key, math.inf), ez)
-                start_recorded = True
-            else:
-                start_recorded = False
-            if start[0] == start[0]:
-                self.cuts.append(m)
-
-    def _rapid(self, start: XYZ, end: XYZ, line_no: int) -> str | None:
-        (x0, y0, z0), (x1, y1, z1) = start, end
+    def check(self, m: Motion) -> str | None:
+        """Why the rapid `m` is not safe after the cuts seen so far, or None."""
+        (x0, y0, z0), (x1, y1, z1) = m[1], m[2]
         same_xy = math.isclose(x0, x1, abs_tol=1e-6) and math.isclose(y0, y1, abs_tol=1e-6) or math.isnan(x0)
         if not same_xy and min(z0, z1) < self.safe_z - _EPS:
-            return f"line {line_no}: rapid sideways at Z {min(z0, z1):.3f} mm, below safe Z {self.safe_z:g}"
+            return f"line {m[5]}: rapid sideways at Z {min(z0, z1):.3f} mm, below safe Z {self.safe_z:g}"
         if z1 < -_EPS and z1 < z0:
-            floor = self.floor.get((round(x1, 3), round(y1, 3)), math.inf)
-            if z1 < floor - _EPS and not (self.tool_radius and _inside_cleared(end, self.cuts, self.tool_radius)):
-                return f"line {line_no}: rapid down into material to Z {z1:.3f} mm"
+            floor = self.floor.get(_spot(x1, y1), math.inf)
+            if z1 < floor - _EPS and not (self.tool_radius and _inside_cleared(m[2], self.cuts, self.tool_radius)):
+                return f"line {m[5]}: rapid down into material to Z {z1:.3f} mm"
         return None
 
 
@@ -220,30 +209,55 @@ class _Program:
 
 def _scan(text: str, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
           tool_radius_mm: float | None) -> _Program:
+    """One pass over the motions for every figure the checks read; rapids are followed up to the first bad one."""
     motions, reader = parse_motions(text, dialect.forbidden_words)
-    prog = _Program(text, dialect, max_depth_mm, reader.first_spindle_line, frozenset(reader.bad_words))
+    rapids = _Rapids(safe_z_mm, tool_radius_mm)
+    floor, cut_list = rapids.floor, rapids.cuts
+    bad_rapid: str | None = None
     cuts = 0
     first_cut_line = None
     deepest = math.inf
     worst_arc = 0.0
     hypot = math.hypot
-    for code, start, end, i, j, line_no in motions:
-        if code:
-            cuts += 1
-            if first_cut_line is None:
-                first_cut_line = line_no
-            if code >= 2:
-                cx, cy = start[0] + i, start[1] + j
-                mismatch = abs(hypot(i, j) - hypot(end[0] - cx, end[1] - cy))
-                if mismatch > worst_arc:  # a NaN (an arc before any position) leaves it as it is
-                    worst_arc = mismatch
+    # Whether the motion before was a cut that put its end in `floor`: then
+    # this motion's start is that very point at that very depth, already there.
+    start_recorded = False
+    for m in motions:
+        code, start, end = m[0], m[1], m[2]
         if end[2] < deepest:  # NaN compares false: a motion before any Z is skipped
             deepest = end[2]
-    rapids = _Rapids(safe_z_mm, tool_radius_mm)
-    rapids.follow(motions)
-    prog.cuts, prog.first_cut_line, prog.worst_arc_mm, prog.bad_rapid = cuts, first_cut_line, worst_arc, rapids.bad
-    prog.deepest = 0.0 if deepest == math.inf else deepest
-    return prog
+        if code == 0:
+            if bad_rapid is None:
+                bad_rapid = rapids.check(m)
+                start_recorded = False
+            continue
+        cuts += 1
+        if first_cut_line is None:
+            first_cut_line = m[5]
+        if code >= 2:
+            i, j = m[3], m[4]
+            cx, cy = start[0] + i, start[1] + j
+            mismatch = abs(hypot(i, j) - hypot(end[0] - cx, end[1] - cy))
+            if mismatch > worst_arc:  # a NaN (an arc before any position) leaves it as it is
+                worst_arc = mismatch
+        if bad_rapid is not None:
+            continue
+        ex, ey, ez = end
+        if ex == ex:  # not NaN
+            sx, sy, sz = start
+            if not start_recorded and sx == sx and sy == sy:
+                key = ("%.3f %.3f" % (sx, sy)).replace("-0.000", "0.000")
+                floor[key] = min(floor.get(key, math.inf), sz)
+            if ey == ey:
+                key = ("%.3f %.3f" % (ex, ey)).replace("-0.000", "0.000")
+                floor[key] = min(floor.get(key, math.inf), ez)
+            start_recorded = True
+        else:
+            start_recorded = False
+        if start[0] == start[0]:
+            cut_list.append(m)
+    return _Program(text, dialect, max_depth_mm, reader.first_spindle_line, frozenset(reader.bad_words), cuts,
+                    first_cut_line, 0.0 if deepest == math.inf else deepest, worst_arc, bad_rapid)
 
 
 Outcome = tuple[bool, str]

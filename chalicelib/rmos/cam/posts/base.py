@@ -93,6 +93,8 @@ class _Writer:
         # Output units at full precision, as printed before trimming.
         self.pos: list[str | None] = [None, None, None]
         self.pos_mm: list[float | None] = [None, None, None]
+        # X and Y as numbers, float() of their texts, when an arc left them; None after any other move.
+        self.held_xy: tuple[float, float] | None = None
         self.feed: str | None = None
         self.feed_mm: float | None = None
 
@@ -132,6 +134,7 @@ class _Writer:
         self.pos_mm[2] = z
 
     def rapid(self, move: Rapid) -> None:
+        self.held_xy = None
         tx, ty = self.text(move.x), self.text(move.y)
         px, py = self.pos[0], self.pos[1]
         if px is None or tx != px or ty != py:
@@ -165,6 +168,7 @@ class _Writer:
         px, py = self.pos[0], self.pos[1]
         if px is None:
             raise PostError("a feed move before any positioning move")
+        self.held_xy = None
         pos_mm = self.pos_mm
         words = ""
         if move.x != pos_mm[0]:
@@ -187,10 +191,14 @@ class _Writer:
         px, py = self.pos[0], self.pos[1]
         if px is None or py is None:
             raise PostError("an arc before any positioning move")
-        sx, sy = float(px), float(py)
+        sx, sy = (float(px), float(py)) if self.held_xy is None else self.held_xy
         dp, scale, fixed, neg_zero = self.dp, self.scale, self.fixed, self.neg_zero
         cx, cy = round(move.cx * scale, dp), round(move.cy * scale, dp)
-        tx, ty = self.text(move.x), self.text(move.y)
+        tx, ty = fixed % (move.x * scale), fixed % (move.y * scale)
+        if tx == neg_zero:
+            tx = tx[1:]
+        if ty == neg_zero:
+            ty = ty[1:]
         ex, ey = float(tx), float(ty)
         # I and J are round(centre - start): printing the difference directly
         # rounds it the same way, and float() of that text is the rounded value.
@@ -213,6 +221,7 @@ class _Writer:
                           + self.feed_word(move.feed))
         self.pos[0], self.pos[1] = tx, ty
         self.pos_mm[0], self.pos_mm[1] = move.x, move.y
+        self.held_xy = ex, ey
 
 
 def _trim(fixed: str) -> str:
