@@ -157,45 +157,48 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
         % (_fmt(stroke), _fmt(stroke / 2), _fmt(stroke * 4), _fmt(stroke * 3)),
     ]
     fmt = _fmt
-    start: tuple[float, float] | None = None  # in the work frame; the walk's, without Z
+    hypot = math.hypot
+    # The previous move's end in screen coordinates (y negated): the next one's start.
+    sx = sy = 0.0
+    started = False
     for section in program.sections:
         if not section.moves:
             continue
         parts.append(f'<g data-operation="{escape(section.name, {chr(34): "&quot;"})}">')
         current: list[str] = []
         for move in section.moves:
-            if start is None:
-                start = (move.x, move.y)
-            sx, sy = start[0], -start[1]
             ex, ey = move.x, -move.y
+            if not started:  # the first move starts where it ends, at safe Z
+                sx, sy, started = ex, ey, True
             if isinstance(move, Rapid):
                 if current:
                     parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
                     current = []
-                if math.hypot(ex - sx, ey - sy) > _EPS:
+                if hypot(ex - sx, ey - sy) > _EPS:
                     parts.append(f'<line class="rapid" x1="{fmt(sx)}" y1="{fmt(sy)}" '
                                  f'x2="{fmt(ex)}" y2="{fmt(ey)}"/>')
             else:
                 if not current:
                     current.append(f"M{fmt(sx)} {fmt(sy)}")
                 if isinstance(move, Line):
-                    if math.hypot(ex - sx, ey - sy) > _EPS:
+                    if hypot(ex - sx, ey - sy) > _EPS:
                         current.append(f"L{fmt(ex)} {fmt(ey)}")
                 else:
-                    r = fmt(arcs.radius(start, (move.cx, move.cy)))
+                    # arcs.radius(start, centre), with the start's y flipped back.
+                    r = fmt(hypot(sx - move.cx, -sy - move.cy))
                     sweep_angle = abs(move.sweep)
                     # y is flipped, so a counter-clockwise arc in the work frame is
                     # clockwise on screen: SVG's sweep-flag 1.
                     sweep_flag = 0 if move.clockwise else 1
                     if sweep_angle > math.pi * 1.999:
                         # SVG cannot draw a closed arc in one command: two halves.
-                        mx, my = 2 * move.cx - start[0], -(2 * move.cy - start[1])
+                        mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
                         current.append(f"A{r} {r} 0 0 {sweep_flag} {fmt(mx)} {fmt(my)}")
                         current.append(f"A{r} {r} 0 0 {sweep_flag} {fmt(ex)} {fmt(ey)}")
                     else:
                         large = 1 if sweep_angle > math.pi else 0
                         current.append(f"A{r} {r} 0 {large} {sweep_flag} {fmt(ex)} {fmt(ey)}")
-            start = (move.x, move.y)
+            sx, sy = ex, ey
         if current:
             parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
         parts.append("</g>")

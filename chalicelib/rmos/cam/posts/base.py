@@ -215,10 +215,12 @@ class _Writer:
         if abs(r0 - r1) > self.radius_tolerance:
             raise PostError(f"arc radii differ by {abs(r0 - r1):.5f} (start {r0:.5f}, end {r1:.5f}) "
                             f"at X{self.num(sx)} Y{self.num(sy)}")
+        # Most arcs keep Z and feed: skip the calls when they cannot print anything.
+        z_word = "" if move.z == self.pos_mm[2] else self._z_word(move.z)
+        f_word = "" if move.feed == self.feed_mm else self.feed_word(move.feed)
         self.lines.append(f"{'G2' if move.clockwise else 'G3'} X{tx.rstrip('0').rstrip('.')} "
-                          f"Y{ty.rstrip('0').rstrip('.')}{self._z_word(move.z)} "
-                          f"I{ti.rstrip('0').rstrip('.')} J{tj.rstrip('0').rstrip('.')}"
-                          + self.feed_word(move.feed))
+                          f"Y{ty.rstrip('0').rstrip('.')}{z_word} "
+                          f"I{ti.rstrip('0').rstrip('.')} J{tj.rstrip('0').rstrip('.')}{f_word}")
         self.pos[0], self.pos[1] = tx, ty
         self.pos_mm[0], self.pos_mm[1] = move.x, move.y
         self.held_xy = ex, ey
