@@ -160,7 +160,7 @@ def _spot(x: float, y: float) -> str | None:
 
     Printing to three decimals rounds as round() does (half to even on the
     exact binary value); -0 is folded into 0, and a point with an unknown
-    axis (NaN) has no key, so it never matches. `_scan` writes this inline.
+    axis (NaN) has no key, so it never matches.
     """
     if x != x or y != y:
         return None
@@ -168,27 +168,49 @@ def _spot(x: float, y: float) -> str | None:
 
 
 class _Rapids:
-    """Where cuts have reached, and whether a rapid is safe there."""
+    """Whether each rapid is safe after the cuts before it.
 
-    def __init__(self, safe_z_mm: float, tool_radius_mm: float | None) -> None:
+    Where cuts have been, and how deep, matters only to a rapid that goes down
+    into the stock, which few programs have: `floor` is filled up to such a
+    rapid when one comes, not cut by cut.
+    """
+
+    def __init__(self, motions: list[Motion], safe_z_mm: float, tool_radius_mm: float | None) -> None:
+        self.motions = motions
         self.safe_z = safe_z_mm
         self.tool_radius = tool_radius_mm
-        # Where a cut has been, and how deep: a rapid may later drop straight
-        # down there (a drilled hole, the end of a finished ring).
+        # The lowest Z a cut has reached at each point it started or ended at:
+        # a rapid may drop straight down there (a drilled hole, the end of a
+        # finished ring).
         self.floor: dict[str | None, float] = {}
-        self.cuts: list[Motion] = []
+        self.recorded = 0  # motions[:recorded] are in `floor`
 
-    def check(self, m: Motion) -> str | None:
-        """Why the rapid `m` is not safe after the cuts seen so far, or None."""
+    def check(self, k: int) -> str | None:
+        """Why the rapid motions[k] is not safe, or None."""
+        m = self.motions[k]
         (x0, y0, z0), (x1, y1, z1) = m[1], m[2]
         same_xy = math.isclose(x0, x1, abs_tol=1e-6) and math.isclose(y0, y1, abs_tol=1e-6) or math.isnan(x0)
         if not same_xy and min(z0, z1) < self.safe_z - _EPS:
             return f"line {m[5]}: rapid sideways at Z {min(z0, z1):.3f} mm, below safe Z {self.safe_z:g}"
         if z1 < -_EPS and z1 < z0:
+            self._record_until(k)
             floor = self.floor.get(_spot(x1, y1), math.inf)
-            if z1 < floor - _EPS and not (self.tool_radius and _inside_cleared(m[2], self.cuts, self.tool_radius)):
+            if z1 < floor - _EPS and not (self.tool_radius and _inside_cleared(m[2], self._cuts_before(k),
+                                                                                self.tool_radius)):
                 return f"line {m[5]}: rapid down into material to Z {z1:.3f} mm"
         return None
+
+    def _record_until(self, k: int) -> None:
+        floor = self.floor
+        for code, start, end, *_ in self.motions[self.recorded:k]:
+            if code and not math.isnan(end[0]):
+                for key, z in ((_spot(start[0], start[1]), start[2]), (_spot(end[0], end[1]), end[2])):
+                    if key is not None:
+                        floor[key] = min(floor.get(key, math.inf), z)
+        self.recorded = k
+
+    def _cuts_before(self, k: int) -> list[Motion]:
+        return [m for m in self.motions[:k] if m[0] and not math.isnan(m[1][0])]
 
 
 @dataclass
@@ -211,51 +233,28 @@ def _scan(text: str, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
           tool_radius_mm: float | None) -> _Program:
     """One pass over the motions for every figure the checks read; rapids are followed up to the first bad one."""
     motions, reader = parse_motions(text, dialect.forbidden_words)
-    rapids = _Rapids(safe_z_mm, tool_radius_mm)
-    floor, cut_list = rapids.floor, rapids.cuts
+    rapids = _Rapids(motions, safe_z_mm, tool_radius_mm)
     bad_rapid: str | None = None
     cuts = 0
     first_cut_line = None
     deepest = math.inf
     worst_arc = 0.0
     hypot = math.hypot
-    # Whether the motion before was a cut that put its end in `floor`: then
-    # this motion's start is that very point at that very depth, already there.
-    start_recorded = False
-    for m in motions:
-        code, start, end = m[0], m[1], m[2]
+    for k, (code, start, end, i, j, line_no) in enumerate(motions):
         if end[2] < deepest:  # NaN compares false: a motion before any Z is skipped
             deepest = end[2]
         if code == 0:
             if bad_rapid is None:
-                bad_rapid = rapids.check(m)
-                start_recorded = False
+                bad_rapid = rapids.check(k)
             continue
         cuts += 1
         if first_cut_line is None:
-            first_cut_line = m[5]
+            first_cut_line = line_no
         if code >= 2:
-            i, j = m[3], m[4]
             cx, cy = start[0] + i, start[1] + j
             mismatch = abs(hypot(i, j) - hypot(end[0] - cx, end[1] - cy))
             if mismatch > worst_arc:  # a NaN (an arc before any position) leaves it as it is
                 worst_arc = mismatch
-        if bad_rapid is not None:
-            continue
-        ex, ey, ez = end
-        if ex == ex:  # not NaN
-            sx, sy, sz = start
-            if not start_recorded and sx == sx and sy == sy:
-                key = ("%.3f %.3f" % (sx, sy)).replace("-0.000", "0.000")
-                floor[key] = min(floor.get(key, math.inf), sz)
-            if ey == ey:
-                key = ("%.3f %.3f" % (ex, ey)).replace("-0.000", "0.000")
-                floor[key] = min(floor.get(key, math.inf), ez)
-            start_recorded = True
-        else:
-            start_recorded = False
-        if start[0] == start[0]:
-            cut_list.append(m)
     return _Program(text, dialect, max_depth_mm, reader.first_spindle_line, frozenset(reader.bad_words), cuts,
                     first_cut_line, 0.0 if deepest == math.inf else deepest, worst_arc, bad_rapid)
 
