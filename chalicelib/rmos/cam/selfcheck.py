@@ -295,9 +295,14 @@ def _arc_radii(p: _Program) -> Outcome:
 def _safe_text(p: _Program) -> Outcome:
     d = p.dialect
     # Outside printable ASCII (newlines aside), or a character the dialect forbids.
-    extra = re.escape(d.forbidden_chars.replace("(", "").replace(")", ""))
-    pattern = r"[^\n\x20-\x7e]" + (f"|[{extra}]" if extra else "")
-    bad_bytes = sorted(set(re.findall(pattern, p.text)))
+    extra_chars = d.forbidden_chars.replace("(", "").replace(")", "")
+    text = p.text
+    bad_bytes: list[str] = []
+    # Most programs are clean: two quick scans say so before the pattern lists what is wrong.
+    if not (text.isascii() and text.replace("\n", "").isprintable()) or any(c in text for c in extra_chars):
+        extra = re.escape(extra_chars)
+        pattern = r"[^\n\x20-\x7e]" + (f"|[{extra}]" if extra else "")
+        bad_bytes = sorted(set(re.findall(pattern, text)))
     bad_words = sorted(p.bad_words)
     ok = not bad_bytes and not bad_words
     return ok, f"only ASCII and words {d.name} accepts" if ok else f"forbidden for {d.name}: {bad_bytes + bad_words}"
