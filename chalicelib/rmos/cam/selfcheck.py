@@ -87,6 +87,19 @@ class _Reader:
         return motion, {a: float(b) * scale for a, b in pairs if a in "XYZIJ"}
 
 
+# A plain motion line read: (G code, X, Y, Z as written or None, I, J as written or 0).
+_Plain = tuple[int, "float | None", "float | None", "float | None", float, float]
+
+
+def _read_plain(raw: str) -> _Plain | None:
+    match = _PLAIN_MOTION.fullmatch(raw)
+    if match is None:
+        return None
+    px, py, pz, pi, pj, _ = match.groups()
+    return (ord(raw[1]) - 48, None if px is None else float(px), None if py is None else float(py),
+            None if pz is None else float(pz), 0.0 if pi is None else float(pi), 0.0 if pj is None else float(pj))
+
+
 def parse_motions(text: str, forbidden_words: tuple[str, ...] = ()) -> tuple[list[Motion], _Reader]:
     """Every motion in mm, and the reader with what it saw of code words and units."""
     reader = _Reader(forbidden_words)
@@ -96,24 +109,28 @@ def parse_motions(text: str, forbidden_words: tuple[str, ...] = ()) -> tuple[lis
     end = (nan, nan, nan)  # each motion's end is the next one's start
     motions: list[Motion] = []
     append = motions.append
-    lines = text.splitlines()
-    for n, (raw, plain) in enumerate(zip(lines, map(_PLAIN_MOTION.fullmatch, lines)), start=1):
+    # A pocket repeats its lines level after level: each distinct plain line is read once.
+    seen: dict[str, _Plain] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
         start = end
+        plain = seen.get(raw)
+        if plain is None:
+            plain = _read_plain(raw)
+            if plain is not None:
+                seen[raw] = plain
         if plain is not None:
-            code = ord(raw[1]) - 48
+            code, px, py, pz, pi, pj = plain
             if plain_codes[code]:
                 reader.bad_words.add(raw[:2])
-            px, py, pz, pi, pj, _ = plain.groups()
             scale = reader.scale
             if px is not None:
-                x = float(px) * scale
+                x = px * scale
             if py is not None:
-                y = float(py) * scale
+                y = py * scale
             if pz is not None:
-                z = float(pz) * scale
+                z = pz * scale
             end = (x, y, z)
-            append((code, start, end, 0.0 if pi is None else float(pi) * scale,
-                    0.0 if pj is None else float(pj) * scale, n))
+            append((code, start, end, pi * scale, pj * scale, n))
             continue
         moved = reader.general(n, raw)
         if moved is not None:

@@ -95,6 +95,7 @@ class _Writer:
         self.pos_mm: list[float | None] = [None, None, None]
         # X and Y as numbers, float() of their texts, when an arc left them; None after any other move.
         self.held_xy: tuple[float, float] | None = None
+        self.arcs_seen: dict[tuple[str, str, float, float, float, float], tuple[str, str, float, float, str, str]] = {}
         self.feed: str | None = None
         self.feed_mm: float | None = None
 
@@ -191,6 +192,23 @@ class _Writer:
         px, py = self.pos[0], self.pos[1]
         if px is None or py is None:
             raise PostError("an arc before any positioning move")
+        # A pocket cuts the same arcs at every level: each distinct one (its
+        # start as held, its end and centre) is worked out and checked once.
+        key = (px, py, move.x, move.y, move.cx, move.cy)
+        known = self.arcs_seen.get(key)
+        if known is None:
+            known = self.arcs_seen[key] = self._arc_words(px, py, move)
+        tx, ty, ex, ey, xy_words, ij_words = known
+        # Most arcs keep Z and feed: skip the calls when they cannot print anything.
+        z_word = "" if move.z == self.pos_mm[2] else self._z_word(move.z)
+        f_word = "" if move.feed == self.feed_mm else self.feed_word(move.feed)
+        self.lines.append(f"{'G2' if move.clockwise else 'G3'} {xy_words}{z_word}{ij_words}{f_word}")
+        self.pos[0], self.pos[1] = tx, ty
+        self.pos_mm[0], self.pos_mm[1] = move.x, move.y
+        self.held_xy = ex, ey
+
+    def _arc_words(self, px: str, py: str, move: Arc) -> tuple[str, str, float, float, str, str]:
+        """(X text, Y text, X, Y, "X.. Y..", " I.. J..") for an arc from the held (px, py); PostError if unsafe."""
         sx, sy = (float(px), float(py)) if self.held_xy is None else self.held_xy
         dp, scale, fixed, neg_zero = self.dp, self.scale, self.fixed, self.neg_zero
         cx, cy = round(move.cx * scale, dp), round(move.cy * scale, dp)
@@ -215,15 +233,7 @@ class _Writer:
         if abs(r0 - r1) > self.radius_tolerance:
             raise PostError(f"arc radii differ by {abs(r0 - r1):.5f} (start {r0:.5f}, end {r1:.5f}) "
                             f"at X{self.num(sx)} Y{self.num(sy)}")
-        # Most arcs keep Z and feed: skip the calls when they cannot print anything.
-        z_word = "" if move.z == self.pos_mm[2] else self._z_word(move.z)
-        f_word = "" if move.feed == self.feed_mm else self.feed_word(move.feed)
-        self.lines.append(f"{'G2' if move.clockwise else 'G3'} X{tx.rstrip('0').rstrip('.')} "
-                          f"Y{ty.rstrip('0').rstrip('.')}{z_word} "
-                          f"I{ti.rstrip('0').rstrip('.')} J{tj.rstrip('0').rstrip('.')}{f_word}")
-        self.pos[0], self.pos[1] = tx, ty
-        self.pos_mm[0], self.pos_mm[1] = move.x, move.y
-        self.held_xy = ex, ey
+        return (tx, ty, ex, ey, f"X{_trim(tx)} Y{_trim(ty)}", f" I{_trim(ti)} J{_trim(tj)}")
 
 
 def _trim(fixed: str) -> str:
