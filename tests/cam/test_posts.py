@@ -173,3 +173,15 @@ def test_words_print_only_what_the_controller_does_not_already_hold(tmp_path):
                                     "G1 X10.0001 F150", "G3 X-10.0001 Y0 I-10.0001 J0", "G0 Z5", "M5", "M30"]
     run_checks(text, dialect=posts.dialect("grbl"), safe_z_mm=5.0, max_depth_mm=1.0)
     run_rs274(text, tmp_path)
+
+
+def test_an_arc_is_checked_from_its_own_start_even_when_its_end_and_centre_were_cut_before():
+    grbl = posts.dialect("grbl")
+    ring = [Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100), Arc(0, 10, -1, 0, 0, False, 100, math.pi / 2),
+            Rapid(0, 10, 5)]
+    posts.render(program(ring), grbl)
+    # The same end and centre from a start 0.5 mm off the circle.
+    off = ring + [Rapid(10.5, 0, 5), Rapid(10.5, 0, 0.5), Line(10.5, 0, -1, 100),
+                  Arc(0, 10, -1, 0, 0, False, 100, math.pi / 2)]
+    with pytest.raises(PostError, match="arc radii differ"):
+        posts.render(program(off), grbl)

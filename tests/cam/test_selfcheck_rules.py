@@ -136,3 +136,10 @@ def test_g21_wins_over_g20_on_the_same_line(ring_text):
     for units in ("G20 G21", "G21 G20"):
         text = ring_text.replace("G21\n", units + "\n", 1)
         assert _outcome(text) == _outcome(ring_text), units
+
+
+def test_a_line_repeated_after_a_change_of_units_is_read_in_the_new_units():
+    text = ("G21\nG90\nG0 Z5\nM3 S12000\nG0 X0 Y0\nG0 Z0.5\nG1 Z-1 F100\nG0 Z5\n"
+            "G20\nG0 Z0.5\nG1 Z-1 F100\nG0 Z5\nM5\nM30\n")
+    assert "cuts to Z -25.4000 mm" in _refused(text, "max_depth", max_depth_mm=2.0)
+    assert _outcome(text.replace("G20\n", "G21\n"), max_depth_mm=2.0)["max_depth"][0] == "pass"
