@@ -12,27 +12,44 @@ from xml.sax.saxutils import escape
 
 from chalicelib.contracts.report import Bounds, CheckResult, Named, OperationFigures, ReportV1, Totals, ToolV1
 from chalicelib.rmos.cam import arcs
-from chalicelib.rmos.cam.toolpath import Arc, Line, Program, Rapid
+from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Program, Rapid
 
 _EPS = 1e-9
 
 
 def bounds(program: Program) -> Bounds | None:
-    """The extent of every move, arcs included, rounded as the report prints it.
-
-    Running minima and maxima over the points in `walk` order; strict
-    comparisons keep the first of equal values (0.0 before -0.0 or the other
-    way round), as min() and max() over the list of points would. A move's
-    start is the previous move's end, so only the very first start (at safe Z)
-    adds anything.
-    """
+    """The extent of every move, arcs included, rounded as the report prints it."""
     moves = [move for section in program.sections for move in section.moves]
     if not moves:
         return None
+    xs = [move.x for move in moves]
+    ys = [move.y for move in moves]
+    # Only an arc reaching past the extent of the move ends can widen it.
+    found = _extent(moves, program.safe_z_mm, (min(xs), max(xs), min(ys), max(ys)))
+    if 0.0 in found[:4]:
+        # 0.0 and -0.0 are the one tie whose winner shows (as "-0.0"): take
+        # the first met in walk order, as min() and max() over every point would.
+        found = _extent(moves, program.safe_z_mm, None)
+    min_x, max_x, min_y, max_y, min_z, max_z = found
+    return Bounds(min_x_mm=round(min_x, 4), max_x_mm=round(max_x, 4),
+                  min_y_mm=round(min_y, 4), max_y_mm=round(max_y, 4),
+                  min_z_mm=round(min_z, 4), max_z_mm=round(max_z, 4))
+
+
+def _extent(moves: list[Move], safe_z_mm: float, ends: tuple[float, float, float, float] | None
+            ) -> tuple[float, float, float, float, float, float]:
+    """(min x, max x, min y, max y, min z, max z) over the points of every move in walk order.
+
+    Strict comparisons keep the first of equal values. A move's start is the
+    previous move's end, so only the very first start (at safe Z) adds
+    anything. An arc's extreme points are looked at when its circle reaches
+    past `ends` (min x, max x, min y, max y of the move ends), or with `ends`
+    None past the extent so far.
+    """
     sx, sy = moves[0].x, moves[0].y
     min_x = max_x = sx
     min_y = max_y = sy
-    min_z = max_z = program.safe_z_mm
+    min_z = max_z = safe_z_mm
     for move in moves:
         x, y, z = move.x, move.y, move.z
         if z < min_z:
@@ -50,9 +67,9 @@ def bounds(program: Program) -> Bounds | None:
         if isinstance(move, Arc):
             cx, cy = move.cx, move.cy
             r = math.hypot(sx - cx, sy - cy)
-            # Every point of the arc lies within r of the centre; only an arc
-            # reaching past the extent so far can widen it.
-            if cx - r < min_x or cx + r > max_x or cy - r < min_y or cy + r > max_y:
+            # Every point of the arc lies within r of the centre.
+            lo_x, hi_x, lo_y, hi_y = (min_x, max_x, min_y, max_y) if ends is None else ends
+            if cx - r < lo_x or cx + r > hi_x or cy - r < lo_y or cy + r > hi_y:
                 for px, py in arcs.extremes((sx, sy), (x, y), (cx, cy), move.sweep)[2:]:
                     if px < min_x:
                         min_x = px
@@ -63,9 +80,7 @@ def bounds(program: Program) -> Bounds | None:
                     elif py > max_y:
                         max_y = py
         sx, sy = x, y
-    return Bounds(min_x_mm=round(min_x, 4), max_x_mm=round(max_x, 4),
-                  min_y_mm=round(min_y, 4), max_y_mm=round(max_y, 4),
-                  min_z_mm=round(min_z, 4), max_z_mm=round(max_z, 4))
+    return min_x, max_x, min_y, max_y, min_z, max_z
 
 
 @dataclass
