@@ -173,6 +173,7 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
     ]
     fmt = _fmt
     hypot = math.hypot
+    drawn: dict[tuple[float, float, float, float, float, float, float, bool], str] = {}
     # The previous move's end in screen coordinates (y negated): the next one's start.
     sx = sy = 0.0
     started = False
@@ -199,23 +200,32 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
                     if hypot(ex - sx, ey - sy) > _EPS:
                         current.append(f"L{fmt(ex)} {fmt(ey)}")
                 else:
-                    # arcs.radius(start, centre), with the start's y flipped back.
-                    r = fmt(hypot(sx - move.cx, -sy - move.cy))
-                    sweep_angle = abs(move.sweep)
-                    # y is flipped, so a counter-clockwise arc in the work frame is
-                    # clockwise on screen: SVG's sweep-flag 1.
-                    sweep_flag = 0 if move.clockwise else 1
-                    if sweep_angle > math.pi * 1.999:
-                        # SVG cannot draw a closed arc in one command: two halves.
-                        mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
-                        current.append(f"A{r} {r} 0 0 {sweep_flag} {fmt(mx)} {fmt(my)}")
-                        current.append(f"A{r} {r} 0 0 {sweep_flag} {fmt(ex)} {fmt(ey)}")
-                    else:
-                        large = 1 if sweep_angle > math.pi else 0
-                        current.append(f"A{r} {r} 0 {large} {sweep_flag} {fmt(ex)} {fmt(ey)}")
+                    # A pocket draws the same arcs at every level: each distinct one is written once.
+                    key = (sx, sy, move.x, move.y, move.cx, move.cy, move.sweep, move.clockwise)
+                    command = drawn.get(key)
+                    if command is None:
+                        command = drawn[key] = _svg_arc(sx, sy, move)
+                    current.append(command)
             sx, sy = ex, ey
         if current:
             parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _svg_arc(sx: float, sy: float, move: Arc) -> str:
+    """The path command for an arc from (sx, sy), both already in screen coordinates (y negated)."""
+    # arcs.radius(start, centre), with the start's y flipped back.
+    r = _fmt(math.hypot(sx - move.cx, -sy - move.cy))
+    ex, ey = _fmt(move.x), _fmt(-move.y)
+    # y is flipped, so a counter-clockwise arc in the work frame is clockwise
+    # on screen: SVG's sweep-flag 1.
+    sweep_flag = 0 if move.clockwise else 1
+    sweep_angle = abs(move.sweep)
+    if sweep_angle > math.pi * 1.999:
+        # SVG cannot draw a closed arc in one command: two halves.
+        mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
+        return f"A{r} {r} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)} A{r} {r} 0 0 {sweep_flag} {ex} {ey}"
+    large = 1 if sweep_angle > math.pi else 0
+    return f"A{r} {r} 0 {large} {sweep_flag} {ex} {ey}"
