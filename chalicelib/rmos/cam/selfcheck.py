@@ -53,7 +53,8 @@ def _canonical(letter: str, number: str) -> str:
 
 
 class _Reader:
-    """Reads the program line by line: its motions in mm and the code words (G, M, T) it uses.
+    """Reads any line the general way, and keeps what the lines so far have set or used:
+    the units in force, the first spindle start, the forbidden code words (G, M, T).
 
     Axis words count only on a line with G0-G3, and G20/G21 rescale from their
     own line on.
@@ -88,10 +89,11 @@ class _Reader:
 
 
 # A plain motion line read: (G code, X, Y, Z as written or None, I, J as written or 0).
-_Plain = tuple[int, "float | None", "float | None", "float | None", float, float]
+_Plain = tuple[int, float | None, float | None, float | None, float, float]
 
 
 def _read_plain(raw: str) -> _Plain | None:
+    """The line's words when it is a plain motion line, else None."""
     match = _PLAIN_MOTION.fullmatch(raw)
     if match is None:
         return None

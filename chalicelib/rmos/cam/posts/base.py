@@ -155,7 +155,7 @@ class _Writer:
         self.pos_mm[0], self.pos_mm[1], self.pos_mm[2] = move.x, move.y, move.z
 
     def _z_word(self, z: float) -> str:
-        """" Z.." when z prints differently from the held Z (which it then becomes), else ""."""
+        """The Z word (with its leading space) when z prints unlike the held Z, which it then becomes; else ""."""
         if z == self.pos_mm[2]:
             return ""
         self.pos_mm[2] = z
