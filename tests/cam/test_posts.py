@@ -160,3 +160,28 @@ def test_rapid_down_into_a_cleared_area_is_accepted_but_not_beside_it():
                                 Rapid(5, 8, 5)])
     with pytest.raises(SelfCheckFailed):
         run_checks(posts.render(beside, grbl), dialect=grbl, safe_z_mm=5.0, max_depth_mm=2.0, tool_radius_mm=1.0)
+
+
+def test_words_print_only_what_the_controller_does_not_already_hold(tmp_path):
+    # Lengths that round to -0 print as 0; a change smaller than the last printed
+    # decimal prints nothing; a feed prints only when it changes.
+    p = program([Rapid(-0.00001, 0.00002, 5), Rapid(-0.00001, 0.00002, 0.5), Line(-0.00004, 0.0, -1, 100),
+                 Line(10.00001, 0, -1, 100), Line(10.00004, 0, -1.00002, 100), Line(10.0001, 0, -1, 150),
+                 Arc(-10.0001, 0, -1, 0.00001, -0.00003, False, 150, math.pi), Rapid(-10.0001, 0, 5)])
+    text = posts.render(p, posts.dialect("grbl"))
+    assert code_lines(text)[4:] == ["G0 Z5", "M3 S12000", "G4 P3", "G0 X0 Y0", "G0 Z0.5", "G1 Z-1 F100", "G1 X10",
+                                    "G1 X10.0001 F150", "G3 X-10.0001 Y0 I-10.0001 J0", "G0 Z5", "M5", "M30"]
+    run_checks(text, dialect=posts.dialect("grbl"), safe_z_mm=5.0, max_depth_mm=1.0)
+    run_rs274(text, tmp_path)
+
+
+def test_an_arc_is_checked_from_its_own_start_even_when_its_end_and_centre_were_cut_before():
+    grbl = posts.dialect("grbl")
+    ring = [Rapid(10, 0, 5), Rapid(10, 0, 0.5), Line(10, 0, -1, 100), Arc(0, 10, -1, 0, 0, False, 100, math.pi / 2),
+            Rapid(0, 10, 5)]
+    posts.render(program(ring), grbl)
+    # The same end and centre from a start 0.5 mm off the circle.
+    off = ring + [Rapid(10.5, 0, 5), Rapid(10.5, 0, 0.5), Line(10.5, 0, -1, 100),
+                  Arc(0, 10, -1, 0, 0, False, 100, math.pi / 2)]
+    with pytest.raises(PostError, match="arc radii differ"):
+        posts.render(program(off), grbl)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from xml.sax.saxutils import escape
 
 from chalicelib.contracts.report import Bounds, CheckResult, Named, OperationFigures, ReportV1, Totals, ToolV1
@@ -17,42 +17,70 @@ from chalicelib.rmos.cam.toolpath import Arc, Line, Move, Program, Rapid
 _EPS = 1e-9
 
 
-def move_length(start: tuple[float, float, float], move: Move) -> float:
-    if isinstance(move, Arc):
-        planar = arcs.length(start[:2], (move.cx, move.cy), move.sweep)
-        return math.hypot(planar, move.z - start[2])
-    return math.dist(start, (move.x, move.y, move.z))
-
-
-def walk(program: Program) -> Iterator[tuple[int, tuple[float, float, float], Move]]:
-    """(section index, start point, move) over the whole program, in mm."""
-    pos: tuple[float, float, float] | None = None
-    for k, section in enumerate(program.sections):
-        for move in section.moves:
-            if pos is None:
-                pos = (move.x, move.y, program.safe_z_mm)
-            yield k, pos, move
-            pos = (move.x, move.y, move.z)
-
-
 def bounds(program: Program) -> Bounds | None:
-    xs: list[float] = []
-    ys: list[float] = []
-    zs: list[float] = []
-    for _, start, move in walk(program):
-        zs += [start[2], move.z]
-        if isinstance(move, Arc):
-            for x, y in arcs.extremes(start[:2], (move.x, move.y), (move.cx, move.cy), move.sweep):
-                xs.append(x)
-                ys.append(y)
-        else:
-            xs += [start[0], move.x]
-            ys += [start[1], move.y]
-    if not xs:
+    """The extent of every move, arcs included, rounded as the report prints it."""
+    moves = [move for section in program.sections for move in section.moves]
+    if not moves:
         return None
-    return Bounds(min_x_mm=round(min(xs), 4), max_x_mm=round(max(xs), 4),
-                  min_y_mm=round(min(ys), 4), max_y_mm=round(max(ys), 4),
-                  min_z_mm=round(min(zs), 4), max_z_mm=round(max(zs), 4))
+    xs = [move.x for move in moves]
+    ys = [move.y for move in moves]
+    # Only an arc reaching past the extent of the move ends can widen it.
+    found = _extent(moves, program.safe_z_mm, (min(xs), max(xs), min(ys), max(ys)))
+    if 0.0 in found[:4]:
+        # 0.0 and -0.0 are the one tie whose winner shows (as "-0.0"): take
+        # the first met in walk order, as min() and max() over every point would.
+        found = _extent(moves, program.safe_z_mm, None)
+    min_x, max_x, min_y, max_y, min_z, max_z = found
+    return Bounds(min_x_mm=round(min_x, 4), max_x_mm=round(max_x, 4),
+                  min_y_mm=round(min_y, 4), max_y_mm=round(max_y, 4),
+                  min_z_mm=round(min_z, 4), max_z_mm=round(max_z, 4))
+
+
+def _extent(moves: list[Move], safe_z_mm: float, ends: tuple[float, float, float, float] | None
+            ) -> tuple[float, float, float, float, float, float]:
+    """(min x, max x, min y, max y, min z, max z) over the points of every move in walk order.
+
+    Strict comparisons keep the first of equal values. A move's start is the
+    previous move's end, so only the very first start (at safe Z) adds
+    anything. An arc's extreme points are looked at when its circle reaches
+    past `ends` (min x, max x, min y, max y of the move ends), or with `ends`
+    None past the extent so far.
+    """
+    sx, sy = moves[0].x, moves[0].y
+    min_x = max_x = sx
+    min_y = max_y = sy
+    min_z = max_z = safe_z_mm
+    for move in moves:
+        x, y, z = move.x, move.y, move.z
+        if z < min_z:
+            min_z = z
+        elif z > max_z:
+            max_z = z
+        if x < min_x:
+            min_x = x
+        elif x > max_x:
+            max_x = x
+        if y < min_y:
+            min_y = y
+        elif y > max_y:
+            max_y = y
+        if isinstance(move, Arc):
+            cx, cy = move.cx, move.cy
+            r = math.hypot(sx - cx, sy - cy)
+            # Every point of the arc lies within r of the centre.
+            lo_x, hi_x, lo_y, hi_y = (min_x, max_x, min_y, max_y) if ends is None else ends
+            if cx - r < lo_x or cx + r > hi_x or cy - r < lo_y or cy + r > hi_y:
+                for px, py in arcs.extremes((sx, sy), (x, y), (cx, cy), move.sweep)[2:]:
+                    if px < min_x:
+                        min_x = px
+                    elif px > max_x:
+                        max_x = px
+                    if py < min_y:
+                        min_y = py
+                    elif py > max_y:
+                        max_y = py
+        sx, sy = x, y
+    return min_x, max_x, min_y, max_y, min_z, max_z
 
 
 @dataclass
@@ -63,20 +91,37 @@ class _Tally:
 
 
 def _tallies(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int]:
-    """Cut and rapid lengths and time per section, and the number of retracts to safe Z."""
+    """Cut and rapid lengths and time per section, and the number of retracts to safe Z.
+
+    An arc's length is its helix: the planar arc length and the change of Z.
+    """
     tallies = [_Tally() for _ in program.sections]
     retracts = 0
-    for k, start, move in walk(program):
-        length = move_length(start, move)
-        tally = tallies[k]
-        if isinstance(move, Rapid):
-            tally.rapid += length
-            tally.time += length / rapid_mm_min * 60
-            if move.z >= program.safe_z_mm - 1e-6 > start[2]:
-                retracts += 1
-        else:
-            tally.cut += length
-            tally.time += length / move.feed * 60 if move.feed > 0 else 0.0
+    safe_z = program.safe_z_mm - 1e-6
+    start: tuple[float, float, float] | None = None
+    for section, tally in zip(program.sections, tallies):
+        cut = tally.cut
+        rapid = tally.rapid
+        time = tally.time
+        for move in section.moves:
+            end = (move.x, move.y, move.z)
+            if start is None:
+                start = (move.x, move.y, program.safe_z_mm)
+            if isinstance(move, Arc):
+                planar = abs(move.sweep) * math.hypot(start[0] - move.cx, start[1] - move.cy)
+                length = math.hypot(planar, move.z - start[2])
+            else:
+                length = math.dist(start, end)
+            if isinstance(move, Rapid):
+                rapid += length
+                time += length / rapid_mm_min * 60
+                if move.z >= safe_z > start[2]:
+                    retracts += 1
+            else:
+                cut += length
+                time += length / move.feed * 60 if move.feed > 0 else 0.0
+            start = end
+        tally.cut, tally.rapid, tally.time = cut, rapid, time
     return tallies, retracts
 
 
@@ -103,8 +148,8 @@ def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: Tool
 
 
 def _fmt(v: float) -> str:
-    text = f"{v:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = ("%.4f" % v).rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | None = None) -> str:
@@ -126,50 +171,61 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
         ".rapid{fill:none;stroke:#2980b9;stroke-width:%s;stroke-dasharray:%s,%s}</style>"
         % (_fmt(stroke), _fmt(stroke / 2), _fmt(stroke * 4), _fmt(stroke * 3)),
     ]
-    current: list[str] = []
-    section_open = None
-
-    def flush() -> None:
+    fmt = _fmt
+    hypot = math.hypot
+    drawn: dict[tuple[float, float, float, float, float, float, float, bool], str] = {}
+    # The previous move's end in screen coordinates (y negated): the next one's start.
+    sx = sy = 0.0
+    started = False
+    for section in program.sections:
+        if not section.moves:
+            continue
+        parts.append(f'<g data-operation="{escape(section.name, {chr(34): "&quot;"})}">')
+        current: list[str] = []
+        for move in section.moves:
+            ex, ey = move.x, -move.y
+            if not started:  # the first move starts where it ends, at safe Z
+                sx, sy, started = ex, ey, True
+            if isinstance(move, Rapid):
+                if current:
+                    parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
+                    current = []
+                if hypot(ex - sx, ey - sy) > _EPS:
+                    parts.append(f'<line class="rapid" x1="{fmt(sx)}" y1="{fmt(sy)}" '
+                                 f'x2="{fmt(ex)}" y2="{fmt(ey)}"/>')
+            else:
+                if not current:
+                    current.append(f"M{fmt(sx)} {fmt(sy)}")
+                if isinstance(move, Line):
+                    if hypot(ex - sx, ey - sy) > _EPS:
+                        current.append(f"L{fmt(ex)} {fmt(ey)}")
+                else:
+                    # A pocket draws the same arcs at every level: each distinct one is written once.
+                    key = (sx, sy, move.x, move.y, move.cx, move.cy, move.sweep, move.clockwise)
+                    command = drawn.get(key)
+                    if command is None:
+                        command = drawn[key] = _svg_arc(sx, sy, move)
+                    current.append(command)
+            sx, sy = ex, ey
         if current:
             parts.append(f'<path class="cut" d="{" ".join(current)}"/>')
-            current.clear()
-
-    for k, start, move in walk(program):
-        if section_open != k:
-            flush()
-            if section_open is not None:
-                parts.append("</g>")
-            parts.append(f'<g data-operation="{escape(program.sections[k].name, {chr(34): "&quot;"})}">')
-            section_open = k
-        sx, sy = start[0], -start[1]
-        ex, ey = move.x, -move.y
-        if isinstance(move, Rapid):
-            flush()
-            if math.hypot(ex - sx, ey - sy) > _EPS:
-                parts.append(f'<line class="rapid" x1="{_fmt(sx)}" y1="{_fmt(sy)}" '
-                             f'x2="{_fmt(ex)}" y2="{_fmt(ey)}"/>')
-            continue
-        if not current:
-            current.append(f"M{_fmt(sx)} {_fmt(sy)}")
-        if isinstance(move, Line):
-            if math.hypot(ex - sx, ey - sy) > _EPS:
-                current.append(f"L{_fmt(ex)} {_fmt(ey)}")
-            continue
-        r = arcs.radius(start[:2], (move.cx, move.cy))
-        sweep_angle = abs(move.sweep)
-        # y is flipped, so a counter-clockwise arc in the work frame is
-        # clockwise on screen: SVG's sweep-flag 1.
-        sweep_flag = 0 if move.clockwise else 1
-        if sweep_angle > math.pi * 1.999:
-            # SVG cannot draw a closed arc in one command: two halves.
-            mx, my = 2 * move.cx - start[0], -(2 * move.cy - start[1])
-            current.append(f"A{_fmt(r)} {_fmt(r)} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)}")
-            current.append(f"A{_fmt(r)} {_fmt(r)} 0 0 {sweep_flag} {_fmt(ex)} {_fmt(ey)}")
-        else:
-            large = 1 if sweep_angle > math.pi else 0
-            current.append(f"A{_fmt(r)} {_fmt(r)} 0 {large} {sweep_flag} {_fmt(ex)} {_fmt(ey)}")
-    flush()
-    if section_open is not None:
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _svg_arc(sx: float, sy: float, move: Arc) -> str:
+    """The path command for an arc from (sx, sy), both already in screen coordinates (y negated)."""
+    # arcs.radius(start, centre), with the start's y flipped back.
+    r = _fmt(math.hypot(sx - move.cx, -sy - move.cy))
+    ex, ey = _fmt(move.x), _fmt(-move.y)
+    # y is flipped, so a counter-clockwise arc in the work frame is clockwise
+    # on screen: SVG's sweep-flag 1.
+    sweep_flag = 0 if move.clockwise else 1
+    sweep_angle = abs(move.sweep)
+    if sweep_angle > math.pi * 1.999:
+        # SVG cannot draw a closed arc in one command: two halves.
+        mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
+        return f"A{r} {r} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)} A{r} {r} 0 0 {sweep_flag} {ex} {ey}"
+    large = 1 if sweep_angle > math.pi else 0
+    return f"A{r} {r} 0 {large} {sweep_flag} {ex} {ey}"

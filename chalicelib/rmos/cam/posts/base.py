@@ -68,22 +68,42 @@ def sanitize_comment(text: str, dialect: Dialect) -> str:
 
 
 class _Writer:
+    """Writes moves as text, remembering what the controller already holds.
+
+    Positions are kept as the fixed-point text they print as (``-0`` folded
+    into ``0``): two lengths print the same word exactly when they round to the
+    same value, so comparing texts stands in for comparing rounded numbers and
+    each coordinate is formatted once. ``float`` of that text is the rounded
+    value itself, which the arc checks need.
+    """
+
     def __init__(self, program: Program, dialect: Dialect) -> None:
         self.dialect = dialect
         self.inch = program.units == "inch"
         self.scale = 1 / MM_PER_INCH if self.inch else 1.0
         self.dp = dialect.inch_decimals if self.inch else dialect.mm_decimals
         self.fdp = 2 if self.inch else 1
+        self.fixed = f"%.{self.dp}f"
+        self.neg_zero = "-" + self.fixed % 0.0
+        self.feed_fixed = f"%.{self.fdp}f"
+        self.min_radius = 10 ** -self.dp
+        self.radius_tolerance = ARC_RADIUS_TOLERANCE_MM * self.scale
         self.safe_z = program.safe_z_mm
         self.lines: list[str] = []
-        self.pos: list[float | None] = [None, None, None]  # rounded, output units
+        # Output units at full precision, as printed before trimming.
+        self.pos: list[str | None] = [None, None, None]
         self.pos_mm: list[float | None] = [None, None, None]
+        # X and Y as numbers, float() of their texts, when an arc left them; None after any other move.
+        self.held_xy: tuple[float, float] | None = None
+        self.arcs_seen: dict[tuple[str, str, float, float, float, float], tuple[str, str, float, float, str, str]] = {}
         self.feed: str | None = None
+        self.feed_mm: float | None = None
 
     # -- formatting ---------------------------------------------------------
-    def q(self, value_mm: float) -> float:
-        """A length in output units, rounded exactly as it will be printed."""
-        return round(value_mm * self.scale, self.dp)
+    def text(self, value_mm: float) -> str:
+        """A length in output units at full precision; equal texts mean equal rounded values."""
+        t = self.fixed % (value_mm * self.scale)
+        return t[1:] if t == self.neg_zero else t
 
     def num(self, value: float, dp: int | None = None) -> str:
         text = f"{value:.{self.dp if dp is None else dp}f}".rstrip("0").rstrip(".")
@@ -95,76 +115,130 @@ class _Writer:
             self.lines.append(f"({clean})")
 
     def feed_word(self, feed_mm_min: float) -> str:
-        word = "F" + self.num(round(feed_mm_min * self.scale, self.fdp), self.fdp)
+        if feed_mm_min == self.feed_mm:
+            return ""
+        self.feed_mm = feed_mm_min
+        t = (self.feed_fixed % (feed_mm_min * self.scale)).rstrip("0").rstrip(".")
+        word = "F" + ("0" if t == "-0" else t)
         if word == self.feed:
             return ""
         self.feed = word
         return " " + word
 
     # -- motion -------------------------------------------------------------
-    def _axes(self, x: float, y: float, z: float, always_xy: bool = False) -> str:
-        words = []
-        for i, (axis, v) in enumerate((("X", x), ("Y", y), ("Z", z))):
-            r = self.q(v)
-            if always_xy and i < 2 or self.pos[i] is None or r != self.pos[i]:
-                words.append(f"{axis}{self.num(r)}")
-        return " ".join(words)
-
-    def _set(self, x: float, y: float, z: float) -> None:
-        self.pos = [self.q(x), self.q(y), self.q(z)]
-        self.pos_mm = [x, y, z]
-
     def rapid_z(self, z: float) -> None:
-        if self.pos[2] is not None and self.q(z) == self.pos[2]:
+        tz = self.text(z)
+        if tz == self.pos[2]:
             return
-        self.lines.append(f"G0 Z{self.num(self.q(z))}")
-        self.pos[2] = self.q(z)
+        self.lines.append("G0 Z" + _trim(tz))
+        self.pos[2] = tz
         self.pos_mm[2] = z
 
     def rapid(self, move: Rapid) -> None:
-        moves_xy = self.pos[0] is None or self.q(move.x) != self.pos[0] or self.q(move.y) != self.pos[1]
-        if moves_xy:
+        self.held_xy = None
+        tx, ty = self.text(move.x), self.text(move.y)
+        px, py = self.pos[0], self.pos[1]
+        if px is None or tx != px or ty != py:
             travel_z = max(self.safe_z, move.z)
             cur_z = self.pos_mm[2]
             if cur_z is None or cur_z < travel_z - _EPS:
                 self.rapid_z(travel_z)
-            z_now = self.pos_mm[2]
-            assert z_now is not None  # rapid_z has just set it
-            words = self._axes(move.x, move.y, z_now)
-            if words:
-                self.lines.append("G0 " + words)
-            self.pos[0], self.pos[1] = self.q(move.x), self.q(move.y)
-            self.pos_mm[0], self.pos_mm[1] = move.x, move.y
+            # Z stays where rapid_z left it, so only X and Y can be new here.
+            if px is None:
+                self.lines.append(f"G0 X{_trim(tx)} Y{_trim(ty)}")
+            elif tx != px:
+                self.lines.append(f"G0 X{_trim(tx)} Y{_trim(ty)}" if ty != py else "G0 X" + _trim(tx))
+            elif ty != py:
+                self.lines.append("G0 Y" + _trim(ty))
+            self.pos[0], self.pos[1] = tx, ty
         self.rapid_z(move.z)
-        self._set(move.x, move.y, move.z)
+        self.pos_mm[0], self.pos_mm[1], self.pos_mm[2] = move.x, move.y, move.z
+
+    def _z_word(self, z: float) -> str:
+        """The Z word (with its leading space) when z prints unlike the held Z, which it then becomes; else ""."""
+        if z == self.pos_mm[2]:
+            return ""
+        self.pos_mm[2] = z
+        tz = self.text(z)
+        if tz == self.pos[2]:
+            return ""
+        self.pos[2] = tz
+        return " Z" + _trim(tz)
 
     def line(self, move: Line) -> None:
-        if self.pos[0] is None:
+        px, py = self.pos[0], self.pos[1]
+        if px is None:
             raise PostError("a feed move before any positioning move")
-        words = self._axes(move.x, move.y, move.z)
+        self.held_xy = None
+        pos_mm = self.pos_mm
+        words = ""
+        if move.x != pos_mm[0]:
+            pos_mm[0] = move.x
+            tx = self.text(move.x)
+            if tx != px:
+                self.pos[0] = tx
+                words = " X" + _trim(tx)
+        if move.y != pos_mm[1]:
+            pos_mm[1] = move.y
+            ty = self.text(move.y)
+            if ty != py:
+                self.pos[1] = ty
+                words += " Y" + _trim(ty)
+        words += self._z_word(move.z)
         if words:
-            self.lines.append("G1 " + words + self.feed_word(move.feed))
-        self._set(move.x, move.y, move.z)
+            self.lines.append("G1" + words + self.feed_word(move.feed))
 
     def arc(self, move: Arc) -> None:
-        sx, sy = self.pos[0], self.pos[1]
-        if sx is None or sy is None:
+        px, py = self.pos[0], self.pos[1]
+        if px is None or py is None:
             raise PostError("an arc before any positioning move")
-        cx, cy = self.q(move.cx), self.q(move.cy)
-        ex, ey = self.q(move.x), self.q(move.y)
-        i, j = round(cx - sx, self.dp), round(cy - sy, self.dp)
+        # A pocket cuts the same arcs at every level: each distinct one (its
+        # start as held, its end and centre) is worked out and checked once.
+        key = (px, py, move.x, move.y, move.cx, move.cy)
+        known = self.arcs_seen.get(key)
+        if known is None:
+            known = self.arcs_seen[key] = self._arc_words(px, py, move)
+        tx, ty, ex, ey, xy_words, ij_words = known
+        # Most arcs keep Z and feed: skip the calls when they cannot print anything.
+        z_word = "" if move.z == self.pos_mm[2] else self._z_word(move.z)
+        f_word = "" if move.feed == self.feed_mm else self.feed_word(move.feed)
+        self.lines.append(f"{'G2' if move.clockwise else 'G3'} {xy_words}{z_word}{ij_words}{f_word}")
+        self.pos[0], self.pos[1] = tx, ty
+        self.pos_mm[0], self.pos_mm[1] = move.x, move.y
+        self.held_xy = ex, ey
+
+    def _arc_words(self, px: str, py: str, move: Arc) -> tuple[str, str, float, float, str, str]:
+        """(X text, Y text, X, Y, "X.. Y..", " I.. J..") for an arc from the held (px, py); PostError if unsafe."""
+        sx, sy = (float(px), float(py)) if self.held_xy is None else self.held_xy
+        dp, scale, fixed, neg_zero = self.dp, self.scale, self.fixed, self.neg_zero
+        cx, cy = round(move.cx * scale, dp), round(move.cy * scale, dp)
+        tx, ty = fixed % (move.x * scale), fixed % (move.y * scale)
+        if tx == neg_zero:
+            tx = tx[1:]
+        if ty == neg_zero:
+            ty = ty[1:]
+        ex, ey = float(tx), float(ty)
+        # I and J are round(centre - start): printing the difference directly
+        # rounds it the same way, and float() of that text is the rounded value.
+        ti, tj = fixed % (cx - sx), fixed % (cy - sy)
+        if ti == neg_zero:
+            ti = ti[1:]
+        if tj == neg_zero:
+            tj = tj[1:]
+        i, j = float(ti), float(tj)
         r0 = math.hypot(i, j)
         r1 = math.hypot(ex - cx, ey - cy)
-        tol = ARC_RADIUS_TOLERANCE_MM * self.scale
-        if r0 < 10 ** -self.dp:
+        if r0 < self.min_radius:
             raise PostError(f"arc of zero radius at X{self.num(sx)} Y{self.num(sy)}")
-        if abs(r0 - r1) > tol:
+        if abs(r0 - r1) > self.radius_tolerance:
             raise PostError(f"arc radii differ by {abs(r0 - r1):.5f} (start {r0:.5f}, end {r1:.5f}) "
                             f"at X{self.num(sx)} Y{self.num(sy)}")
-        code = "G2" if move.clockwise else "G3"
-        words = self._axes(move.x, move.y, move.z, always_xy=True)
-        self.lines.append(f"{code} {words} I{self.num(i)} J{self.num(j)}" + self.feed_word(move.feed))
-        self._set(move.x, move.y, move.z)
+        return (tx, ty, ex, ey, f"X{_trim(tx)} Y{_trim(ty)}", f" I{_trim(ti)} J{_trim(tj)}")
+
+
+def _trim(fixed: str) -> str:
+    """The printed word for a fixed-point text with "-0" already folded: no trailing zeros or point."""
+    return fixed.rstrip("0").rstrip(".")
 
 
 def render(program: Program, dialect: Dialect, *, header: list[str] | None = None) -> str:
