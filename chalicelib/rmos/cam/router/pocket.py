@@ -584,21 +584,23 @@ LINK_CANDIDATES = 3
 
 
 def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: float,
-               clearing: PolygonClearing) -> int:
+               clearing: PolygonClearing) -> tuple[int, Loop | None]:
     """The nearest of the node's loops left that can be reached at depth, else the nearest.
 
     A ring with holes has a loop per hole; going to the nearest one first can
     leave the next only reachable across uncut stock, which costs a retract.
+    With the loop comes its turn to start nearest the tool, when worked out.
     """
     order = sorted(left, key=lambda m: node.lines[m].distance(here))
     if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
-        return order[0]
+        return order[0], None
+    turned: dict[int, Loop] = {}
     for m in order[:LINK_CANDIDATES]:
         # The same start the move will take, so the answer is asked once.
-        target = start_nearest(node.loops[m], (here.x, here.y))[0].start
-        if clearing.link_ok((here.x, here.y), target):
-            return m
-    return order[0]
+        turned[m] = start_nearest(node.loops[m], (here.x, here.y))
+        if clearing.link_ok((here.x, here.y), turned[m][0].start):
+            return m, turned[m]
+    return order[0], turned[order[0]]
 
 
 def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
@@ -634,7 +636,7 @@ def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearin
     left = list(range(len(node.loops)))
     while left:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        k = _next_loop(b, node, left, here, z, clearing)
+        k, turned = _next_loop(b, node, left, here, z, clearing)
         left.remove(k)
-        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok, turned)
         helix = None
