@@ -91,9 +91,9 @@ class PolygonClearing:
     A link is allowed when it lies inside the tool-centre region and every
     point of it is within a tool radius of the path already cut at this depth.
     The path cut is kept as chords, one numpy column each, indexed by the
-    bounding boxes of runs of them, so a check measures only the chords that
-    can come within reach of its link. Paths are turned into chords when a
-    check next needs them, all those recorded since in one go.
+    bounding box of every CHORD_RUN of them, so a check measures only the
+    chords that can come within reach of its link. Paths are turned into
+    chords when a check next needs them, all those recorded since in one go.
     """
 
     def __init__(self, region: Polygon, tool_radius: float) -> None:
@@ -103,9 +103,8 @@ class PolygonClearing:
         self._pending: list[tuple[Seg, ...]] = []
         self._chords: NDArray[np.float64] = np.empty((8, 1024))
         self._count = 0
-        # Per run: min x, min y, max x, max y, and the index of its first chord.
+        # Run j holds chords CHORD_RUN * j onwards; its box is min x, min y, max x, max y.
         self._boxes: NDArray[np.float64] = np.empty((4, 64))
-        self._firsts: NDArray[np.intp] = np.empty((1, 64), dtype=np.intp)
         self._runs = 0
         # The last answer, until more is cut: choosing the next loop asks
         # about the same link the move to it then asks again.
@@ -128,9 +127,9 @@ class PolygonClearing:
         parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
         missing = [i for i, part in enumerate(parts) if part is None]
         if missing:
-            counts, found = self._chord_ends([segs[i] for i in missing])
+            counts, found = _chord_ends([segs[i] for i in missing], self.r)
             at = 0
-            for i, count in zip(missing, counts.tolist()):
+            for i, count in zip(missing, counts):
                 parts[i] = segs[i].memo[key] = found[:, at:at + count]
                 at += count
         whole = [part for part in parts if part is not None]
@@ -139,60 +138,26 @@ class PolygonClearing:
         # one where the chord before it ends.
         starts = np.empty_like(ends)
         starts[:, 1:] = ends[:, :-1]
-        counts = np.asarray([part.shape[1] for part in whole])
-        firsts = np.cumsum([0] + [len(path) for path in paths[:-1]])
-        starts[:, (np.cumsum(counts) - counts)[firsts]] = np.asarray([path[0].start for path in paths]).T
+        sizes = [part.shape[1] for part in whole]
+        heads, at, k = [], 0, 0
+        for path in paths:
+            heads.append(at)
+            at += sum(sizes[k:k + len(path)])
+            k += len(path)
+        starts[:, heads] = np.asarray([path[0].start for path in paths]).T
         delta = ends - starts
         len2 = delta[0] * delta[0] + delta[1] * delta[1]
-        norm = np.where(len2 > 0, len2, 1.0)
-        chords = np.vstack([starts, ends, delta, norm, np.sqrt(len2)])
-        run_firsts = np.arange(0, chords.shape[1], CHORD_RUN)
-        boxes = np.vstack([np.minimum.reduceat(np.minimum(starts, ends), run_firsts, axis=1),
-                           np.maximum.reduceat(np.maximum(starts, ends), run_firsts, axis=1)])
+        chords = np.vstack([starts, ends, delta, np.where(len2 > 0, len2, 1.0), np.sqrt(len2)])
+        # The last run may have been part filled: its box is worked out again.
+        first_run = self._count // CHORD_RUN
         self._chords = _put(self._chords, self._count, chords)
-        self._boxes = _put(self._boxes, self._runs, boxes)
-        self._firsts = _put(self._firsts, self._runs, run_firsts[None, :] + self._count)
         self._count += chords.shape[1]
-        self._runs += len(run_firsts)
-
-    def _pieces(self, seg: Seg) -> int:
-        """How many chords an arc becomes: none further than r/2000 inside it.
-
-        That is well within the 0.2 % margin link_ok allows on the tool's reach.
-        """
-        rho = seg.radius
-        piece = 2 * math.acos(max(-1.0, 1 - self.r / 2000 / rho)) if rho > 0 else math.pi
-        return max(2, math.ceil(abs(seg.sweep) / piece))
-
-    def _chord_ends(self, segs: list[Seg]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """How many chords each of `segs` becomes, and the end of every chord in order (rows x, y).
-
-        A line is one chord to its end; an arc's chords end 1/n .. 1 of the way along it.
-        """
-        arcs = [i for i, s in enumerate(segs) if s.center is not None]
-        lines = [i for i, s in enumerate(segs) if s.center is None]
-        n = np.ones(len(segs), dtype=np.intp)
-        if arcs:
-            n[arcs] = [self._pieces(segs[i]) for i in arcs]
-        at = np.cumsum(n) - n
-        ends = np.empty((2, int(at[-1] + n[-1])))
-        if lines:
-            start = np.asarray([segs[i].start for i in lines]).T
-            ends[:, at[lines]] = start + (np.asarray([segs[i].end for i in lines]).T - start)
-        if arcs:
-            pieces = n[arcs]
-            owner = np.repeat(np.arange(len(arcs)), pieces)
-            step = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-            t = (step + 1) / pieces[owner]
-            start = np.asarray([segs[i].start for i in arcs]).T
-            centre = np.asarray([segs[i].center for i in arcs]).T
-            a0 = np.arctan2(start[1] - centre[1], start[0] - centre[0])
-            a = a0[owner] + np.asarray([segs[i].sweep for i in arcs])[owner] * t
-            rho = np.asarray([segs[i].radius for i in arcs])[owner]
-            where = at[arcs][owner] + step
-            ends[0, where] = centre[0, owner] + rho * np.cos(a)
-            ends[1, where] = centre[1, owner] + rho * np.sin(a)
-        return n, ends
+        done = self._chords[:4, first_run * CHORD_RUN:self._count]
+        firsts = np.arange(0, done.shape[1], CHORD_RUN)
+        boxes = np.vstack([np.minimum.reduceat(np.minimum(done[:2], done[2:]), firsts, axis=1),
+                           np.maximum.reduceat(np.maximum(done[:2], done[2:]), firsts, axis=1)])
+        self._boxes = _put(self._boxes, first_run, boxes)
+        self._runs = first_run + len(firsts)
 
     def link_ok(self, a: XY, b: XY) -> bool:
         if self._last is not None and self._last[:2] == (a, b):
@@ -230,14 +195,44 @@ class PolygonClearing:
         runs = np.flatnonzero(_meets(x0, y0, x1, y1, box, a, ux, uy, band))
         if not len(runs):
             return np.empty((8, 0))
-        firsts = self._firsts[0, runs]
-        sizes = np.append(self._firsts[0, 1:self._runs], self._count)[runs] - firsts
-        ends = np.cumsum(sizes)
-        chords = self._chords[:, np.arange(ends[-1]) + np.repeat(firsts - (ends - sizes), sizes)]
+        index = (runs[:, None] * CHORD_RUN + np.arange(CHORD_RUN)).ravel()
+        chords = self._chords[:, index[index < self._count]]
         x0, y0, x1, y1 = chords[:4]
         kept: NDArray[np.float64] = chords[:, _meets(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
                                                      np.maximum(y0, y1), box, a, ux, uy, band)]
         return kept
+
+
+def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray[np.float64]]:
+    """How many chords each of `segs` becomes, and the end of every chord in order (rows x, y).
+
+    A line is one chord, to its end. An arc becomes chords none further than
+    r/2000 inside it, well within the 0.2 % margin link_ok allows on the
+    tool's reach; they end 1/n .. 1 of the way along it.
+    """
+    counts = [1] * len(segs)
+    arcs: list[tuple[float, ...]] = []
+    for i, s in enumerate(segs):
+        if s.center is not None:
+            rho = s.radius
+            piece = 2 * math.acos(max(-1.0, 1 - tool_radius / 2000 / rho)) if rho > 0 else math.pi
+            counts[i] = max(2, math.ceil(abs(s.sweep) / piece))
+            arcs.append((*s.start, *s.center, s.sweep, rho, counts[i]))
+    at = np.cumsum(counts) - counts
+    ends = np.empty((2, int(at[-1]) + counts[-1]))
+    lines = [i for i, s in enumerate(segs) if s.center is None]
+    if lines:
+        start = np.asarray([segs[i].start for i in lines]).T
+        ends[:, at[lines]] = start + (np.asarray([segs[i].end for i in lines]).T - start)
+    if arcs:
+        pieces = [int(arc[-1]) for arc in arcs]
+        sx, sy, cx, cy, sweep, rho, n = np.repeat(np.asarray(arcs), pieces, axis=0).T
+        step = np.arange(len(n)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        a = np.arctan2(sy - cy, sx - cx) + sweep * ((step + 1) / n)
+        where = np.repeat(at[[i for i, s in enumerate(segs) if s.center is not None]], pieces) + step
+        ends[0, where] = cx + rho * np.cos(a)
+        ends[1, where] = cy + rho * np.sin(a)
+    return counts, ends
 
 
 def _meets(x0: NDArray[Any], y0: NDArray[Any], x1: NDArray[Any], y1: NDArray[Any], box: tuple[float, ...], a: XY,
