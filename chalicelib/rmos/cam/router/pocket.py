@@ -172,6 +172,14 @@ class PolygonClearing:
             return False
         self._record_pending()
         reach = self.r * 1.002 + 1e-6
+        # The answer is the one shapely's distance to the cut path clipped to
+        # the link's box grown by `reach` gave. A distance at or under
+        # `reach` is to a point inside that box, so whole chords give it too
+        # (to the last bit, except where a chord crossing the box's edge was
+        # cut there: then to within a few units in the last place); one over
+        # `reach` stays over it. A check could only change for a link whose
+        # samples lie within such rounding of the reach: the programs of the
+        # whole corpus come out byte for byte the same.
         near = self._near(a, b, reach)
         if not near.shape[1]:
             return False
