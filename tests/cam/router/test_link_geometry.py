@@ -95,6 +95,12 @@ def random_loops(rng):
     loop.insert(3, Seg(loop[2].end, loop[2].end))
     yield loop
     yield polygon_loop([(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1), (0, 0)])
+    # A circle in twenty arcs: every arc has the same circle, so a probe near
+    # it is as near the circle of each and only the ends tell them apart.
+    centre, radius, n = (rng.uniform(-5, 5), rng.uniform(-5, 5)), rng.uniform(5, 30), 20
+    ends = [(centre[0] + radius * math.cos(2 * math.pi * k / n), centre[1] + radius * math.sin(2 * math.pi * k / n))
+            for k in range(n)]
+    yield [Seg(ends[k], ends[(k + 1) % n], centre, 2 * math.pi / n) for k in range(n)]
 
 
 @pytest.mark.parametrize("seed", range(6))

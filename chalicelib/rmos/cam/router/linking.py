@@ -131,6 +131,8 @@ def closest_distance(loop: Loop, p: XY) -> float:
     circle) and only the arcs that could matter are measured; the walk is
     then made over the pieces nearest p alone, with the same outcome.
     """
+    if len(loop) <= FEW_PIECES:
+        return _first_nearest(loop, {i: _nearest_on(seg, p) for i, seg in enumerate(loop)}, math.inf)
     measured: dict[int, tuple[float, float]] = {}
     bounds: list[tuple[float, int]] = []
     scale = 1.0 + abs(p[0]) + abs(p[1])
@@ -174,10 +176,19 @@ def closest_distance(loop: Loop, p: XY) -> float:
     else:
         while bounds:
             measure_next()
+    return _first_nearest(loop, measured, limit - gap)
+
+
+# Loops of no more pieces than this are measured piece by piece throughout.
+FEW_PIECES = 8
+
+
+def _first_nearest(loop: Loop, measured: dict[int, tuple[float, float]], limit: float) -> float:
+    """Walk the measured pieces no further than `limit` in loop order; the arc length of the point kept."""
     lengths = [seg.length for seg in loop]
     done = list(accumulate(lengths, initial=0.0))
     best = (math.inf, 0.0)
-    for i in sorted(i for i, (_, d) in measured.items() if d <= limit - gap):
+    for i in sorted(i for i, (_, d) in measured.items() if d <= limit):
         t, d = measured[i]
         if d < best[0] - 1e-12:
             best = (d, done[i] + t * lengths[i])
