@@ -128,8 +128,9 @@ def closest_distance(loop: Loop, p: XY) -> float:
     nearer than the best so far by more than 1e-12 (so of pieces equally near,
     the first wins). Measuring an arc takes several trigonometric calls, so
     each arc first gets a cheap lower bound (how far p is from its whole
-    circle) and only the arcs that could matter are measured; the walk is
-    then made over the pieces nearest p alone, with the same outcome.
+    circle, or from its start less its length) and only the arcs that could
+    matter are measured; the walk is then made over the pieces nearest p
+    alone, with the same outcome.
     """
     if len(loop) <= FEW_PIECES:
         return _first_nearest(loop, {i: _nearest_on(seg, p) for i, seg in enumerate(loop)}, math.inf)
