@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable, Protocol, Sequence, TypeVar
 
 from chalicelib.rmos.cam import arcs, work
@@ -121,27 +122,93 @@ def too_many_moves(path: str, estimate: float | None = None) -> PlanningError:
 
 
 def closest_distance(loop: Loop, p: XY) -> float:
-    """Arc length along the loop of its point nearest to p."""
-    best = (math.inf, 0.0)
-    done = 0.0
-    for seg in loop:
-        length = seg.length
+    """Arc length along the loop of its point nearest to p.
+
+    Walking the loop, a piece takes over only when its nearest point is
+    nearer than the best so far by more than 1e-12 (so of pieces equally near,
+    the first wins). Measuring an arc takes several trigonometric calls, so
+    each arc first gets a cheap lower bound (how far p is from its whole
+    circle, or from its start less its length) and only the arcs that could
+    matter are measured; the walk is then made over the pieces nearest p
+    alone, with the same outcome.
+    """
+    if len(loop) <= FEW_PIECES:
+        return _first_nearest(loop, {i: _nearest_on(seg, p) for i, seg in enumerate(loop)}, math.inf)
+    measured: dict[int, tuple[float, float]] = {}
+    bounds: list[tuple[float, int]] = []
+    scale = 1.0 + abs(p[0]) + abs(p[1])
+    for i, seg in enumerate(loop):
         if seg.center is None:
-            (x0, y0), (x1, y1) = seg.start, seg.end
-            dx, dy = x1 - x0, y1 - y0
-            denom = dx * dx + dy * dy
-            t = 0.0 if denom == 0 else min(1.0, max(0.0, ((p[0] - x0) * dx + (p[1] - y0) * dy) / denom))
+            measured[i] = _nearest_on(seg, p)
         else:
-            t = min(1.0, arcs.param_at(seg.start, seg.center, seg.sweep, p))
-            if t >= 1.0 and abs(seg.sweep) < 2 * math.pi - 1e-12:
-                # Beyond the arc's end: the nearer end point wins.
-                t = 0.0 if _dist(seg.start, p) < _dist(seg.end, p) else 1.0
-        q = seg.point_at(t)
-        d = _dist(q, p)
+            (cx, cy), (sx, sy), rho = seg.center, seg.start, seg.radius
+            # Any point measured on an arc lies on its circle, and no further
+            # from its start than its length, to within a few units in the
+            # last place of these magnitudes; the slack is millions of times that.
+            slack = 1e-9 * (scale + abs(cx) + abs(cy) + rho + seg.length)
+            off_circle = abs(math.hypot(p[0] - cx, p[1] - cy) - rho)
+            bounds.append((max(off_circle, math.hypot(p[0] - sx, p[1] - sy) - seg.length) - slack, i))
+    bounds.sort(reverse=True)
+    nearest = min((d for _, d in measured.values()), default=math.inf)
+
+    def measure_next() -> float:
+        i = bounds.pop()[1]
+        measured[i] = _nearest_on(loop[i], p)
+        return measured[i][1]
+
+    # Lowest bound first, until every bound left is above the nearest measured.
+    while bounds and bounds[-1][0] <= nearest:
+        nearest = min(nearest, measure_next())
+    # A limit with no piece within `gap` of it: every piece at or below
+    # limit - gap is measured, every other is further than limit + gap. The
+    # first piece below the limit takes over from whatever came before it
+    # (2 * gap is far more than 1e-12 plus the rounding of these distances),
+    # and no piece above the limit takes over after it, so walking the pieces
+    # below the limit, in loop order, ends on the same piece as walking all.
+    gap = 1e-9 * (scale + nearest)
+    limit = math.inf
+    for k in range(8):
+        trial = nearest + 1e3 * gap * 2 ** k
+        while bounds and bounds[-1][0] <= trial + gap:
+            measure_next()
+        if not any(trial - gap < d <= trial + gap for _, d in measured.values()):
+            limit = trial
+            break
+    else:
+        while bounds:
+            measure_next()
+    return _first_nearest(loop, measured, limit - gap)
+
+
+# Loops of no more pieces than this are measured piece by piece throughout.
+FEW_PIECES = 8
+
+
+def _first_nearest(loop: Loop, measured: dict[int, tuple[float, float]], limit: float) -> float:
+    """Walk the measured pieces no further than `limit` in loop order; the arc length of the point kept."""
+    lengths = [seg.length for seg in loop]
+    done = list(accumulate(lengths, initial=0.0))
+    best = (math.inf, 0.0)
+    for i in sorted(i for i, (_, d) in measured.items() if d <= limit):
+        t, d = measured[i]
         if d < best[0] - 1e-12:
-            best = (d, done + t * length)
-        done += length
+            best = (d, done[i] + t * lengths[i])
     return best[1]
+
+
+def _nearest_on(seg: Seg, p: XY) -> tuple[float, float]:
+    """(fraction along, distance) of the point of `seg` nearest to p, the way closest_distance measures it."""
+    if seg.center is None:
+        (x0, y0), (x1, y1) = seg.start, seg.end
+        dx, dy = x1 - x0, y1 - y0
+        denom = dx * dx + dy * dy
+        t = 0.0 if denom == 0 else min(1.0, max(0.0, ((p[0] - x0) * dx + (p[1] - y0) * dy) / denom))
+    else:
+        t = min(1.0, arcs.param_at(seg.start, seg.center, seg.sweep, p))
+        if t >= 1.0 and abs(seg.sweep) < 2 * math.pi - 1e-12:
+            # Beyond the arc's end: the nearer end point wins.
+            t = 0.0 if _dist(seg.start, p) < _dist(seg.end, p) else 1.0
+    return t, _dist(seg.point_at(t), p)
 
 
 def _dist(a: XY, b: XY) -> float:
@@ -221,20 +288,22 @@ def cut_loop(b: PathBuilder, loop: Loop, z: float, from_distance: float, clearin
 
 
 def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: Clearing,
-               helix: Helix | None = None, hop_ok: HopCheck | None = None) -> None:
-    """Cut `loop` at depth z next: link at depth when the rule allows, else hop or retract, and enter."""
-    if b.pos is not None and b.pos[2] <= z + 1e-9:
+               helix: Helix | None = None, hop_ok: HopCheck | None = None, turned: Loop | None = None) -> None:
+    """Cut `loop` at depth z next: link at depth when the rule allows, else hop or retract, and enter.
+
+    `turned` is the loop as start_nearest(loop, tool position) turns it, when the caller has it already.
+    """
+    if b.pos is not None:
         here = (b.pos[0], b.pos[1])
-        loop = start_nearest(loop, here)
-        target = loop[0].start
-        if clearing.link_ok(here, target):
-            if _dist(here, target) > 1e-9:
-                b.extend([Line(target[0], target[1], z, b.params.feed_mm_min)])
-                clearing.add([Seg(here, target)])
-            cut_loop(b, loop, z, 0.0, clearing)
-            return
-    elif b.pos is not None:
-        loop = start_nearest(loop, (b.pos[0], b.pos[1]))
+        loop = turned if turned is not None else start_nearest(loop, here)
+        if b.pos[2] <= z + 1e-9:
+            target = loop[0].start
+            if clearing.link_ok(here, target):
+                if _dist(here, target) > 1e-9:
+                    b.extend([Line(target[0], target[1], z, b.params.feed_mm_min)])
+                    clearing.add([Seg(here, target)])
+                cut_loop(b, loop, z, 0.0, clearing)
+                return
     enter_loop(b, loop, z, z_above, helix, clearing, hop_ok)
 
 

@@ -5,9 +5,12 @@ by arc length. Circles stay exact arcs all the way to the post.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import Any, Sequence
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move
@@ -32,16 +35,27 @@ class Seg:
     def is_arc(self) -> bool:
         return self.center is not None
 
-    @property
+    # A Seg never changes, so its radius and length are worked out on first
+    # use and kept: loops are measured over and over while they are linked.
+    @functools.cached_property
     def radius(self) -> float:
         assert self.center is not None
         return arcs.radius(self.start, self.center)
 
-    @property
+    @functools.cached_property
     def length(self) -> float:
         if self.center is None:
             return math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1])
         return arcs.length(self.start, self.center, self.sweep)
+
+    @functools.cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Values a user works out from this piece alone, under keys naming what and how.
+
+        A Seg never changes, so such a value can never go stale; pieces shared
+        between loops (a loop cut at every level) are then worked out once.
+        """
+        return {}
 
     def point_at(self, t: float) -> XY:
         """The point a fraction `t` of the way along."""
@@ -97,25 +111,49 @@ def loop_start(loop: Loop) -> XY:
 
 def walk(loop: Loop, d0: float, d1: float) -> list[Seg]:
     """The pieces of the loop from arc length d0 to d1 (d1 may go round more than once)."""
-    total = loop_length(loop)
+    lengths = [seg.length for seg in loop]
+    total = sum(lengths)
     if total <= 0 or d1 <= d0:
         return []
     out: list[Seg] = []
-    base = math.floor(d0 / total) * total
-    pos = base
-    while pos < d1 - 1e-12:
-        for seg in loop:
-            length = seg.length
-            a, b = pos, pos + length
-            pos = b
-            if length <= 0 or b <= d0 + 1e-12 or a >= d1 - 1e-12:
-                continue
-            t0 = max(0.0, (d0 - a) / length)
-            t1 = min(1.0, (d1 - a) / length)
-            out.append(seg if (t0 <= 0 and t1 >= 1) else seg.split(t0, t1))
-        if pos >= d1 - 1e-12:
+    pos = math.floor(d0 / total) * total
+    lo, hi = d0 + 1e-12, d1 - 1e-12
+    while pos < hi:
+        # Positions along this lap, summed piece after piece from `pos`: the
+        # same floats as adding each length in turn. A piece is taken when it
+        # has length, ends past `lo` and starts before `hi`; lengths are never
+        # negative, so the pieces that can be taken are one stretch, found by
+        # bisection.
+        ends = list(accumulate(lengths, initial=pos))
+        first = max(bisect_right(ends, lo) - 1, 0)
+        stop = min(bisect_left(ends, hi), len(loop))
+        if stop > first:
+            _take(out, loop[first], lengths[first], ends[first], ends[first + 1], d0, d1)
+        if stop > first + 2:
+            # Strictly inside the stretch a piece starts at or after d0 and
+            # ends (rounded) before hi < d1, so it is taken whole, t0 <= 0 and
+            # t1 >= 1: round-to-nearest leaves no float between its rounded
+            # end and its true one, so its true end is not past d1 either.
+            inside = loop[first + 1:stop - 1]
+            if min(lengths[first + 1:stop - 1]) > 0:
+                out.extend(inside)
+            else:
+                out.extend(seg for seg in inside if seg.length > 0)
+        if stop > first + 1:
+            _take(out, loop[stop - 1], lengths[stop - 1], ends[stop - 1], ends[stop], d0, d1)
+        pos = ends[-1]
+        if pos >= hi:
             break
     return out
+
+
+def _take(out: list[Seg], seg: Seg, length: float, a: float, b: float, d0: float, d1: float) -> None:
+    """Append the part of `seg`, lying from a to b along the loop, that falls between d0 and d1."""
+    if length <= 0 or b <= d0 + 1e-12 or a >= d1 - 1e-12:
+        return
+    t0 = max(0.0, (d0 - a) / length)
+    t1 = min(1.0, (d1 - a) / length)
+    out.append(seg if (t0 <= 0 and t1 >= 1) else seg.split(t0, t1))
 
 
 def rotate_to(loop: Loop, distance: float) -> Loop:

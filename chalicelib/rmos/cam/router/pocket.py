@@ -77,19 +77,35 @@ class Node:
         return found
 
 
+# Chords of the cut path are indexed in runs of this many, each with its
+# bounding box: a link check looks only at the runs whose box meets its own.
+CHORD_RUN = 16
+# The rows kept per chord: its ends, its vector, its squared length (1 for a
+# chord of no length, so that dividing by it stays finite) and its length.
+X0, Y0, X1, Y1, DX, DY, NORM, ROOT = range(8)
+
+
 class PolygonClearing:
-    """Answers the linking rule for one region at one depth, with shapely.
+    """Answers the linking rule for one region at one depth.
 
     A link is allowed when it lies inside the tool-centre region and every
     point of it is within a tool radius of the path already cut at this depth.
+    The path cut is kept as chords, one numpy column each, indexed by the
+    bounding box of every CHORD_RUN of them, so a check measures only the
+    chords that can come within reach of its link. Paths are turned into
+    chords when a check next needs them, all those recorded since in one go.
     """
 
     def __init__(self, region: Polygon, tool_radius: float) -> None:
         self.region = region.buffer(1e-6, join_style="mitre")
         shapely.prepare(self.region)
         self.r = tool_radius
-        self.cut: list[LineString] = []
-        self.cut_bounds: list[tuple[float, float, float, float]] = []
+        self._pending: list[tuple[Seg, ...]] = []
+        self._chords: NDArray[np.float64] = np.empty((8, 1024))
+        self._count = 0
+        # Run j holds chords CHORD_RUN * j onwards; its box is min x, min y, max x, max y.
+        self._boxes: NDArray[np.float64] = np.empty((4, 64))
+        self._runs = 0
         # The last answer, until more is cut: choosing the next loop asks
         # about the same link the move to it then asks again.
         self._last: tuple[XY, XY, bool] | None = None
@@ -98,40 +114,50 @@ class PolygonClearing:
         if not segs:
             return
         self._last = None
-        # Arcs become chords no further than r/2000 inside them: well within
-        # the 0.2 % margin link_ok allows on the tool's reach.
-        counts, starts, centres, sweeps, radii = [], [], [], [], []
-        for s in segs:
-            if s.center is None:
-                counts.append(1)
-                centres.append((math.nan, math.nan))
-                sweeps.append(0.0)
-                radii.append(0.0)
-            else:
-                rho = s.radius
-                piece = 2 * math.acos(max(-1.0, 1 - self.r / 2000 / rho)) if rho > 0 else math.pi
-                counts.append(max(2, math.ceil(abs(s.sweep) / piece)))
-                centres.append(s.center)
-                sweeps.append(s.sweep)
-                radii.append(rho)
-            starts.append(s.start)
-        n = np.asarray(counts)
-        owner = np.repeat(np.arange(len(segs)), n)
-        # Fraction along its own segment of every output point (1/n .. 1).
-        t = (np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n) + 1) / n[owner]
-        start = np.asarray(starts)[owner]
-        end = np.asarray([s.end for s in segs])[owner]
-        centre = np.asarray(centres)[owner]
-        arc = ~np.isnan(centre[:, 0])
-        pts = start + (end - start) * t[:, None]
-        if arc.any():
-            a0 = np.arctan2(start[arc, 1] - centre[arc, 1], start[arc, 0] - centre[arc, 0])
-            a = a0 + np.asarray(sweeps)[owner][arc] * t[arc]
-            rho = np.asarray(radii)[owner][arc]
-            pts[arc] = centre[arc] + rho[:, None] * np.column_stack([np.cos(a), np.sin(a)])
-        line = LineString(np.vstack([np.asarray(segs[0].start)[None, :], pts]))
-        self.cut.append(line)
-        self.cut_bounds.append(line.bounds)
+        self._pending.append(tuple(segs))
+
+    def _record_pending(self) -> None:
+        """Turn every path recorded since the last check into indexed chords."""
+        if not self._pending:
+            return
+        paths, self._pending = self._pending, []
+        segs = [s for path in paths for s in path]
+        # A piece's chords depend on the piece and the tool radius alone.
+        key = ("link chord ends", self.r)
+        parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
+        missing = [i for i, part in enumerate(parts) if part is None]
+        if missing:
+            counts, found = _chord_ends([segs[i] for i in missing], self.r)
+            at = 0
+            for i, count in zip(missing, counts):
+                parts[i] = segs[i].memo[key] = found[:, at:at + count]
+                at += count
+        whole = [part for part in parts if part is not None]
+        ends = np.concatenate(whole, axis=1)
+        # Each path's first chord starts at the path's start, every other
+        # one where the chord before it ends.
+        starts = np.empty_like(ends)
+        starts[:, 1:] = ends[:, :-1]
+        sizes = [part.shape[1] for part in whole]
+        heads, at, k = [], 0, 0
+        for path in paths:
+            heads.append(at)
+            at += sum(sizes[k:k + len(path)])
+            k += len(path)
+        starts[:, heads] = np.asarray([path[0].start for path in paths]).T
+        delta = ends - starts
+        len2 = delta[0] * delta[0] + delta[1] * delta[1]
+        chords = np.vstack([starts, ends, delta, np.where(len2 > 0, len2, 1.0), np.sqrt(len2)])
+        # The last run may have been part filled: its box is worked out again.
+        first_run = self._count // CHORD_RUN
+        self._chords = _put(self._chords, self._count, chords)
+        self._count += chords.shape[1]
+        done = self._chords[:4, first_run * CHORD_RUN:self._count]
+        firsts = np.arange(0, done.shape[1], CHORD_RUN)
+        boxes = np.vstack([np.minimum.reduceat(np.minimum(done[:2], done[2:]), firsts, axis=1),
+                           np.maximum.reduceat(np.maximum(done[:2], done[2:]), firsts, axis=1)])
+        self._boxes = _put(self._boxes, first_run, boxes)
+        self._runs = first_run + len(firsts)
 
     def link_ok(self, a: XY, b: XY) -> bool:
         if self._last is not None and self._last[:2] == (a, b):
@@ -144,21 +170,110 @@ class PolygonClearing:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
+        self._record_pending()
         reach = self.r * 1.002 + 1e-6
-        box = (min(a[0], b[0]) - reach, min(a[1], b[1]) - reach, max(a[0], b[0]) + reach, max(a[1], b[1]) + reach)
-        near = [shapely.clip_by_rect(line, *box) for line, bounds in zip(self.cut, self.cut_bounds)
-                if _overlaps(bounds, box)]
-        near = [g for g in near if not g.is_empty]
-        if not near:
+        # The answer is the one shapely's distance to the cut path clipped to
+        # the link's box grown by `reach` gave. A distance at or under
+        # `reach` is to a point inside that box, so whole chords give it too
+        # (to the last bit, except where a chord crossing the box's edge was
+        # cut there: then to within a few units in the last place); one over
+        # `reach` stays over it. A check could only change for a link whose
+        # samples lie within such rounding of the reach: the programs of the
+        # whole corpus come out byte for byte the same.
+        near = self._near(a, b, reach)
+        if not near.shape[1]:
             return False
-        # A collection, not a union: distance needs no noding of the pieces.
-        return _within(a, b, shapely.GeometryCollection(near), reach, self.r / 100)
+        return _within(a, b, near, reach, self.r / 100)
+
+    def _near(self, a: XY, b: XY, reach: float) -> NDArray[np.float64]:
+        """The chords that may pass within `reach` of the link a-b (never leaving out one that does).
+
+        A run or chord is left out only when it lies wholly beyond one side
+        of the link's bounding box grown by `reach`, or (for a link of some
+        length) wholly beyond one side of the band `reach` either side of it:
+        every point of it is then further than `reach` from every point of the link.
+        """
+        box = (min(a[0], b[0]) - reach, min(a[1], b[1]) - reach, max(a[0], b[0]) + reach, max(a[1], b[1]) + reach)
+        length = math.hypot(b[0] - a[0], b[1] - a[1])
+        # Directions across short links are left out: their box is about
+        # as tight as the band.
+        ux, uy = ((b[0] - a[0]) / length, (b[1] - a[1]) / length) if length > 4 * reach else (0.0, 0.0)
+        band = reach + 1e-6
+        x0, y0, x1, y1 = self._boxes[:, :self._runs]
+        runs = np.flatnonzero(_meets(x0, y0, x1, y1, box, a, ux, uy, band))
+        if not len(runs):
+            return np.empty((8, 0))
+        index = (runs[:, None] * CHORD_RUN + np.arange(CHORD_RUN)).ravel()
+        chords = self._chords[:, index[index < self._count]]
+        x0, y0, x1, y1 = chords[:4]
+        kept: NDArray[np.float64] = chords[:, _meets(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
+                                                     np.maximum(y0, y1), box, a, ux, uy, band)]
+        return kept
 
 
-def _within(a: XY, b: XY, cut: Any, reach: float, resolution: float) -> bool:
-    """Whether every point of the segment a-b lies within `reach` of `cut`.
+def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray[np.float64]]:
+    """How many chords each of `segs` becomes, and the end of every chord in order (rows x, y).
 
-    The distance to `cut` is 1-Lipschitz along the segment, so between two
+    A line is one chord, to its end. An arc becomes chords none further than
+    r/2000 inside it, well within the 0.2 % margin link_ok allows on the
+    tool's reach; they end 1/n .. 1 of the way along it.
+    """
+    counts = [1] * len(segs)
+    arcs: list[tuple[float, ...]] = []
+    for i, s in enumerate(segs):
+        if s.center is not None:
+            rho = s.radius
+            piece = 2 * math.acos(max(-1.0, 1 - tool_radius / 2000 / rho)) if rho > 0 else math.pi
+            counts[i] = max(2, math.ceil(abs(s.sweep) / piece))
+            arcs.append((*s.start, *s.center, s.sweep, rho, counts[i]))
+    at = np.cumsum(counts) - counts
+    ends = np.empty((2, int(at[-1]) + counts[-1]))
+    lines = [i for i, s in enumerate(segs) if s.center is None]
+    if lines:
+        start = np.asarray([segs[i].start for i in lines]).T
+        ends[:, at[lines]] = start + (np.asarray([segs[i].end for i in lines]).T - start)
+    if arcs:
+        pieces = [int(arc[-1]) for arc in arcs]
+        sx, sy, cx, cy, sweep, rho, n = np.repeat(np.asarray(arcs), pieces, axis=0).T
+        step = np.arange(len(n)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        a = np.arctan2(sy - cy, sx - cx) + sweep * ((step + 1) / n)
+        where = np.repeat(at[[i for i, s in enumerate(segs) if s.center is not None]], pieces) + step
+        ends[0, where] = cx + rho * np.cos(a)
+        ends[1, where] = cy + rho * np.sin(a)
+    return counts, ends
+
+
+def _meets(x0: NDArray[Any], y0: NDArray[Any], x1: NDArray[Any], y1: NDArray[Any], box: tuple[float, ...], a: XY,
+           ux: float, uy: float, band: float) -> NDArray[np.bool_]:
+    """Which boxes [x0, x1] x [y0, y1] meet `box` and the band across the direction (ux, uy) from `a`.
+
+    No direction, no band test. The distance across is linear, so its
+    extremes over a box are at the box's sides; their rounding is far below
+    the micrometre the band is given over the reach.
+    """
+    meets: NDArray[np.bool_] = (x0 <= box[2]) & (x1 >= box[0]) & (y0 <= box[3]) & (y1 >= box[1])
+    if ux or uy:
+        ya, yb = (y0 - a[1]) * ux, (y1 - a[1]) * ux
+        xa, xb = (x0 - a[0]) * uy, (x1 - a[0]) * uy
+        meets &= (np.minimum(ya, yb) - np.maximum(xa, xb) <= band) & (np.maximum(ya, yb) - np.minimum(xa, xb) >= -band)
+    return meets
+
+
+def _put(buffer: NDArray[Any], at: int, columns: NDArray[Any]) -> NDArray[Any]:
+    """`columns` written into `buffer` from column `at`, in a buffer twice as wide when they do not fit."""
+    need = at + columns.shape[1]
+    if need > buffer.shape[1]:
+        grown = np.empty((buffer.shape[0], max(need, 2 * buffer.shape[1])), dtype=buffer.dtype)
+        grown[:, :at] = buffer[:, :at]
+        buffer = grown
+    buffer[:, at:need] = columns
+    return buffer
+
+
+def _within(a: XY, b: XY, chords: NDArray[np.float64], reach: float, resolution: float) -> bool:
+    """Whether every point of the segment a-b lies within `reach` of the chords.
+
+    The distance to the chords is 1-Lipschitz along the segment, so between two
     samples h apart with distances d0 and d1 it cannot exceed (d0 + d1 + h) / 2.
     Intervals whose bound is over `reach` are halved until that bound holds,
     or, once h is below `resolution`, their samples alone decide.
@@ -166,10 +281,12 @@ def _within(a: XY, b: XY, cut: Any, reach: float, resolution: float) -> bool:
     length = math.hypot(b[0] - a[0], b[1] - a[1])
     n = max(1, math.ceil(length / (25 * resolution)))  # a quarter of the tool radius apart
     t = np.linspace(0.0, 1.0, n + 1)
-    d = _distances(a, b, t, cut)
+    d = _distances(a, b, t, chords, reach)
     lo, hi, d_lo, d_hi = t[:-1], t[1:], d[:-1], d[1:]
+    # The samples at both ends of every interval are all of d.
+    far = bool(d.max() > reach)
     while True:
-        if np.any(d_lo > reach) or np.any(d_hi > reach):
+        if far:
             return False
         h = (hi - lo) * length
         open_ = (d_lo + d_hi + h) / 2 > reach
@@ -179,18 +296,70 @@ def _within(a: XY, b: XY, cut: Any, reach: float, resolution: float) -> bool:
             return True
         lo, hi, d_lo, d_hi = lo[open_], hi[open_], d_lo[open_], d_hi[open_]
         mid = (lo + hi) / 2
-        d_mid = _distances(a, b, mid, cut)
+        d_mid = _distances(a, b, mid, chords, reach)
+        far = bool(d_mid.max() > reach)
         lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
         d_lo, d_hi = np.concatenate([d_lo, d_mid]), np.concatenate([d_mid, d_hi])
 
 
-def _distances(a: XY, b: XY, t: NDArray[Any], cut: Any) -> NDArray[Any]:
-    found: NDArray[Any] = shapely.distance(shapely.points(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), cut)
+# Past this many point-chord pairs a link's points are measured only
+# against the chords alongside them.
+PAIRS_AT_ONCE = 4096
+
+
+def _distances(a: XY, b: XY, t: NDArray[Any], chords: NDArray[np.float64], reach: float) -> NDArray[Any]:
+    """Distance from the points a fraction `t` along a-b to the nearest chord, where that is within `reach`.
+
+    A point with no chord within `reach` gets some distance over `reach`
+    (infinity when no chord lies alongside it), which is all the caller asks.
+    """
+    px = a[0] + (b[0] - a[0]) * t
+    py = a[1] + (b[1] - a[1]) * t
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    k = chords.shape[1]
+    if len(t) * k <= PAIRS_AT_ONCE or length == 0:
+        pairs = _segment_distance(np.repeat(px, k), np.repeat(py, k), np.tile(chords, len(t)))
+        found: NDArray[Any] = pairs.reshape(len(t), k).min(axis=1)
+        return found
+    # Each chord is paired with the points less than a band from its extent
+    # along the link. The chord nearest a point, when within `reach` of it,
+    # has a point of its own that close along the link, so it is paired.
+    ux, uy = (b[0] - a[0]) / length, (b[1] - a[1]) / length
+    band = reach + 1e-6
+    along0 = (chords[X0] - a[0]) * ux + (chords[Y0] - a[1]) * uy
+    along1 = (chords[X1] - a[0]) * ux + (chords[Y1] - a[1]) * uy
+    at = t * length
+    order = np.argsort(at, kind="stable")
+    lo = np.searchsorted(at[order], np.minimum(along0, along1) - band, side="left")
+    hi = np.searchsorted(at[order], np.maximum(along0, along1) + band, side="right")
+    counts = np.maximum(hi - lo, 0)
+    d = np.full(len(t), np.inf)
+    total = int(counts.sum())
+    if total:
+        chord = np.repeat(np.arange(k), counts)
+        point = order[np.arange(total) - np.repeat(np.cumsum(counts) - counts - lo, counts)]
+        np.minimum.at(d, point, _segment_distance(px[point], py[point], chords[:, chord]))
+    return d
+
+
+def _segment_distance(px: NDArray[Any], py: NDArray[Any], chords: NDArray[np.float64]) -> NDArray[Any]:
+    """Distance from each point (px, py) to the chord in the same column of `chords`.
+
+    Worked out as GEOS works out the distance from a point to a segment, so
+    each is the very float shapely's `distance` gives: the same products,
+    sums and quotients, in the same order (a sign changed on both terms of a
+    difference, or inside an absolute value, changes no bit). A chord of no
+    length has r = 0 and so is measured to its start, as GEOS does.
+    """
+    ex, ey = px - chords[X0], py - chords[Y0]
+    dx, dy, norm = chords[DX], chords[DY], chords[NORM]
+    r = (ex * dx + ey * dy) / norm
+    to_start = np.sqrt(ex * ex + ey * ey)
+    fx, fy = px - chords[X1], py - chords[Y1]
+    to_end = np.sqrt(fx * fx + fy * fy)
+    across = np.abs(ex * dy - ey * dx) / norm * chords[ROOT]
+    found: NDArray[Any] = np.where(r <= 0, to_start, np.where(r >= 1, to_end, across))
     return found
-
-
-def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
-    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
 def ring_offsets(depth_max: float, step: float, allowance: float) -> list[float]:
@@ -429,21 +598,23 @@ LINK_CANDIDATES = 3
 
 
 def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: float,
-               clearing: PolygonClearing) -> int:
+               clearing: PolygonClearing) -> tuple[int, Loop | None]:
     """The nearest of the node's loops left that can be reached at depth, else the nearest.
 
     A ring with holes has a loop per hole; going to the nearest one first can
     leave the next only reachable across uncut stock, which costs a retract.
+    With the loop comes its turn to start nearest the tool, when worked out.
     """
     order = sorted(left, key=lambda m: node.lines[m].distance(here))
     if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
-        return order[0]
+        return order[0], None
+    turned: dict[int, Loop] = {}
     for m in order[:LINK_CANDIDATES]:
         # The same start the move will take, so the answer is asked once.
-        target = start_nearest(node.loops[m], (here.x, here.y))[0].start
-        if clearing.link_ok((here.x, here.y), target):
-            return m
-    return order[0]
+        turned[m] = start_nearest(node.loops[m], (here.x, here.y))
+        if clearing.link_ok((here.x, here.y), turned[m][0].start):
+            return m, turned[m]
+    return order[0], turned[order[0]]
 
 
 def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
@@ -479,7 +650,7 @@ def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearin
     left = list(range(len(node.loops)))
     while left:
         here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        k = _next_loop(b, node, left, here, z, clearing)
+        k, turned = _next_loop(b, node, left, here, z, clearing)
         left.remove(k)
-        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok, turned)
         helix = None
