@@ -46,6 +46,32 @@ def test_caller_input_is_not_mutated():
     assert raw == before
 
 
+
+def _emptied(value):
+    """Empty every dict and list inside `value`, in place, innermost first."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in list(children):
+        _emptied(child)
+    if isinstance(value, (dict, list)):
+        value.clear()
+
+
+@pytest.mark.parametrize("make", [intents.pocket_with_island, intents.profile_with_tabs, intents.saw])
+def test_planned_intent_shares_nothing_with_the_caller(make):
+    raw = make()
+    before = copy.deepcopy(raw)
+    result = plan_intent(raw)
+    assert raw == before
+    kept, normalized = copy.deepcopy(result.intent.model_dump()), copy.deepcopy(result.normalized)
+    _emptied(raw)
+    assert result.intent.model_dump() == kept and result.normalized == normalized
+
+    raw = make()
+    result = plan_intent(raw)
+    _emptied(result.intent.design)
+    _emptied(result.normalized)
+    assert raw == before
+
 @pytest.mark.parametrize("mutate, path", [
     (lambda r: r.update(mode="laser"), "mode"),
     (lambda r: r.update(units="cm"), "units"),

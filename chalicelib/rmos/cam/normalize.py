@@ -97,18 +97,27 @@ def _has_non_finite(value: Any) -> bool:
 
 
 def validate_envelope(raw: Any) -> tuple[CamIntentV1 | None, list[Issue]]:
+    """The envelope of `raw`, sharing nothing with it (its dict parts hold the caller's values)."""
     if isinstance(raw, CamIntentV1):
         return raw.model_copy(deep=True), []
-    if not isinstance(raw, dict):
+    return _envelope(copy.deepcopy(raw) if isinstance(raw, dict) else raw)
+
+
+def _envelope(owned: Any) -> tuple[CamIntentV1 | None, list[Issue]]:
+    """The envelope of `owned`, a payload nobody else holds: the intent keeps its parts as they are."""
+    if not isinstance(owned, dict):
         return None, [Issue("invalid_intent", "the intent must be a JSON object", "")]
     try:
-        return CamIntentV1.model_validate(copy.deepcopy(raw)), []
+        return CamIntentV1.model_validate(owned), []
     except ValidationError as exc:
         return None, issues_from_validation(exc, "", empty="")
 
 
 def _validate_design(intent: CamIntentV1) -> tuple[Any, list[Issue]]:
-    design = copy.deepcopy(intent.design)
+    # Validation reads the design without changing it, and the design models
+    # build their own lists and tuples, so the result shares nothing with
+    # `intent.design` and needs no copy of it.
+    design = intent.design
     if intent.mode is CamModeV1.saw:
         from chalicelib.rmos.cam.saw import SawDesign
 
@@ -198,8 +207,9 @@ def normalize(raw: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
     return norm, issues
 
 
-def _normalize(raw: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
-    intent, issues = validate_envelope(raw)
+def _normalize(owned: Any) -> tuple[NormalizedIntent | None, list[Issue]]:
+    """`owned` is a payload made for this call (round_floats builds a new one), so it is not copied again."""
+    intent, issues = _envelope(owned)
     if intent is None:
         return None, issues
     design, design_issues = _validate_design(intent)

@@ -88,11 +88,14 @@ def _normalized_dict(norm: NormalizedIntent, setup: ResolvedSetup) -> dict[str, 
         context = norm.context
     if back != 1:
         context = scale_lengths(context, back)
-    data = norm.intent.model_dump(mode="json")
-    data["design"] = design.model_dump(mode="json", exclude_none=True)
-    data["context"] = context.model_dump(mode="json", exclude_none=True)
-    data["options"] = {"post": setup.post, "arc_tolerance_mm": cut.arc_tolerance_mm,
-                       "profile_id": setup.profile_id}
+    made = {"design": design.model_dump(mode="json", exclude_none=True),
+            "context": context.model_dump(mode="json", exclude_none=True),
+            "options": {"post": setup.post, "arc_tolerance_mm": cut.arc_tolerance_mm,
+                        "profile_id": setup.profile_id}}
+    # The raw parts are replaced, so they are not dumped (the design's free-form
+    # JSON is the slow part to dump); the keys keep the envelope's field order.
+    rest = norm.intent.model_dump(mode="json", exclude=set(made))
+    data = {name: made[name] if name in made else rest[name] for name in CamIntentV1.model_fields}
     data["tool_id"] = norm.intent.tool_id or setup.tool["id"]
     data["material_id"] = norm.intent.material_id or setup.material["id"]
     data["machine_id"] = norm.intent.machine_id or setup.machine["id"]
