@@ -62,7 +62,8 @@ def _deepest_depth(value: Any) -> float:
         rest = max((_deepest_depth(v) for v in value.values()), default=0.0)
         return max(rest, own if isinstance(own, (int, float)) else 0.0)
     if isinstance(value, list):
-        return max((_deepest_depth(v) for v in value), default=0.0)
+        # Anything else (a point's tuple, a number) adds 0: an outline's points are not walked.
+        return max((_deepest_depth(v) for v in value if isinstance(v, (dict, list))), default=0.0)
     return 0.0
 
 
@@ -190,15 +191,16 @@ def _plan(norm: NormalizedIntent, setup: ResolvedSetup) -> PlanResult:
     program = Program(sections=sections, safe_z_mm=setup.cut.safe_z_mm,
                       units="inch" if norm.units == "inch" else "mm", title=title)
     dialect = posts.dialect(setup.post)
+    design = norm.design.model_dump()  # millimetres; read by the header and for the deepest depth
     # The summary names the bit the program starts with, as the tool line does.
     first_bit = next((op.tool for op, s in zip(_operation_tools(setup), sections) if s.moves), setup.tool)
     header = [*_tool_lines(setup, sections), f"profile: {setup.profile_id}",
-              *setup_lines.header_lines(norm.design.model_dump(), first_bit, setup.post)]
+              *setup_lines.header_lines(design, first_bit, setup.post)]
     try:
         text = posts.render(program, dialect, header=header)
     except posts.PostError as exc:
         raise SelfCheckFailed([Issue("post_failed", str(exc), "program")]) from None
-    deepest = _deepest_depth(norm.design.model_dump())
+    deepest = _deepest_depth(design)
     tool_radius = min(s.tool_diameter_mm for s in sections if s.moves) / 2
     checks = run_checks(text, dialect=dialect, safe_z_mm=setup.cut.safe_z_mm, max_depth_mm=deepest,
                         tool_radius_mm=None if norm.mode == "saw" else tool_radius)
