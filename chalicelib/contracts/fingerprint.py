@@ -46,6 +46,9 @@ def round_floats(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: round_floats(v) for k, v in value.items()}
     if isinstance(value, list):
+        points = _round_points(value) if len(value) >= _MANY_POINTS else None
+        if points is not None:
+            return points
         # Outlines are long lists of [x, y] pairs: a list's plain floats, and
         # those of the plain lists in it, are rounded here without a call
         # each, exactly as the float branch above rounds them (v - v == 0.0
@@ -57,6 +60,34 @@ def round_floats(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(round_floats(v) for v in value)
     return value
+
+
+_MANY_POINTS = 64
+# Below this magnitude a double is finer than a micrometre's millionth part
+# (its spacing is under 1.2e-7), which the proof in _round_points needs.
+_ROUND_EXACT_BELOW = 1e9
+
+
+def _round_points(points: list[Any]) -> list[Any] | None:
+    """round_floats of a long list of [x, y] pairs of plain floats; None for any other list.
+
+    Most coordinates arrive with 6 decimals or fewer, and round() leaves those
+    as they are: when n / 1e6 (n an integer, |x| < 1e9) gives back x exactly,
+    x is the double nearest the 6-decimal number n / 1e6, which lies within
+    6e-8 of x, so it is x's nearest 6-decimal number and round(x, 6) == x.
+    numpy finds those pairs in one pass (it only picks them; every value kept
+    is x itself, and every other pair is rounded by round() as before).
+    """
+    if not all(type(p) is list and len(p) == 2 and type(p[0]) is float and type(p[1]) is float for p in points):
+        return None
+    import numpy as np
+
+    xy = np.array(points, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        kept = ((np.abs(xy) < _ROUND_EXACT_BELOW) & (np.rint(xy * 1e6) / 1e6 == xy)).all(axis=1).tolist()
+    # + 0.0 turns -0.0 into 0.0, as the float branch of round_floats does.
+    return [[x + 0.0, y + 0.0] if keep else [round_floats(x), round_floats(y)]
+            for keep, (x, y) in zip(kept, points)]
 
 
 def vanishing_floats(value: Any, path: str = "") -> list[str]:
