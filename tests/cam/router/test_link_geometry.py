@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router import linking, pocket
-from chalicelib.rmos.cam.router.path2d import Seg, circle_loop, loop_length, polygon_loop, rotate_to, walk
+from chalicelib.rmos.cam.router.path2d import Seg, circle_loop, loop_length, once, polygon_loop, rotate_to, walk
 
 
 def walk_reference(loop, d0, d1):
@@ -162,6 +162,11 @@ def test_segment_distances_are_the_floats_shapely_gives():
         got = pocket._segment_distance(probes[:, 0], probes[:, 1], chords[:, [k] * len(probes)])
         want = shapely.distance(shapely.points(probes), LineString([starts[k], ends[k]]))
         assert np.array_equal(got, want), k
+    # Broadcast, every probe against every chord: a row per probe, the same floats.
+    table = pocket._segment_distance(probes[:, 0, None], probes[:, 1, None], chords)
+    assert table.shape == (len(probes), len(starts))
+    want = shapely.distance(shapely.points(probes)[:, None], shapely.linestrings(np.stack([starts, ends], axis=1)))
+    assert np.array_equal(table, want)
 
 
 def link_ok_reference(region, r, paths, a, b):
@@ -255,3 +260,21 @@ def test_a_piece_keeps_its_length_and_radius_without_changing_what_it_equals():
     same = Seg((10.0, 0.0), (0.0, 10.0), (0.0, 0.0), math.pi / 2)
     assert arc == same and hash(arc) == hash(same) and same.memo == {}
     assert Seg((0.0, 0.0), (3.0, 4.0)).length == 5.0
+
+
+def test_a_value_kept_once_is_worked_out_on_first_use_only_and_per_object():
+    calls = []
+
+    class Piece:
+        def __init__(self, size):
+            self.size = size
+
+        @once
+        def doubled(self):
+            calls.append(self.size)
+            return 2 * self.size
+
+    a, b = Piece(3), Piece(5)
+    assert calls == []
+    assert (a.doubled, a.doubled, b.doubled, a.doubled) == (6, 6, 10, 6)
+    assert calls == [3, 5]
