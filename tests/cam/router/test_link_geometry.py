@@ -278,3 +278,28 @@ def test_a_value_kept_once_is_worked_out_on_first_use_only_and_per_object():
     assert calls == []
     assert (a.doubled, a.doubled, b.doubled, a.doubled) == (6, 6, 10, 6)
     assert calls == [3, 5]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_short_links_from_where_the_last_path_ends_answer_as_the_measured_rule_does(seed):
+    rng = random.Random(300 + seed)
+    r = 3.0
+    region = Polygon([(-60, -45), (60, -45), (60, 45), (-60, 45)])
+    clearing = pocket.PolygonClearing(region, r)
+    paths = []
+    answers = []
+    for inset in (14.0, 8.0):
+        ring = rotate_to(rounded_rectangle(-55 + inset, -40 + inset, 55 - inset, 40 - inset, 4.0), rng.uniform(0, 250))
+        clearing.add(ring)
+        paths.append(ring)
+        a = ring[-1].end
+        for _ in range(80):
+            # Around the reach, in every direction: into the cut ring, along it and out into stock.
+            length = rng.choice([0.0, rng.uniform(0, 1.6 * r), r * 1.002, r * rng.uniform(1.0, 1.01)])
+            angle = rng.uniform(0, 2 * math.pi)
+            b = (a[0] + length * math.cos(angle), a[1] + length * math.sin(angle))
+            got = clearing.link_ok(a, b)
+            assert got == link_ok_reference(region, r, paths, a, b), (a, b, length)
+            answers.append((got, length))
+    assert any(ok for ok, length in answers if length > r)
+    assert any(not ok for ok, length in answers if length > r)

@@ -109,12 +109,15 @@ class PolygonClearing:
         # The last answer, until more is cut: choosing the next loop asks
         # about the same link the move to it then asks again.
         self._last: tuple[XY, XY, bool] | None = None
+        # Where the path recorded last ends (where the tool stands after it).
+        self._tail: XY | None = None
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
             return
         self._last = None
         self._pending.append(tuple(segs))
+        self._tail = segs[-1].end
 
     def _record_pending(self) -> None:
         """Turn every path recorded since the last check into indexed chords."""
@@ -175,6 +178,15 @@ class PolygonClearing:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
+        if a == self._tail and math.hypot(b[0] - a[0], b[1] - a[1]) <= self.r * 1.002:
+            # A short link from the end of the path just cut. The last chord
+            # ends at `a` to within rounding (about 1e-13 mm at these
+            # sizes), so every point of the link, and so every sample
+            # `_within` would measure, is within the link's length of it,
+            # at least 1e-6 mm (the slack in `reach`) inside the reach: no
+            # sample can come out over the reach, which is the only way
+            # `_within` says no. The answer is yes without measuring.
+            return True
         self._record_pending()
         reach = self.r * 1.002 + 1e-6
         # The answer is the one shapely's distance to the cut path clipped to
