@@ -423,7 +423,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     roots = levels[0]
     _nest(levels)
 
-    region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
+    # With one region there is nothing to choose, and no overlap to measure.
+    region_of = {id(root): regions[0] if len(regions) == 1 else
+                 max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
     # Hops between loops go at the level above plus the clearance: over the
     # stock top anywhere inside the outline for the first level, over the
     # root's own region (cleared whole at the level above) for the others.
