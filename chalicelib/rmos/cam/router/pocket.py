@@ -622,8 +622,10 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: floa
     leave the next only reachable across uncut stock, which costs a retract.
     With the loop comes its turn to start nearest the tool, when worked out.
     """
+    if len(left) == 1:
+        return left[0], None
     order = sorted(left, key=lambda m: node.lines[m].distance(here))
-    if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
+    if b.pos is None or b.pos[2] > z + 1e-9:
         return order[0], None
     turned: dict[int, Loop] = {}
     for m in order[:LINK_CANDIDATES]:
@@ -650,7 +652,8 @@ def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: Po
         node, children = stack[-1]
         if children:
             here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-            child = min(children, key=lambda n: n.poly.distance(here))
+            # (An only child is taken without measuring.)
+            child = children[0] if len(children) == 1 else min(children, key=lambda n: n.poly.distance(here))
             children.remove(child)
             stack.append((child, list(child.children)))
             continue
