@@ -303,3 +303,34 @@ def test_short_links_from_where_the_last_path_ends_answer_as_the_measured_rule_d
             answers.append((got, length))
     assert any(ok for ok, length in answers if length > r)
     assert any(not ok for ok, length in answers if length > r)
+
+
+def to_moves_reference(segs, z0, z1, feed):
+    from chalicelib.rmos.cam.toolpath import Arc, Line
+    total = sum(s.length for s in segs)
+    moves = []
+    done = 0.0
+    for seg in segs:
+        done += seg.length
+        z = z1 if total <= 0 else z0 + (z1 - z0) * min(1.0, done / total)
+        if seg is segs[-1]:
+            z = z1
+        x, y = seg.end
+        if seg.center is None or seg.length < 1e-3:
+            moves.append(Line(x, y, z, feed))
+        else:
+            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed, seg.sweep))
+    return moves
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_moves_along_pieces_ramp_z_by_length_and_end_every_appearance_of_the_last_piece_at_z1(seed):
+    from chalicelib.rmos.cam.router.path2d import to_moves
+    rng = random.Random(400 + seed)
+    loop = rotate_to(rounded_rectangle(-20, -10, 20, 10, rng.uniform(0.5, 5)), rng.uniform(0, 100))
+    tiny = Seg(loop[-1].end, loop[-1].end, (loop[-1].end[0] - 1, loop[-1].end[1]), 5e-4)  # an arc too short to print
+    for segs in (loop, [*loop, tiny], [loop[0], *loop], [loop[-1], *loop], [Seg((1.0, 1.0), (1.0, 1.0))], []):
+        for z0, z1 in ((0.0, -3.0), (-2.0, -2.0), (-0.0, -0.0), (-1.0, 0.5)):
+            got = to_moves(segs, z0, z1, 900.0)
+            want = to_moves_reference(segs, z0, z1, 900.0)
+            assert got == want and [math.copysign(1, m.z) for m in got] == [math.copysign(1, m.z) for m in want]

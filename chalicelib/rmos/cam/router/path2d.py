@@ -200,17 +200,23 @@ def reversed_loop(loop: Loop) -> Loop:
 
 def to_moves(segs: Sequence[Seg], z0: float, z1: float, feed: float) -> list[Move]:
     """Moves along the pieces with Z going linearly from z0 to z1 over their length."""
-    total = sum(s.length for s in segs)
+    # Runs for every piece of every lap: lengths are read once, and the last
+    # piece (or any appearance of it) and a path of no length end at z1.
+    lengths = [s.length for s in segs]
+    total = sum(lengths)
     moves: list[Move] = []
+    append = moves.append
     done = 0.0
-    for seg in segs:
-        done += seg.length
-        z = z1 if total <= 0 else z0 + (z1 - z0) * min(1.0, done / total)
-        if seg is segs[-1]:
-            z = z1
+    last = segs[-1] if segs else None
+    flat = total <= 0
+    rise = z1 - z0
+    for seg, length in zip(segs, lengths):
+        done += length
+        z = z1 if flat or seg is last else z0 + rise * min(1.0, done / total)
         x, y = seg.end
-        if seg.center is None or seg.length < MIN_ARC_MM:
-            moves.append(Line(x, y, z, feed))
+        center = seg.center
+        if center is None or length < MIN_ARC_MM:
+            append(Line(x, y, z, feed))
         else:
-            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed, seg.sweep))
+            append(Arc(x, y, z, center[0], center[1], seg.sweep < 0, feed, seg.sweep))
     return moves
