@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.router import linking, pocket
-from chalicelib.rmos.cam.router.path2d import Seg, circle_loop, loop_length, polygon_loop, rotate_to, walk
+from chalicelib.rmos.cam.router.path2d import Seg, circle_loop, loop_length, once, polygon_loop, rotate_to, walk
 
 
 def walk_reference(loop, d0, d1):
@@ -162,6 +162,11 @@ def test_segment_distances_are_the_floats_shapely_gives():
         got = pocket._segment_distance(probes[:, 0], probes[:, 1], chords[:, [k] * len(probes)])
         want = shapely.distance(shapely.points(probes), LineString([starts[k], ends[k]]))
         assert np.array_equal(got, want), k
+    # Broadcast, every probe against every chord: a row per probe, the same floats.
+    table = pocket._segment_distance(probes[:, 0, None], probes[:, 1, None], chords)
+    assert table.shape == (len(probes), len(starts))
+    want = shapely.distance(shapely.points(probes)[:, None], shapely.linestrings(np.stack([starts, ends], axis=1)))
+    assert np.array_equal(table, want)
 
 
 def link_ok_reference(region, r, paths, a, b):
@@ -255,3 +260,77 @@ def test_a_piece_keeps_its_length_and_radius_without_changing_what_it_equals():
     same = Seg((10.0, 0.0), (0.0, 10.0), (0.0, 0.0), math.pi / 2)
     assert arc == same and hash(arc) == hash(same) and same.memo == {}
     assert Seg((0.0, 0.0), (3.0, 4.0)).length == 5.0
+
+
+def test_a_value_kept_once_is_worked_out_on_first_use_only_and_per_object():
+    calls = []
+
+    class Piece:
+        def __init__(self, size):
+            self.size = size
+
+        @once
+        def doubled(self):
+            calls.append(self.size)
+            return 2 * self.size
+
+    a, b = Piece(3), Piece(5)
+    assert calls == []
+    assert (a.doubled, a.doubled, b.doubled, a.doubled) == (6, 6, 10, 6)
+    assert calls == [3, 5]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_short_links_from_where_the_last_path_ends_answer_as_the_measured_rule_does(seed):
+    rng = random.Random(300 + seed)
+    r = 3.0
+    region = Polygon([(-60, -45), (60, -45), (60, 45), (-60, 45)])
+    clearing = pocket.PolygonClearing(region, r)
+    paths = []
+    answers = []
+    for inset in (14.0, 8.0):
+        ring = rotate_to(rounded_rectangle(-55 + inset, -40 + inset, 55 - inset, 40 - inset, 4.0), rng.uniform(0, 250))
+        clearing.add(ring)
+        paths.append(ring)
+        a = ring[-1].end
+        for _ in range(80):
+            # Around the reach, in every direction: into the cut ring, along it and out into stock.
+            length = rng.choice([0.0, rng.uniform(0, 1.6 * r), r * 1.002, r * rng.uniform(1.0, 1.01)])
+            angle = rng.uniform(0, 2 * math.pi)
+            b = (a[0] + length * math.cos(angle), a[1] + length * math.sin(angle))
+            got = clearing.link_ok(a, b)
+            assert got == link_ok_reference(region, r, paths, a, b), (a, b, length)
+            answers.append((got, length))
+    assert any(ok for ok, length in answers if length > r)
+    assert any(not ok for ok, length in answers if length > r)
+
+
+def to_moves_reference(segs, z0, z1, feed):
+    from chalicelib.rmos.cam.toolpath import Arc, Line
+    total = sum(s.length for s in segs)
+    moves = []
+    done = 0.0
+    for seg in segs:
+        done += seg.length
+        z = z1 if total <= 0 else z0 + (z1 - z0) * min(1.0, done / total)
+        if seg is segs[-1]:
+            z = z1
+        x, y = seg.end
+        if seg.center is None or seg.length < 1e-3:
+            moves.append(Line(x, y, z, feed))
+        else:
+            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed, seg.sweep))
+    return moves
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_moves_along_pieces_ramp_z_by_length_and_end_every_appearance_of_the_last_piece_at_z1(seed):
+    from chalicelib.rmos.cam.router.path2d import to_moves
+    rng = random.Random(400 + seed)
+    loop = rotate_to(rounded_rectangle(-20, -10, 20, 10, rng.uniform(0.5, 5)), rng.uniform(0, 100))
+    tiny = Seg(loop[-1].end, loop[-1].end, (loop[-1].end[0] - 1, loop[-1].end[1]), 5e-4)  # an arc too short to print
+    for segs in (loop, [*loop, tiny], [loop[0], *loop], [loop[-1], *loop], [Seg((1.0, 1.0), (1.0, 1.0))], []):
+        for z0, z1 in ((0.0, -3.0), (-2.0, -2.0), (-0.0, -0.0), (-1.0, 0.5)):
+            got = to_moves(segs, z0, z1, 900.0)
+            want = to_moves_reference(segs, z0, z1, 900.0)
+            assert got == want and [math.copysign(1, m.z) for m in got] == [math.copysign(1, m.z) for m in want]

@@ -5,17 +5,41 @@ by arc length. Circles stay exact arcs all the way to the post.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Any, Sequence
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move
 
 XY = tuple[float, float]
+
+V = TypeVar("V")
+
+
+class once(Generic[V]):
+    """A value worked out from an unchanging object on first use, then kept in its __dict__.
+
+    functools.cached_property does the same but, on this Python, takes a lock
+    on every first use; pieces are made by the thousand, each measured once,
+    and are never shared between threads while they are being planned.
+    """
+
+    def __init__(self, fn: Callable[[Any], V]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> V:
+        # An instance's __dict__ entry hides this (non-data) descriptor, so
+        # this runs once per object.
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
 
 # An arc shorter than this goes out as a line: printed with a few decimals its
 # end would equal its start, which G-code reads as a full circle.
@@ -37,18 +61,18 @@ class Seg:
 
     # A Seg never changes, so its radius and length are worked out on first
     # use and kept: loops are measured over and over while they are linked.
-    @functools.cached_property
+    @once
     def radius(self) -> float:
         assert self.center is not None
         return arcs.radius(self.start, self.center)
 
-    @functools.cached_property
+    @once
     def length(self) -> float:
         if self.center is None:
             return math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1])
         return arcs.length(self.start, self.center, self.sweep)
 
-    @functools.cached_property
+    @once
     def memo(self) -> dict[Any, Any]:
         """Values a user works out from this piece alone, under keys naming what and how.
 
@@ -176,17 +200,23 @@ def reversed_loop(loop: Loop) -> Loop:
 
 def to_moves(segs: Sequence[Seg], z0: float, z1: float, feed: float) -> list[Move]:
     """Moves along the pieces with Z going linearly from z0 to z1 over their length."""
-    total = sum(s.length for s in segs)
+    # Runs for every piece of every lap: lengths are read once, and the last
+    # piece (or any appearance of it) and a path of no length end at z1.
+    lengths = [s.length for s in segs]
+    total = sum(lengths)
     moves: list[Move] = []
+    append = moves.append
     done = 0.0
-    for seg in segs:
-        done += seg.length
-        z = z1 if total <= 0 else z0 + (z1 - z0) * min(1.0, done / total)
-        if seg is segs[-1]:
-            z = z1
+    last = segs[-1] if segs else None
+    flat = total <= 0
+    rise = z1 - z0
+    for seg, length in zip(segs, lengths):
+        done += length
+        z = z1 if flat or seg is last else z0 + rise * min(1.0, done / total)
         x, y = seg.end
-        if seg.center is None or seg.length < MIN_ARC_MM:
-            moves.append(Line(x, y, z, feed))
+        center = seg.center
+        if center is None or length < MIN_ARC_MM:
+            append(Line(x, y, z, feed))
         else:
-            moves.append(Arc(x, y, z, seg.center[0], seg.center[1], seg.sweep < 0, feed, seg.sweep))
+            append(Arc(x, y, z, center[0], center[1], seg.sweep < 0, feed, seg.sweep))
     return moves

@@ -27,7 +27,7 @@ from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths, start_nearest
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
-from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, reversed_loop
+from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, once, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
 
 PathFn = Callable[..., str]
@@ -62,7 +62,7 @@ class Node:
     loops: list[Loop]
     children: list["Node"] = field(default_factory=list)
 
-    @functools.cached_property
+    @once
     def lines(self) -> list[LineString]:
         """Each loop through its segment starts, for nearest-loop choices (made once, used every level)."""
         return [LineString([s.start for s in lp] + [lp[0].start]) for lp in self.loops]
@@ -109,12 +109,15 @@ class PolygonClearing:
         # The last answer, until more is cut: choosing the next loop asks
         # about the same link the move to it then asks again.
         self._last: tuple[XY, XY, bool] | None = None
+        # Where the path recorded last ends (where the tool stands after it).
+        self._tail: XY | None = None
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
             return
         self._last = None
         self._pending.append(tuple(segs))
+        self._tail = segs[-1].end
 
     def _record_pending(self) -> None:
         """Turn every path recorded since the last check into indexed chords."""
@@ -133,31 +136,36 @@ class PolygonClearing:
                 parts[i] = segs[i].memo[key] = found[:, at:at + count]
                 at += count
         whole = [part for part in parts if part is not None]
-        ends = np.concatenate(whole, axis=1)
+        count = sum(part.shape[1] for part in whole)
         # Each path's first chord starts at the path's start, every other
         # one where the chord before it ends.
-        starts = np.empty_like(ends)
-        starts[:, 1:] = ends[:, :-1]
-        sizes = [part.shape[1] for part in whole]
         heads, at, k = [], 0, 0
         for path in paths:
             heads.append(at)
-            at += sum(sizes[k:k + len(path)])
+            at += sum(part.shape[1] for part in whole[k:k + len(path)])
             k += len(path)
-        starts[:, heads] = np.asarray([path[0].start for path in paths]).T
-        delta = ends - starts
-        len2 = delta[0] * delta[0] + delta[1] * delta[1]
-        chords = np.vstack([starts, ends, delta, np.where(len2 > 0, len2, 1.0), np.sqrt(len2)])
+        # The rows are worked out in place at the end of the buffer, with
+        # the very operations (so the very floats) row by row.
+        self._chords = _room(self._chords, self._count, self._count + count)
+        chords = self._chords[:, self._count:self._count + count]
+        np.concatenate(whole, axis=1, out=chords[X1:Y1 + 1])
+        chords[X0:Y0 + 1, 1:] = chords[X1:Y1 + 1, :-1]
+        chords[X0:Y0 + 1, heads] = np.asarray([path[0].start for path in paths]).T
+        np.subtract(chords[X1:Y1 + 1], chords[X0:Y0 + 1], out=chords[DX:DY + 1])
+        len2 = chords[DX] * chords[DX] + chords[DY] * chords[DY]
+        chords[NORM] = np.where(len2 > 0, len2, 1.0)
+        np.sqrt(len2, out=chords[ROOT])
         # The last run may have been part filled: its box is worked out again.
         first_run = self._count // CHORD_RUN
-        self._chords = _put(self._chords, self._count, chords)
-        self._count += chords.shape[1]
+        self._count += count
         done = self._chords[:4, first_run * CHORD_RUN:self._count]
         firsts = np.arange(0, done.shape[1], CHORD_RUN)
-        boxes = np.vstack([np.minimum.reduceat(np.minimum(done[:2], done[2:]), firsts, axis=1),
-                           np.maximum.reduceat(np.maximum(done[:2], done[2:]), firsts, axis=1)])
-        self._boxes = _put(self._boxes, first_run, boxes)
-        self._runs = first_run + len(firsts)
+        runs = first_run + len(firsts)
+        self._boxes = _room(self._boxes, first_run, runs)
+        boxes = self._boxes[:, first_run:runs]
+        np.minimum.reduceat(np.minimum(done[:2], done[2:]), firsts, axis=1, out=boxes[:2])
+        np.maximum.reduceat(np.maximum(done[:2], done[2:]), firsts, axis=1, out=boxes[2:])
+        self._runs = runs
 
     def link_ok(self, a: XY, b: XY) -> bool:
         if self._last is not None and self._last[:2] == (a, b):
@@ -170,6 +178,15 @@ class PolygonClearing:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
+        if a == self._tail and math.hypot(b[0] - a[0], b[1] - a[1]) <= self.r * 1.002:
+            # A short link from the end of the path just cut. The last chord
+            # ends at `a` to within rounding (about 1e-13 mm at these
+            # sizes), so every point of the link, and so every sample
+            # `_within` would measure, is within the link's length of it,
+            # at least 1e-6 mm (the slack in `reach`) inside the reach: no
+            # sample can come out over the reach, which is the only way
+            # `_within` says no. The answer is yes without measuring.
+            return True
         self._record_pending()
         reach = self.r * 1.002 + 1e-6
         # The answer is the one shapely's distance to the cut path clipped to
@@ -259,15 +276,13 @@ def _meets(x0: NDArray[Any], y0: NDArray[Any], x1: NDArray[Any], y1: NDArray[Any
     return meets
 
 
-def _put(buffer: NDArray[Any], at: int, columns: NDArray[Any]) -> NDArray[Any]:
-    """`columns` written into `buffer` from column `at`, in a buffer twice as wide when they do not fit."""
-    need = at + columns.shape[1]
-    if need > buffer.shape[1]:
-        grown = np.empty((buffer.shape[0], max(need, 2 * buffer.shape[1])), dtype=buffer.dtype)
-        grown[:, :at] = buffer[:, :at]
-        buffer = grown
-    buffer[:, at:need] = columns
-    return buffer
+def _room(buffer: NDArray[Any], kept: int, need: int) -> NDArray[Any]:
+    """`buffer`, or one twice as wide with its first `kept` columns, so that it has `need` columns."""
+    if need <= buffer.shape[1]:
+        return buffer
+    grown = np.empty((buffer.shape[0], max(need, 2 * buffer.shape[1])), dtype=buffer.dtype)
+    grown[:, :kept] = buffer[:, :kept]
+    return grown
 
 
 def _within(a: XY, b: XY, chords: NDArray[np.float64], reach: float, resolution: float) -> bool:
@@ -318,8 +333,8 @@ def _distances(a: XY, b: XY, t: NDArray[Any], chords: NDArray[np.float64], reach
     length = math.hypot(b[0] - a[0], b[1] - a[1])
     k = chords.shape[1]
     if len(t) * k <= PAIRS_AT_ONCE or length == 0:
-        pairs = _segment_distance(np.repeat(px, k), np.repeat(py, k), np.tile(chords, len(t)))
-        found: NDArray[Any] = pairs.reshape(len(t), k).min(axis=1)
+        # Every point against every chord, a row of pairs per point.
+        found: NDArray[Any] = _segment_distance(px[:, None], py[:, None], chords).min(axis=1)
         return found
     # Each chord is paired with the points less than a band from its extent
     # along the link. The chord nearest a point, when within `reach` of it,
@@ -343,7 +358,7 @@ def _distances(a: XY, b: XY, t: NDArray[Any], chords: NDArray[np.float64], reach
 
 
 def _segment_distance(px: NDArray[Any], py: NDArray[Any], chords: NDArray[np.float64]) -> NDArray[Any]:
-    """Distance from each point (px, py) to the chord in the same column of `chords`.
+    """Distance from each point (px, py) to the chord in the same column of `chords` (or, broadcast, to each chord).
 
     Worked out as GEOS works out the distance from a point to a segment, so
     each is the very float shapely's `distance` gives: the same products,
@@ -408,7 +423,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     roots = levels[0]
     _nest(levels)
 
-    region_of = {id(root): max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
+    # With one region there is nothing to choose, and no overlap to measure.
+    region_of = {id(root): regions[0] if len(regions) == 1 else
+                 max(regions, key=lambda reg: reg.intersection(root.poly).area) for root in roots}
     # Hops between loops go at the level above plus the clearance: over the
     # stock top anywhere inside the outline for the first level, over the
     # root's own region (cleared whole at the level above) for the others.
@@ -605,8 +622,10 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: floa
     leave the next only reachable across uncut stock, which costs a retract.
     With the loop comes its turn to start nearest the tool, when worked out.
     """
+    if len(left) == 1:
+        return left[0], None
     order = sorted(left, key=lambda m: node.lines[m].distance(here))
-    if len(order) == 1 or b.pos is None or b.pos[2] > z + 1e-9:
+    if b.pos is None or b.pos[2] > z + 1e-9:
         return order[0], None
     turned: dict[int, Loop] = {}
     for m in order[:LINK_CANDIDATES]:
@@ -633,7 +652,8 @@ def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: Po
         node, children = stack[-1]
         if children:
             here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-            child = min(children, key=lambda n: n.poly.distance(here))
+            # (An only child is taken without measuring.)
+            child = children[0] if len(children) == 1 else min(children, key=lambda n: n.poly.distance(here))
             children.remove(child)
             stack.append((child, list(child.children)))
             continue
