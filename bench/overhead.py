@@ -42,7 +42,7 @@ def _approved_session(client: Any, n: int) -> str:
     sid = _post(client, "/sessions", {"design": _design(n)})["session_id"]
     _post(client, f"/sessions/{sid}/feasibility")
     _post(client, f"/sessions/{sid}/transition", {"to_state": "in_review"})
-    _post(client, f"/sessions/{sid}/transition", {"to_state": "approved", "actor": "bench"})
+    _post(client, f"/sessions/{sid}/transition", {"to_state": "approved"})
     return sid
 
 

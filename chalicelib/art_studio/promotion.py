@@ -113,13 +113,18 @@ def owner_of(item: dict[str, Any]) -> str | None:
 def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
                    owner_sub: str | None = None) -> dict[str, bool]:
     """Steps 3 and 4: create the job record, then the request object, each only if absent."""
-    table = table or Table()
+    return _handoff(request, table or Table(), owner_sub)[0]
+
+
+def _handoff(request: CamPromotionRequestV1, table: Table,
+             owner_sub: str | None) -> tuple[dict[str, bool], dict[str, Any] | None]:
+    """`ensure_handoff`, and the job record as the claim left it (the new one, or the one already there)."""
     rid = request.promotion_request_id
     key = promotion_request_key(rid)
     # The job belongs to the session's owner, who may follow it and download its program.
     job = table.claim({**pending_job_item(rid, "cam_promotion", key, iso(request.created_at)), "owner_sub": owner_sub})
     wrote = blobs.put_immutable(config.requests_bucket(), key, request_bytes(request))
-    return {"job_record": job.created, "request_object": wrote}
+    return {"job_record": job.created, "request_object": wrote}, job.item
 
 
 def stored_request(item: dict[str, Any]) -> CamPromotionRequestV1:
@@ -128,7 +133,25 @@ def stored_request(item: dict[str, Any]) -> CamPromotionRequestV1:
 
 def promote(session_id: str, cam_profile_id: str | None = None, store: SessionStore | None = None,
             table: Table | None = None) -> tuple[bool, CamPromotionRequestV1]:
-    """(created, request). Raises PromotionBlocked, SessionNotFound or UnknownProfile before writing anything.
+    """(created, request). Raises PromotionBlocked, SessionNotFound or UnknownProfile before writing anything."""
+    created, request, _ = _promote(session_id, cam_profile_id, store, table)
+    return created, request
+
+
+def promote_view(session: Session, cam_profile_id: str | None = None,
+                 table: Table | None = None) -> tuple[bool, dict[str, Any]]:
+    """`promote` for a session the caller has already read, answered as `live_view` shows the request.
+
+    The job record the hand-off claimed (or found) is the live status, so the
+    answer costs no second read of the session or the job.
+    """
+    created, request, job = _promote(session.session_id, cam_profile_id, None, table, session=session)
+    return created, live_view(request.model_dump(mode="json"), table, job=job)
+
+
+def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | None, table: Table | None,
+             session: Session | None = None) -> tuple[bool, CamPromotionRequestV1, dict[str, Any] | None]:
+    """(created, request, the job record as the hand-off left it).
 
     The request names the profile the feasibility result was computed for: that
     is what was judged and approved. Asking for another profile is refused until
@@ -138,7 +161,8 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     """
     asked = check_profile(cam_profile_id)
     table = table or Table()
-    session = (store or SessionStore(table)).get(session_id)
+    if session is None:
+        session = (store or SessionStore(table)).get(session_id)
     intent = build_intent(session)
     profile = checked_profile(session)
     if asked is not None and asked != profile:
@@ -172,12 +196,12 @@ def promote(session_id: str, cam_profile_id: str | None = None, store: SessionSt
     # Under the session being promoted: an identical design in another session shares the request
     # (the seed's key is the fingerprint pair), and each session must still list it.
     link_to_session(session.session_id, request, table, file_name)
-    repaired = ensure_handoff(request, table, owner_of(item))
+    repaired, job = _handoff(request, table, owner_of(item))
     if not created:
         log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
                  idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
                  request.promotion_request_id, session_id, profile, repaired)
-    return created, request
+    return created, request, job
 
 
 def live_status(request_id: str, table: Table | None = None) -> str | None:
@@ -199,14 +223,24 @@ def attempts(request_id: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda a: int(a["attempt"]))
 
 
-def live_view(doc: dict[str, Any], table: Table | None = None) -> dict[str, Any]:
+_UNREAD: dict[str, Any] = {}
+
+
+def live_view(doc: dict[str, Any], table: Table | None = None,
+              job: dict[str, Any] | None = _UNREAD) -> dict[str, Any]:
     """A stored request document with its job's current status overlaid, and its attempts once it has any.
 
     A request that was never re-run reads back exactly as stored (bar `status`).
+    `job` is the job record when the caller has it (None: there is none).
+    Attempts are listed only for a job whose record counts them: a re-run
+    moves the record before it writes its attempt object.
     """
     request_id = str(doc["promotion_request_id"])
-    view = {**doc, "status": live_status(request_id, table) or doc.get("status")}
-    runs = attempts(request_id)
+    if job is _UNREAD:
+        job = (table or Table()).get(*job_key(request_id))
+    status = job.get("status") if job else None
+    view = {**doc, "status": status if isinstance(status, str) else doc.get("status")}
+    runs = attempts(request_id) if job and job.get("attempt") else []
     if runs:
         view["attempts"] = runs
     return view
@@ -279,8 +313,8 @@ def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
     doc = blobs.get_json(config.requests_bucket(), promotion_request_key(request_id))
     if doc is None:
         raise PromotionRequestNotFound(request_id)
-    view = live_view(doc, table)
     job = (table or Table()).get(*job_key(request_id))
+    view = live_view(doc, table, job=job)
     # For the HTTP edge's policy check; the route removes it before answering.
     view["owner_sub"] = job.get("owner_sub") if job else None
     return view

@@ -161,13 +161,12 @@ def promote_to_cam(session_id: str) -> Response:
     profile = _query().get("cam_profile_id")
     # An unknown profile is refused before anything is read, as for any caller.
     promotion.check_profile(profile if profile != "" else None)
-    sessions.load(sid, principal(), "session.promote")
+    session = sessions.load(sid, principal(), "session.promote")
     try:
-        created, request = promotion.promote(sid, profile if profile != "" else None)
+        # The stored request always says `pending`; the caller gets the job's live status.
+        created, doc = promotion.promote_view(session, profile if profile != "" else None)
     except promotion.PromotionBlocked as exc:
         return json_response({"ok": False, "blocked_reason": exc.reason, "request": None}, 409)
-    # The stored request always says `pending`; the caller needs the job's live status.
-    doc = promotion.live_view(request.model_dump(mode="json"))
     return json_response({"ok": True, "request": doc}, 201 if created else 200)
 
 
