@@ -9,6 +9,7 @@ fed one job at a time.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pathlib
 import socket
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from bench.cases import rosette_channel
 from bench.harness import Row
@@ -40,7 +42,7 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
-def _start(data_dir: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+def _start(data_dir: str) -> tuple[subprocess.Popen[str], str, str, list[str]]:
     web, api, aws = _free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"HOST": "127.0.0.1", "WEB_PORT": str(web), "API_PORT": str(api), "AWS_PORT": str(aws),
@@ -63,13 +65,22 @@ def _start(data_dir: str) -> tuple[subprocess.Popen[str], str, list[str]]:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError("the local stack did not start:\n" + "".join(output[-20:]))
-    return proc, f"http://127.0.0.1:{api}/api", output
+    return proc, f"http://127.0.0.1:{api}/api", f"http://127.0.0.1:{web}", output
 
 
-def _throughput(api: str, jobs: int, concurrent: int, tag: str) -> tuple[float, dict[str, int]]:
+def _client(api: str, site: str, data_dir: str) -> Any:
+    """An SDK client signed in as the stack's integrator, the role that submits CAM intents."""
     from luthier import sdk
 
-    client = sdk.Client(api, timeout_s=60)
+    users = json.loads((pathlib.Path(data_dir) / "identity.json").read_text(encoding="utf-8"))["users"]
+    password = next(u["password"] for u in users if u["username"] == "integrator")
+    auth = sdk.CognitoAuth.from_site_config(site + "/config.json", "integrator", password)
+    return sdk.Client(api, timeout_s=60, auth=auth)
+
+
+def _throughput(client: Any, jobs: int, concurrent: int, tag: str) -> tuple[float, dict[str, int]]:
+    from luthier import sdk
+
     base = rosette_channel().intent
 
     def one(n: int) -> str:
@@ -94,11 +105,12 @@ def _throughput(api: str, jobs: int, concurrent: int, tag: str) -> tuple[float, 
 def run(quick: bool) -> list[Row]:
     jobs = JOBS[quick]
     with tempfile.TemporaryDirectory() as data:
-        proc, api, output = _start(data)
+        proc, api, site, output = _start(data)
         try:
-            _throughput(api, 2, 1, "warmup")
-            floor, floor_counts = _throughput(api, max(2, jobs // 2), 1, "serial")
-            rate, counts = _throughput(api, jobs, CONCURRENT, "concurrent")
+            client = _client(api, site, data)
+            _throughput(client, 2, 1, "warmup")
+            floor, floor_counts = _throughput(client, max(2, jobs // 2), 1, "serial")
+            rate, counts = _throughput(client, jobs, CONCURRENT, "concurrent")
         finally:
             proc.terminate()
             try:
