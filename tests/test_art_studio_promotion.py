@@ -247,3 +247,27 @@ def test_same_design_in_two_sessions_shares_one_request(client):
     assert (a.status_code, b.status_code) == (201, 200)
     assert b.json_body["request"] == a.json_body["request"]
     assert b.json_body["request"]["session_id"] == first["session_id"]
+
+
+def test_crash_before_the_session_link_is_repaired_and_the_session_lists_the_promotion(client, monkeypatch):
+    sid = approved_session(client)["session_id"]
+    real_claim = Table.claim
+
+    def crash_on_link(self, item):
+        if str(item["pk"]).startswith("SESSION#") and str(item["sk"]).startswith(promotion.LINK_PREFIX):
+            raise ConnectionError("lambda timed out")
+        return real_claim(self, item)
+
+    monkeypatch.setattr(Table, "claim", crash_on_link)
+    with pytest.raises(ConnectionError):
+        promotion.promote(sid)
+    assert promotion.session_promotions(sid) == [] and table_items("JOB#") == []
+    monkeypatch.setattr(Table, "claim", real_claim)
+    report = repair_pending()
+    (fixed,) = report["repaired"]
+    assert fixed["job_record"] is True and fixed["request_object"] is True and fixed["session_link"] is True
+    (link,) = promotion.session_promotions(sid)
+    assert link.promotion_request_id == fixed["request_id"] and link.status == "pending"
+    assert link.program_file_name and link.program_file_name.endswith(".nc")
+    # A second pass finds nothing to do.
+    assert repair_pending()["repaired"] == []

@@ -190,9 +190,7 @@ def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | 
     })
     created, item = claim.created, claim.item
     request = stored_request(item)
-    cat = profiles.catalogue()
-    chosen = cat.profile(request.cam_profile_id or profile, path="cam_profile_id")
-    file_name = setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
+    file_name = program_file_name(session, request.cam_profile_id or profile)
     # Under the session being promoted: an identical design in another session shares the request
     # (the seed's key is the fingerprint pair), and each session must still list it.
     link_to_session(session.session_id, request, table, file_name)
@@ -202,6 +200,13 @@ def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | 
                  idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
                  request.promotion_request_id, session_id, profile, repaired)
     return created, request, job
+
+
+def program_file_name(session: Session, profile_id: str) -> str:
+    """The name the session's program goes by on the machine, for the profile it was promoted with."""
+    cat = profiles.catalogue()
+    chosen = cat.profile(profile_id, path="cam_profile_id")
+    return setup_sheet.program_file_name(session.design, cat.tool(str(chosen["tool"])), str(chosen["post"]))
 
 
 def live_status(request_id: str, table: Table | None = None) -> str | None:
@@ -270,9 +275,9 @@ def link_item(session_id: str, request: CamPromotionRequestV1, file_name: str | 
 
 
 def link_to_session(session_id: str, request: CamPromotionRequestV1, table: Table,
-                    file_name: str | None = None) -> None:
-    """Record the request under the session (create-if-absent), so any browser finds the job."""
-    table.claim(link_item(session_id, request, file_name))
+                    file_name: str | None = None) -> bool:
+    """Record the request under the session (create-if-absent), so any browser finds the job; True if written."""
+    return table.claim(link_item(session_id, request, file_name)).created
 
 
 def session_promotions(session_id: str, table: Table | None = None) -> list[PromotionLink]:

@@ -1,7 +1,8 @@
 """Heal promotions interrupted between the index claim and the S3 write.
 
 The index item holds the full request, so anything missing downstream of it
-(the pending job record, the request object) can be recreated exactly. Run it
+(the session's link, the pending job record, the request object) can be
+recreated exactly. Run it
 on a schedule or by hand: `python -c "from chalicelib.art_studio.reconcile
 import repair_pending; print(repair_pending())"`.
 """
@@ -10,7 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib.art_studio.promotion import INDEX_COLLECTION, ensure_handoff, owner_of, stored_request
+from chalicelib.art_studio.errors import SessionNotFound
+from chalicelib.art_studio.promotion import (INDEX_COLLECTION, checked_profile, ensure_handoff, link_to_session,
+                                             owner_of, program_file_name, stored_request)
+from chalicelib.art_studio.store import SessionStore
+from chalicelib.contracts.promotion import CamPromotionRequestV1
 from chalicelib.storage.table import Table
 
 log = logging.getLogger("luthier_cam.art_studio.reconcile")
@@ -28,9 +33,25 @@ def repair_pending(limit: int = 500, table: Table | None = None) -> dict[str, An
             checked += 1
             request = stored_request(item)
             fixed = ensure_handoff(request, table, owner_of(item))
+            if fixed["job_record"]:
+                # A promotion writes the session's link just before the job record; one cut short before
+                # the job record may have lost the link too, and its session would not list it.
+                if _relink(request, table):
+                    fixed["session_link"] = True
             if any(fixed.values()):
                 log.warning("repaired promotion %s: %s", request.promotion_request_id, fixed)
                 repaired.append({"request_id": request.promotion_request_id, **fixed})
         if not cursor:
             break
     return {"checked": checked, "repaired": repaired}
+
+
+def _relink(request: CamPromotionRequestV1, table: Table) -> bool:
+    """Write the promoting session's link to the request if it is missing; False when it was there or the
+    session is gone."""
+    try:
+        session = SessionStore(table).get(request.session_id)
+    except SessionNotFound:
+        return False
+    file_name = program_file_name(session, request.cam_profile_id or checked_profile(session))
+    return link_to_session(request.session_id, request, table, file_name)
