@@ -47,16 +47,7 @@ def round_floats(value: Any) -> Any:
         return {k: round_floats(v) for k, v in value.items()}
     if isinstance(value, list):
         points = _round_points(value) if len(value) >= _MANY_POINTS else None
-        if points is not None:
-            return points
-        # Outlines are long lists of [x, y] pairs: a list's plain floats, and
-        # those of the plain lists in it, are rounded here without a call
-        # each, exactly as the float branch above rounds them (v - v == 0.0
-        # holds for finite floats only).
-        return [[round(c, FLOAT_DECIMALS) + 0.0 if type(c) is float and c - c == 0.0 else round_floats(c)
-                 for c in v] if type(v) is list
-                else round(v, FLOAT_DECIMALS) + 0.0 if type(v) is float and v - v == 0.0 else round_floats(v)
-                for v in value]
+        return points if points is not None else [round_floats(v) for v in value]
     if isinstance(value, tuple):
         return tuple(round_floats(v) for v in value)
     return value

@@ -9,7 +9,6 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from chalicelib.auth import verify
 from tests.auth.cognito import create_pool_and_users
@@ -28,12 +27,9 @@ USERS = {
 
 
 @pytest.fixture(scope="session")
-def moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_server(jwks_server):
+    """The suite's one loopback moto server (tests/conftest.py)."""
+    return jwks_server
 
 
 @pytest.fixture(scope="module")

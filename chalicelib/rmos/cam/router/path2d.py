@@ -5,40 +5,21 @@ by arc length. Circles stay exact arcs all the way to the post.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Any, Sequence
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move
 
 XY = tuple[float, float]
 
-V = TypeVar("V")
-
-
-class once(Generic[V]):
-    """A value worked out from an unchanging object on first use, then kept in its __dict__.
-
-    functools.cached_property does the same but, on this Python, takes a lock
-    on every first use; pieces are made by the thousand, each measured once,
-    and are never shared between threads while they are being planned.
-    """
-
-    def __init__(self, fn: Callable[[Any], V]) -> None:
-        self.fn = fn
-        self.name = fn.__name__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: type | None = None) -> V:
-        # An instance's __dict__ entry hides this (non-data) descriptor, so
-        # this runs once per object.
-        value = obj.__dict__[self.name] = self.fn(obj)
-        return value
+# A value worked out from an unchanging object on first use, then kept in
+# its __dict__ (pieces are measured over and over while they are linked).
+once = functools.cached_property
 
 
 # An arc shorter than this goes out as a line: printed with a few decimals its
