@@ -25,16 +25,19 @@ class Case:
     levels: int
 
     def target(self) -> Any:
-        """The region to clear, as a shapely geometry (imported lazily)."""
-        from shapely.geometry import Point, Polygon
+        """The region to clear, as a shapely geometry."""
+        return region(self.intent["design"]["geometry"])
 
-        op = self.intent["design"]
-        geometry = op["geometry"]
-        if geometry["type"] == "annulus":
-            centre = Point(geometry["center"])
-            return centre.buffer(geometry["outer_radius_mm"], quad_segs=512).difference(
-                centre.buffer(geometry["inner_radius_mm"], quad_segs=512))
-        return Polygon(geometry["points"], holes=geometry.get("islands", []))
+
+def region(geometry: dict[str, Any]) -> Any:
+    """An annulus or polyline pocket's geometry as a shapely geometry (imported lazily)."""
+    from shapely.geometry import Point, Polygon
+
+    if geometry["type"] == "annulus":
+        centre = Point(geometry["center"])
+        return centre.buffer(geometry["outer_radius_mm"], quad_segs=512).difference(
+            centre.buffer(geometry["inner_radius_mm"], quad_segs=512))
+    return Polygon(geometry["points"], holes=geometry.get("islands", []))
 
 
 def rosette_channel() -> Case:

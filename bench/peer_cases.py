@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bench.cases import _island
+from bench.cases import _island, region
 from bench.router import ellipse
 
 TOOL_ID = "em-1-8-2f"
@@ -111,17 +111,6 @@ CASES: list[PeerCase] = [
     PeerCase("ellipse5000", "5,000-vertex ellipse 100x60 mm",
              {"type": "polyline", "points": _rounded(ellipse(5000, 50.0, 30.0))}),
 ]
-
-
-def region(geometry: dict[str, Any]) -> Any:
-    """The pocket as a shapely geometry (imported lazily)."""
-    from shapely.geometry import Point, Polygon
-
-    if geometry["type"] == "annulus":
-        centre = Point(geometry["center"])
-        return centre.buffer(geometry["outer_radius_mm"], quad_segs=256).difference(
-            centre.buffer(geometry["inner_radius_mm"], quad_segs=256))
-    return Polygon(geometry["points"], holes=geometry.get("islands", []))
 
 
 def ring_floor_mm(case: PeerCase) -> float:
