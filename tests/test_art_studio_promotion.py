@@ -340,3 +340,20 @@ def test_promotion_of_a_session_approved_before_approval_stored_the_design_write
     assert not store.get(sid).design_stored
     assert _promote(client, sid).status_code == 201
     assert s3_keys(config.requests_bucket(), "designs/") == [key]
+
+
+def test_promoting_again_restores_a_lost_design_snapshot_for_a_failed_job(client):
+    session = approved_session(client)
+    sid = session["session_id"]
+    rid = _promote(client, sid).json_body["request"]["promotion_request_id"]
+    key = f"designs/{session['design_fingerprint']}.json"
+    original = blobs.get_bytes(config.requests_bucket(), key)
+    aws.s3().delete_object(Bucket=config.requests_bucket(), Key=key)
+    # While the job has not failed, a repeat answers from the session's link and writes nothing.
+    assert _promote(client, sid).status_code == 200
+    assert blobs.get_bytes(config.requests_bucket(), key) is None
+    Table().transition(*job_key(rid), ["pending"], "processing")
+    Table().transition(*job_key(rid), ["processing"], "failed", updates={"reason": "design snapshot missing"})
+    again = _promote(client, sid)
+    assert again.status_code == 200 and again.json_body["request"]["status"] == "failed"
+    assert blobs.get_bytes(config.requests_bucket(), key) == original

@@ -236,6 +236,11 @@ def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | 
     repaired: dict[str, bool] = {}
     if job is None:
         repaired, job = _finish(session, request, item, file_name, table)
+    if job is not None and job.get("status") == "failed":
+        # A job can fail because its design snapshot was lost; promoting again restores it (create if
+        # absent), so that a retry of the job can succeed.
+        repaired["design_snapshot"] = blobs.put_immutable(
+            config.requests_bucket(), design_key(session.design_fingerprint), canonical_json(session.design))
     log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
              idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
              request.promotion_request_id, session.session_id, profile, repaired)
