@@ -357,3 +357,19 @@ def test_promoting_again_restores_a_lost_design_snapshot_for_a_failed_job(client
     again = _promote(client, sid)
     assert again.status_code == 200 and again.json_body["request"]["status"] == "failed"
     assert blobs.get_bytes(config.requests_bucket(), key) == original
+
+
+def test_reconciler_relinks_an_index_item_from_before_it_named_the_file_through_the_session(client):
+    sid, req = _promoted(client)
+    rid = req["promotion_request_id"]
+    (index,) = table_items("PROMO#")
+    # Such a promotion wrote the link before the job record: losing the job record could lose the link too.
+    aws.dynamodb().update_item(TableName=config.table_name(), Key={"pk": {"S": index["pk"]}, "sk": {"S": "IDX"}},
+                               UpdateExpression="REMOVE file_name")
+    for key in (job_key(rid), promotion.link_key(sid, promotion.stored_request(index))):
+        aws.dynamodb().delete_item(TableName=config.table_name(), Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}})
+    assert promotion.session_promotions(sid) == []
+    (fixed,) = repair_pending()["repaired"]
+    assert fixed == {"request_id": rid, "job_record": True, "request_object": False, "session_link": True}
+    (link,) = promotion.session_promotions(sid)
+    assert link.promotion_request_id == rid and link.program_file_name.endswith(".nc")

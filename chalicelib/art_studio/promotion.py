@@ -119,11 +119,15 @@ def owner_of(item: dict[str, Any]) -> str | None:
     return str(owner) if owner else None
 
 
-def store_design(session: Session) -> None:
-    """Step 0: the session's design as CAM will read it; marks the session so promotion skips the write."""
-    blobs.put_immutable(config.requests_bucket(), design_key(session.design_fingerprint),
-                        canonical_json(session.design))
+def store_design(session: Session) -> bool:
+    """Step 0: the session's design as CAM will read it (True if this call wrote it).
+
+    Marks the session, so that once it is saved its promotions skip the write.
+    """
+    wrote = blobs.put_immutable(config.requests_bucket(), design_key(session.design_fingerprint),
+                                canonical_json(session.design))
     session.mark_design_stored()
+    return wrote
 
 
 def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
@@ -239,8 +243,7 @@ def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | 
     if job is not None and job.get("status") == "failed":
         # A job can fail because its design snapshot was lost; promoting again restores it (create if
         # absent), so that a retry of the job can succeed.
-        repaired["design_snapshot"] = blobs.put_immutable(
-            config.requests_bucket(), design_key(session.design_fingerprint), canonical_json(session.design))
+        repaired["design_snapshot"] = store_design(session)
     log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
              idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
              request.promotion_request_id, session.session_id, profile, repaired)
