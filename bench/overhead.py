@@ -143,7 +143,8 @@ def run(quick: bool) -> list[Row]:
             spread_text(s["route"], "s"), floor=floor, target=target,
             met=s["route"].median <= TARGET_RATIO * floor,
             note=f"POST .../sessions/{{id}}/promote_to_cam through chalice.test.Client (routing, middleware, "
-                 f"JSON reply included), a new approved session each time; {len(route_calls)} AWS calls: "
+                 f"JSON reply included), a new approved session each time (approval stored its design "
+                 f"snapshot); {len(route_calls)} AWS calls: "
                  f"{', '.join(route_calls)}. {floor_note}"),
         Row(GROUP, "promotion.promote(), first promotion", s["service"].median, "s",
             spread_text(s["service"], "s"), floor=floor,

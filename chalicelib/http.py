@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import uuid
-from typing import Any, Callable, TypeVar
+from typing import AbstractSet, Any, Callable, TypeVar
 
 from chalice import CognitoUserPoolAuthorizer, CORSConfig, Response
 from pydantic import BaseModel, ValidationError
@@ -332,10 +332,11 @@ def principal() -> auth.Principal:
     return caller
 
 
-def authorize(action: str, owner_sub: str | None = None) -> auth.Principal:
-    """Ask the policy about the current caller and a resource owned by `owner_sub`."""
+def authorize(action: str, owner_sub: str | None = None,
+              shared_with: AbstractSet[str] = frozenset()) -> auth.Principal:
+    """Ask the policy about the current caller and a resource owned by `owner_sub` (shared with `shared_with`)."""
     caller = principal()
-    auth.authorize(caller, action, owner_sub or NO_OWNER)
+    auth.authorize(caller, action, owner_sub or NO_OWNER, shared_with=shared_with)
     return caller
 
 

@@ -32,6 +32,7 @@ from tests.auth.cognito import Pool, create_pool_and_users
 USERS = {
     "dana": ["designer"],
     "devi": ["designer"],
+    "dora": ["designer"],
     "rita": ["reviewer"],
     "remy": ["reviewer"],
     "otto": ["operator"],

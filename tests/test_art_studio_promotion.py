@@ -25,14 +25,17 @@ def _promote(client, sid, query=""):
 
 
 def test_named_profile_is_carried_and_unknown_profile_refused_before_any_write(client):
-    sid = approved_session(client)["session_id"]
+    session = approved_session(client)
+    sid = session["session_id"]
+    # Approval stored the design CAM will plan from; a refused promotion adds nothing to it.
+    assert s3_keys(config.requests_bucket()) == [f"designs/{session['design_fingerprint']}.json"]
     resp = _promote(client, sid, "?cam_profile_id=laser-9000")
     assert resp.status_code == 422
     assert resp.json_body["code"] == "validation_error"
     [issue] = resp.json_body["details"]
     assert (issue["code"], issue["path"]) == ("unknown_reference", "cam_profile_id")
     assert "'laser-9000'" in issue["message"] and all(p in issue["message"] for p in profile_ids())
-    assert s3_keys(config.requests_bucket()) == []
+    assert s3_keys(config.requests_bucket()) == [f"designs/{session['design_fingerprint']}.json"]
     assert table_items("PROMO#") == [] and table_items("JOB#") == []
 
     # Without a hint the request names the profile the design was checked for.
@@ -100,7 +103,9 @@ def test_promotion_blocked_by_feasibility(client, case, reason):
     assert resp.status_code == 409
     assert resp.json_body["ok"] is False and resp.json_body["request"] is None
     assert resp.json_body["blocked_reason"].startswith(reason)
-    assert s3_keys(config.requests_bucket()) == [] and table_items("PROMO#") == []
+    # Only what approval stored (the approved design); the blocked promotion wrote nothing.
+    assert s3_keys(config.requests_bucket()) == [f"designs/{session['design_fingerprint']}.json"]
+    assert table_items("PROMO#") == [] and table_items("JOB#") == []
     intent = client.http.get(f"{PREFIX}/sessions/{sid}/promotion-intent")
     assert intent.status_code == 409
     assert intent.json_body["code"] == f"feasibility_{case if case != 'missing' else 'required'}"
@@ -261,13 +266,110 @@ def test_crash_before_the_session_link_is_repaired_and_the_session_lists_the_pro
     monkeypatch.setattr(Table, "claim", crash_on_link)
     with pytest.raises(ConnectionError):
         promotion.promote(sid)
-    assert promotion.session_promotions(sid) == [] and table_items("JOB#") == []
+    # The link is the last write: the job record and the request object are already there.
+    (job,) = table_items("JOB#")
+    assert promotion.session_promotions(sid) == []
+    assert s3_keys(config.requests_bucket(), PROMO_PREFIX) == [f"{PROMO_PREFIX}{job['job_id']}.json"]
     monkeypatch.setattr(Table, "claim", real_claim)
     report = repair_pending()
     (fixed,) = report["repaired"]
-    assert fixed["job_record"] is True and fixed["request_object"] is True and fixed["session_link"] is True
+    assert fixed == {"request_id": job["job_id"], "job_record": False, "request_object": False,
+                     "session_link": True}
     (link,) = promotion.session_promotions(sid)
     assert link.promotion_request_id == fixed["request_id"] and link.status == "pending"
     assert link.program_file_name and link.program_file_name.endswith(".nc")
     # A second pass finds nothing to do.
     assert repair_pending()["repaired"] == []
+
+
+def test_crash_before_the_job_record_loses_the_link_too_and_the_reconciler_restores_all_three(client, monkeypatch):
+    sid = approved_session(client)["session_id"]
+    real_claim = Table.claim
+
+    def crash_on_job(self, item):
+        if str(item["pk"]).startswith("JOB#"):
+            raise ConnectionError("throttled")
+        return real_claim(self, item)
+
+    monkeypatch.setattr(Table, "claim", crash_on_job)
+    with pytest.raises(ConnectionError):
+        promotion.promote(sid)
+    assert promotion.session_promotions(sid) == [] and table_items("JOB#") == []
+    monkeypatch.setattr(Table, "claim", real_claim)
+    (fixed,) = repair_pending()["repaired"]
+    assert fixed["job_record"] is True and fixed["request_object"] is True and fixed["session_link"] is True
+    (link,) = promotion.session_promotions(sid)
+    assert link.promotion_request_id == fixed["request_id"] and link.program_file_name.endswith(".nc")
+
+
+def test_repeat_that_finds_its_link_answers_from_it_and_writes_nothing(client):
+    sid = approved_session(client)["session_id"]
+    first = _promote(client, sid)
+    assert first.status_code == 201
+    rid = first.json_body["request"]["promotion_request_id"]
+    Table().transition(*job_key(rid), ["pending"], "processing")
+    writes: list[str] = []
+
+    def seen(model, **_):
+        if not model.name.startswith(("Get", "BatchGet", "Head", "List", "Query")):
+            writes.append(model.name)
+
+    for service in (aws.s3(), aws.dynamodb()):
+        service.meta.events.register("before-call.*.*", seen)
+    try:
+        again = _promote(client, sid)
+    finally:
+        for service in (aws.s3(), aws.dynamodb()):
+            service.meta.events.unregister("before-call.*.*", seen)
+    assert again.status_code == 200
+    assert again.json_body["request"]["promotion_request_id"] == rid
+    # The live status comes from the job record the repeat read.
+    assert again.json_body["request"]["status"] == "processing"
+    # Only the index claim, which loses and hands back the stored request.
+    assert writes == ["PutItem"]
+
+
+def test_promotion_of_a_session_approved_before_approval_stored_the_design_writes_it(client):
+    sid = approved_session(client)["session_id"]
+    store = SessionStore()
+    session = store.get(sid)
+    key = f"designs/{session.design_fingerprint}.json"
+    aws.s3().delete_object(Bucket=config.requests_bucket(), Key=key)
+    session._design_stored = None
+    store.save(session.model_copy(update={"version": session.version + 1}), session.version)
+    assert not store.get(sid).design_stored
+    assert _promote(client, sid).status_code == 201
+    assert s3_keys(config.requests_bucket(), "designs/") == [key]
+
+
+def test_promoting_again_restores_a_lost_design_snapshot_for_a_failed_job(client):
+    session = approved_session(client)
+    sid = session["session_id"]
+    rid = _promote(client, sid).json_body["request"]["promotion_request_id"]
+    key = f"designs/{session['design_fingerprint']}.json"
+    original = blobs.get_bytes(config.requests_bucket(), key)
+    aws.s3().delete_object(Bucket=config.requests_bucket(), Key=key)
+    # While the job has not failed, a repeat answers from the session's link and writes nothing.
+    assert _promote(client, sid).status_code == 200
+    assert blobs.get_bytes(config.requests_bucket(), key) is None
+    Table().transition(*job_key(rid), ["pending"], "processing")
+    Table().transition(*job_key(rid), ["processing"], "failed", updates={"reason": "design snapshot missing"})
+    again = _promote(client, sid)
+    assert again.status_code == 200 and again.json_body["request"]["status"] == "failed"
+    assert blobs.get_bytes(config.requests_bucket(), key) == original
+
+
+def test_reconciler_relinks_an_index_item_from_before_it_named_the_file_through_the_session(client):
+    sid, req = _promoted(client)
+    rid = req["promotion_request_id"]
+    (index,) = table_items("PROMO#")
+    # Such a promotion wrote the link before the job record: losing the job record could lose the link too.
+    aws.dynamodb().update_item(TableName=config.table_name(), Key={"pk": {"S": index["pk"]}, "sk": {"S": "IDX"}},
+                               UpdateExpression="REMOVE file_name")
+    for key in (job_key(rid), promotion.link_key(sid, promotion.stored_request(index))):
+        aws.dynamodb().delete_item(TableName=config.table_name(), Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}})
+    assert promotion.session_promotions(sid) == []
+    (fixed,) = repair_pending()["repaired"]
+    assert fixed == {"request_id": rid, "job_record": True, "request_object": False, "session_link": True}
+    (link,) = promotion.session_promotions(sid)
+    assert link.promotion_request_id == rid and link.program_file_name.endswith(".nc")

@@ -244,6 +244,9 @@ def test_promotion_intent(client):
     assert resp.status_code == 409
     assert resp.json_body["code"] == "not_approved"
     session = approved_session(client)
+    # Approval stored the approved design for CAM, and nothing else.
+    stored = s3_keys(config.requests_bucket())
+    assert stored == [f"designs/{session['design_fingerprint']}.json"]
     resp = client.http.get(f"{PREFIX}/sessions/{session['session_id']}/promotion-intent")
     assert resp.status_code == 200
     intent = resp.json_body
@@ -252,7 +255,7 @@ def test_promotion_intent(client):
     assert intent["design_fingerprint"] == session["design_fingerprint"]
     assert intent["feasibility_summary"] == session["feasibility"]
     # Reading the intent writes nothing.
-    assert s3_keys(config.requests_bucket()) == [] and table_items("PROMO#") == []
+    assert s3_keys(config.requests_bucket()) == stored and table_items("PROMO#") == []
 
 
 ODD_BODIES = [

@@ -5,16 +5,25 @@ request. One request exists per `design_fingerprint:feasibility_fingerprint`
 pair (the seed's idempotency key). The write order makes every crash
 repairable and every retry harmless:
 
-1. `designs/{design_fingerprint}.json` - the canonical design, content-addressed
-   (it hashes to its own name, so CAM can verify it);
-2. the index item `PROMO#{key}` / `IDX`, claimed with a conditional put; it
-   carries the whole request, and the loser of a race adopts the winner's;
-3. the `pending` job record the CAM worker will claim;
-4. `requests/cam-promotion/{id}.json` last, because its creation starts the
-   CAM worker, which needs the job record.
+0. `designs/{design_fingerprint}.json` - the canonical design, content-addressed
+   (it hashes to its own name, so CAM can verify it). Approval writes it
+   (`store_design`); a promotion writes it only for a session approved before
+   approvals did;
+1. the index item `PROMO#{key}` / `IDX`, claimed with a conditional put; it
+   carries the whole request and the program's file name, and the loser of a
+   race adopts the winner's;
+2. the `pending` job record the CAM worker will claim, owned by the session's
+   owner; the owner of any other session that promotes the same pair is added
+   to it as a reader (`share_job`);
+3. `requests/cam-promotion/{id}.json`, because its creation starts the CAM
+   worker, which needs the job record;
+4. the session's link `SESSION#{id}` / `PROMO#{created}#{request_id}` last, so
+   a session that links a request proves the steps before it were done.
 
-Steps 3 and 4 are re-run (both are create-if-absent) on every call that finds
-the index item, and by reconcile.repair_pending, so a crash after step 2 heals.
+A repeat that finds its session's link and the job record answers from them
+and writes nothing. Otherwise steps 2 to 4 are re-run (each is create-if-absent
+or idempotent), and reconcile.repair_pending re-runs them for the promoting
+session, so a crash after step 1 heals.
 """
 from __future__ import annotations
 
@@ -30,8 +39,8 @@ from chalicelib import config
 from chalicelib.art_studio import setup_sheet, workflow
 from chalicelib.art_studio.store import Session, SessionStore, iso, now_iso, session_pk
 from chalicelib.contracts.fingerprint import canonical_json
-from chalicelib.contracts.jobs import (attempt_prefix, design_key, job_key, parse_attempt_key, pending_job_item,
-                                      promotion_request_key)
+from chalicelib.contracts.jobs import (attempt_prefix, design_key, job_key, job_readers, parse_attempt_key,
+                                      pending_job_item, promotion_request_key, reader_attribute)
 from chalicelib.art_studio.errors import PromotionBlocked, PromotionRequestNotFound, UnknownProfile
 from chalicelib.contracts import profiles
 from chalicelib.contracts.promotion import CamPromotionRequestV1, PromotionIntentV1, idempotency_key
@@ -110,21 +119,53 @@ def owner_of(item: dict[str, Any]) -> str | None:
     return str(owner) if owner else None
 
 
+def store_design(session: Session) -> bool:
+    """Step 0: the session's design as CAM will read it (True if this call wrote it).
+
+    Marks the session, so that once it is saved its promotions skip the write.
+    """
+    wrote = blobs.put_immutable(config.requests_bucket(), design_key(session.design_fingerprint),
+                                canonical_json(session.design))
+    session.mark_design_stored()
+    return wrote
+
+
 def ensure_handoff(request: CamPromotionRequestV1, table: Table | None = None,
                    owner_sub: str | None = None) -> dict[str, bool]:
-    """Steps 3 and 4: create the job record, then the request object, each only if absent."""
+    """Steps 2 and 3: create the job record, then the request object, each only if absent."""
     return _handoff(request, table or Table(), owner_sub)[0]
 
 
-def _handoff(request: CamPromotionRequestV1, table: Table,
-             owner_sub: str | None) -> tuple[dict[str, bool], dict[str, Any] | None]:
-    """`ensure_handoff`, and the job record as the claim left it (the new one, or the one already there)."""
+def _handoff(request: CamPromotionRequestV1, table: Table, owner_sub: str | None,
+             reader_sub: str | None = None, body: bytes | None = None) -> tuple[dict[str, bool], dict[str, Any] | None]:
+    """`ensure_handoff`, and the job record as the claim left it (the new one, or the one already there).
+
+    `reader_sub` is the owner of the session promoting now, who is given the
+    job to read if it belongs to someone else, before the request object can
+    start the worker.
+    """
     rid = request.promotion_request_id
     key = promotion_request_key(rid)
     # The job belongs to the session's owner, who may follow it and download its program.
     job = table.claim({**pending_job_item(rid, "cam_promotion", key, iso(request.created_at)), "owner_sub": owner_sub})
-    wrote = blobs.put_immutable(config.requests_bucket(), key, request_bytes(request))
-    return {"job_record": job.created, "request_object": wrote}, job.item
+    item = share_job(rid, job.item, reader_sub, table)
+    wrote = blobs.put_immutable(config.requests_bucket(), key, body or request_bytes(request))
+    return {"job_record": job.created, "request_object": wrote}, item
+
+
+def share_job(request_id: str, job: dict[str, Any], reader_sub: str | None, table: Table) -> dict[str, Any]:
+    """The job record, shared with `reader_sub` unless they own it or already share it.
+
+    The one who promoted first owns the shared request's job; everyone else
+    whose session promotes the same design may still read the job their own
+    promotion points to.
+    """
+    if not reader_sub or reader_sub == owner_of(job) or reader_sub in job_readers(job):
+        return job
+    attribute = reader_attribute(reader_sub)
+    if not table.set_existing(*job_key(request_id), {attribute: True}):
+        raise RuntimeError(f"job record of promotion {request_id} vanished while it was being shared")
+    return {**job, attribute: True}
 
 
 def stored_request(item: dict[str, Any]) -> CamPromotionRequestV1:
@@ -171,35 +212,61 @@ def _promote(session_id: str, cam_profile_id: str | None, store: SessionStore | 
             f"before promoting with it", "profile_not_checked", session.state)
     pk = index_pk(intent.design_fingerprint, intent.feasibility_fingerprint)
 
-    # No read first: the conditional put hands back the existing item when it
-    # loses, so a first promotion costs one DynamoDB call here, not two. A
-    # repeat re-puts the content-addressed snapshot, which changes nothing.
-    bucket = config.requests_bucket()
-    blobs.put_immutable(bucket, design_key(intent.design_fingerprint), canonical_json(session.design))
+    if not session.design_stored:
+        store_design(session)
     request = CamPromotionRequestV1(
         promotion_request_id=str(uuid.uuid4()), created_at=intent.created_at,
         session_id=session.session_id, design_fingerprint=intent.design_fingerprint,
         feasibility_fingerprint=intent.feasibility_fingerprint, intent_snapshot=intent,
         cam_profile_id=profile, status="pending")
+    file_name = program_file_name(session, profile)
+    body = request_bytes(request)
     stamp = now_iso()
+    # No read first: the conditional put hands back the existing item when it
+    # loses, so a first promotion costs one DynamoDB call here, not two.
     claim = table.claim({
         "pk": pk, "sk": INDEX_SK, "request_id": request.promotion_request_id,
-        "session_id": session.session_id, "request": request_bytes(request).decode("utf-8"),
-        "owner_sub": session.owner_sub,
+        "session_id": session.session_id, "request": body.decode("utf-8"),
+        "owner_sub": session.owner_sub, "file_name": file_name,
         "created_at": stamp, "gsi1pk": INDEX_COLLECTION, "gsi1sk": f"{stamp}#{request.promotion_request_id}",
     })
     created, item = claim.created, claim.item
+    if created:
+        return True, request, _finish(session, request, item, file_name, table, body)[1]
     request = stored_request(item)
-    file_name = program_file_name(session, request.cam_profile_id or profile)
+    if request.cam_profile_id not in (None, profile):
+        file_name = program_file_name(session, request.cam_profile_id)
+    job = _finished(session, request, table)
+    repaired: dict[str, bool] = {}
+    if job is None:
+        repaired, job = _finish(session, request, item, file_name, table)
+    if job is not None and job.get("status") == "failed":
+        # A job can fail because its design snapshot was lost; promoting again restores it (create if
+        # absent), so that a retry of the job can succeed.
+        repaired["design_snapshot"] = store_design(session)
+    log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
+             idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
+             request.promotion_request_id, session.session_id, profile, repaired)
+    return False, request, job
+
+
+def _finish(session: Session, request: CamPromotionRequestV1, index: dict[str, Any], file_name: str,
+            table: Table, body: bytes | None = None) -> tuple[dict[str, bool], dict[str, Any] | None]:
+    """Steps 2 to 4 for `session`: what each wrote, and the job record as the hand-off left it."""
+    repaired, job = _handoff(request, table, owner_of(index), reader_sub=session.owner_sub, body=body)
     # Under the session being promoted: an identical design in another session shares the request
     # (the seed's key is the fingerprint pair), and each session must still list it.
-    link_to_session(session.session_id, request, table, file_name)
-    repaired, job = _handoff(request, table, owner_of(item))
-    if not created:
-        log.info("promotion request reused: key=%s request_id=%s session_id=%s asked_profile=%s repaired=%s",
-                 idempotency_key(request.design_fingerprint, request.feasibility_fingerprint),
-                 request.promotion_request_id, session_id, profile, repaired)
-    return created, request, job
+    repaired["session_link"] = link_to_session(session.session_id, request, table, file_name)
+    return repaired, job
+
+
+def _finished(session: Session, request: CamPromotionRequestV1, table: Table) -> dict[str, Any] | None:
+    """The job record of a promotion this session already finished (its link is written last), else None."""
+    rid = request.promotion_request_id
+    link, job = table.get_many([link_key(session.session_id, request), job_key(rid)])
+    if link is None or job is None:
+        return None
+    return share_job(rid, job, session.owner_sub, table)
 
 
 def program_file_name(session: Session, profile_id: str) -> str:
@@ -266,9 +333,13 @@ class PromotionLink(BaseModel):
     program_file_name: str | None = None
 
 
+def link_key(session_id: str, request: CamPromotionRequestV1) -> tuple[str, str]:
+    return session_pk(session_id), f"{LINK_PREFIX}{iso(request.created_at)}#{request.promotion_request_id}"
+
+
 def link_item(session_id: str, request: CamPromotionRequestV1, file_name: str | None = None) -> dict[str, Any]:
-    sk = f"{LINK_PREFIX}{iso(request.created_at)}#{request.promotion_request_id}"
-    return {"pk": session_pk(session_id), "sk": sk,
+    pk, sk = link_key(session_id, request)
+    return {"pk": pk, "sk": sk,
             "request_id": request.promotion_request_id, "cam_profile_id": request.cam_profile_id,
             "feasibility_fingerprint": request.feasibility_fingerprint, "created_at": iso(request.created_at),
             "file_name": file_name}
@@ -320,6 +391,7 @@ def get_request(request_id: str, table: Table | None = None) -> dict[str, Any]:
         raise PromotionRequestNotFound(request_id)
     job = (table or Table()).get(*job_key(request_id))
     view = live_view(doc, table, job=job)
-    # For the HTTP edge's policy check; the route removes it before answering.
+    # For the HTTP edge's policy check; the route removes them before answering.
     view["owner_sub"] = job.get("owner_sub") if job else None
+    view["shared_with"] = job_readers(job) if job else frozenset()
     return view

@@ -1,8 +1,8 @@
-"""Heal promotions interrupted between the index claim and the S3 write.
+"""Heal promotions interrupted between the index claim and the session's link.
 
-The index item holds the full request, so anything missing downstream of it
-(the session's link, the pending job record, the request object) can be
-recreated exactly. Run it
+The index item holds the full request and the program's file name, so
+anything missing downstream of it (the pending job record, the request object,
+the promoting session's link, written last) can be recreated exactly. Run it
 on a schedule or by hand: `python -c "from chalicelib.art_studio.reconcile
 import repair_pending; print(repair_pending())"`.
 """
@@ -33,11 +33,15 @@ def repair_pending(limit: int = 500, table: Table | None = None) -> dict[str, An
             checked += 1
             request = stored_request(item)
             fixed = ensure_handoff(request, table, owner_of(item))
-            if fixed["job_record"]:
-                # A promotion writes the session's link just before the job record; one cut short before
-                # the job record may have lost the link too, and its session would not list it.
-                if _relink(request, table):
-                    fixed["session_link"] = True
+            file_name = item.get("file_name")
+            # The link is written last, so any promotion cut short lost it. An index item from before the
+            # index named the file was written link first: only one that lost its job record lost the link.
+            if isinstance(file_name, str):
+                relinked = link_to_session(request.session_id, request, table, file_name)
+            else:
+                relinked = fixed["job_record"] and _relink(request, table)
+            if relinked:
+                fixed["session_link"] = True
             if any(fixed.values()):
                 log.warning("repaired promotion %s: %s", request.promotion_request_id, fixed)
                 repaired.append({"request_id": request.promotion_request_id, **fixed})

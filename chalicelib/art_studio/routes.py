@@ -173,14 +173,15 @@ def promote_to_cam(session_id: str) -> Response:
 @api_route(bp, "/cam-promotion/requests/{request_id}", methods=["GET"], action="promotion.read")
 def get_promotion_request(request_id: str) -> dict[str, Any]:
     doc = promotion.get_request(uuid_param(request_id, "promotion request", "request_id"))
-    authorize("promotion.read", doc.pop("owner_sub", None))
+    authorize("promotion.read", doc.pop("owner_sub", None), doc.pop("shared_with", frozenset()))
     return doc
 
 
 @api_route(bp, "/cam-promotion/requests/{request_id}/setup", methods=["GET"], action="promotion.read")
 def get_setup_sheet(request_id: str) -> Response:
     rid = uuid_param(request_id, "promotion request", "request_id")
-    authorize("promotion.read", promotion.get_request(rid).get("owner_sub"))
+    doc = promotion.get_request(rid)
+    authorize("promotion.read", doc.get("owner_sub"), doc.get("shared_with", frozenset()))
     sheet = setup_sheet.load(rid)
     return Response(body=setup_sheet.render_html(sheet), status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})

@@ -16,7 +16,7 @@ import json
 import uuid
 
 from chalicelib import auth, config
-from chalicelib.art_studio import drawing, feasibility, workflow
+from chalicelib.art_studio import drawing, feasibility, promotion, workflow
 from chalicelib.art_studio.errors import NotEditable, StaleVersion
 from chalicelib.art_studio.store import HistoryEntry, Session, SessionStore, now_iso
 from chalicelib.art_studio.summary import summarise
@@ -160,6 +160,9 @@ def transition(session_id: str, to_state: str, caller: auth.Principal | None = N
         blocked = workflow.feasibility_gate(session.design_fingerprint, session.feasibility)
         if blocked:
             raise blocked
+        # The approved design is what CAM will plan from: it is stored now, before the session says
+        # approved, so an approved session's snapshot exists and promoting it need not write it.
+        promotion.store_design(session)
     if to_state == "exported":
         # Drawings first: an exported session always has its files.
         _write_drawings(session)

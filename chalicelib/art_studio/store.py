@@ -1,7 +1,8 @@
 """Session persistence on the shared table, and the session document's shape.
 
 Item: pk `SESSION#{id}`, sk `META`, `version`, `doc` (the session JSON),
-gsi1pk `SESSIONS`, gsi1sk `{updated_at}#{id}` (listing by last change, newest first). Every
+gsi1pk `SESSIONS`, gsi1sk `{updated_at}#{id}` (listing by last change, newest first),
+`design_stored` (the fingerprint of the design whose CAM snapshot is in S3). Every
 write is conditional on `version`, so two editors can never overwrite each
 other silently.
 """
@@ -11,7 +12,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from chalicelib.contracts.rosette import DesignSummaryV1, FeasibilitySummaryV1, RosetteDesignV1
 from chalicelib.art_studio.errors import InvalidCursor, SessionNotFound, StaleVersion
@@ -50,6 +51,17 @@ class Session(BaseModel):
     owner_username: str | None = None
     created_at: str
     updated_at: str
+    # Storage bookkeeping, not part of the session document: the design
+    # fingerprint whose snapshot approval wrote, so promotion need not write it.
+    _design_stored: str | None = PrivateAttr(default=None)
+
+    @property
+    def design_stored(self) -> bool:
+        """True if the CAM snapshot of the current design is known to be in S3."""
+        return self._design_stored == self.design_fingerprint
+
+    def mark_design_stored(self) -> None:
+        self._design_stored = self.design_fingerprint
 
 
 def iso(moment: datetime) -> str:
@@ -73,12 +85,15 @@ def _item(session: Session) -> dict[str, Any]:
         "doc": json.dumps(session.model_dump(mode="json"), sort_keys=True),
         "gsi1pk": COLLECTION, "gsi1sk": f"{session.updated_at}#{session.session_id}",
         "owner_sub": session.owner_sub,
+        "design_stored": session._design_stored,
     }
 
 
 def _session(item: dict[str, Any]) -> Session:
     session = Session.model_validate(json.loads(str(item["doc"])))
     session.version = int(item["version"])
+    stored = item.get("design_stored")
+    session._design_stored = stored if isinstance(stored, str) else None
     return session
 
 

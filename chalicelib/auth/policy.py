@@ -9,6 +9,12 @@ caller's). A user in several groups gets the union. The outcome is one of
 * `hidden` (404): the caller may not even see it, so the answer is the same as
   for an id that does not exist and ids of other owners cannot be probed.
 
+A resource may also be shared: for actions marked `shared`, OWN covers the
+people the resource is shared with (`shared_with`) as well as its owner. A
+promotion's job is shared with the owner of every session that promoted the
+same design, so each of them can follow and download the job their own
+promotion points to (docs/security.md).
+
 Four-eyes: nobody approves a design they own, whatever their groups, unless
 `ALLOW_SELF_APPROVAL` is set for a one-person shop (docs/security.md).
 Pure functions over a principal and an owner id: no HTTP, no storage.
@@ -42,6 +48,8 @@ class Rule:
     owned: bool
     # The read action that decides 403 against 404 when this one is refused.
     read_as: str | None = None
+    # OWN also covers the people the resource is shared with.
+    shared: bool = False
 
 
 RULES: dict[str, Rule] = {
@@ -58,13 +66,16 @@ RULES: dict[str, Rule] = {
     "session.export":   Rule({"designer": OWN, "operator": ANY}, owned=True, read_as="session.read"),
     "session.delete":   Rule({"designer": OWN, "admin": ANY}, owned=True, read_as="session.read"),
     "session.promote":  Rule({"designer": OWN, "operator": ANY}, owned=True, read_as="session.read"),
-    "promotion.read":   Rule({"designer": OWN, "reviewer": ANY, "operator": ANY, "admin": ANY}, owned=True),
-    "job.read":         Rule({"designer": OWN, "integrator": OWN, "operator": ANY, "admin": ANY}, owned=True),
+    "promotion.read":   Rule({"designer": OWN, "reviewer": ANY, "operator": ANY, "admin": ANY}, owned=True,
+                             shared=True),
+    "job.read":         Rule({"designer": OWN, "integrator": OWN, "operator": ANY, "admin": ANY}, owned=True,
+                             shared=True),
     # Presigned links are bearer credentials for the G-code: only the people who
     # run or own the job get them, never a reviewer or an admin reading along.
     "job.download":     Rule({"designer": OWN, "integrator": OWN, "operator": ANY}, owned=True,
-                             read_as="job.read"),
-    # A new attempt of a failed job: whoever may run or own it, as for downloads.
+                             read_as="job.read", shared=True),
+    # A new attempt of a failed job: whoever may run or own it. Not shared: a
+    # re-run spends the owner's attempts, so it stays with the owner and operators.
     "job.retry":        Rule({"designer": OWN, "integrator": OWN, "operator": ANY}, owned=True,
                              read_as="job.read"),
     "intent.submit":    Rule({"integrator": OWN, "operator": OWN}, owned=False),
@@ -122,23 +133,26 @@ def _scopes(caller: Caller, action: str) -> set[Scope]:
     return {rule.roles[g] for g in caller.groups if g in rule.roles}
 
 
-def _may(caller: Caller, action: str, owner_sub: str | None) -> bool:
+def _may(caller: Caller, action: str, owner_sub: str | None, shared_with: AbstractSet[str]) -> bool:
     scopes = _scopes(caller, action)
-    if not RULES[action].owned:
+    rule = RULES[action]
+    if not rule.owned:
         return bool(scopes)
-    return ANY in scopes or (OWN in scopes and owner_sub == caller.sub)
+    if ANY in scopes:
+        return True
+    return OWN in scopes and (owner_sub == caller.sub or (rule.shared and caller.sub in shared_with))
 
 
 def decide(caller: Caller, action: str, owner_sub: str | None = None, *,
-           self_approval: bool | None = None) -> Decision:
-    """May `caller` take `action` on a resource owned by `owner_sub`?"""
+           shared_with: AbstractSet[str] = frozenset(), self_approval: bool | None = None) -> Decision:
+    """May `caller` take `action` on a resource owned by `owner_sub` and shared with `shared_with`?"""
     if action not in RULES:
         raise ValueError(f"unknown action {action!r}")
     rule = RULES[action]
     if rule.owned and not owner_sub:
         raise ValueError(f"{action} acts on an owned resource: pass its owner")
-    if not _may(caller, action, owner_sub):
-        if rule.owned and not _may(caller, rule.read_as or action, owner_sub):
+    if not _may(caller, action, owner_sub, shared_with):
+        if rule.owned and not _may(caller, rule.read_as or action, owner_sub, shared_with):
             return Decision(Outcome.HIDDEN, "not_visible")
         return Decision(Outcome.FORBIDDEN, "role")
     if action == "session.approve" and owner_sub == caller.sub:
@@ -154,9 +168,9 @@ _MESSAGES = {
 
 
 def authorize(caller: Caller, action: str, owner_sub: str | None = None, *,
-              self_approval: bool | None = None) -> None:
+              shared_with: AbstractSet[str] = frozenset(), self_approval: bool | None = None) -> None:
     """Raise `Forbidden` (403) or `Hidden` (404) unless `decide` allows."""
-    decision = decide(caller, action, owner_sub, self_approval=self_approval)
+    decision = decide(caller, action, owner_sub, shared_with=shared_with, self_approval=self_approval)
     if decision.outcome is Outcome.HIDDEN:
         raise Hidden(action)
     if decision.outcome is Outcome.FORBIDDEN:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Mapping
 
 from chalicelib.contracts.fingerprint import is_fingerprint
 
@@ -33,6 +33,10 @@ DESIGN_PREFIX = "designs/"
 ATTEMPT_PREFIX = "requests/attempts/"
 # Listing index partitions: each job sits in the partition of its status.
 JOB_COLLECTION = "JOBS#"
+# A job record names, besides its owner, everyone else it is shared with: one
+# attribute `reader#{sub}` per person, so adding one is a single atomic SET
+# that never rewrites the record the CAM worker is moving.
+READER_PREFIX = "reader#"
 
 
 def _uuid(value: str) -> str:
@@ -87,6 +91,16 @@ def parse_attempt_key(key: str) -> tuple[str, int] | None:
         return _uuid(parts[0]), int(parts[1])
     except ValueError:
         return None
+
+
+def reader_attribute(sub: str) -> str:
+    return f"{READER_PREFIX}{sub}"
+
+
+def job_readers(item: Mapping[str, object]) -> frozenset[str]:
+    """The people a job record is shared with, besides its owner."""
+    return frozenset(name[len(READER_PREFIX):] for name, value in item.items()
+                     if name.startswith(READER_PREFIX) and value is True)
 
 
 def status_index(status: str, stamp: str, job_id: str) -> dict[str, str]:

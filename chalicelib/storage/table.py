@@ -5,6 +5,7 @@ stored as JSON strings in `doc`, so nothing is lost to DynamoDB's number type.
 All races on the table are settled here, with conditional expressions:
 
 * `claim`        - create once; the loser gets the winner's item back (ALL_OLD)
+* `set_existing` - set attributes on an item only if it exists (never creates a partial one)
 * `put_versioned` - optimistic update on `version`
 * `transition`   - move `status` only from an allowed set of states
 """
@@ -116,6 +117,36 @@ class Table:
         resp = self.client.get_item(TableName=self.name, Key=serialise({"pk": pk, "sk": sk}),
                                     ConsistentRead=consistent)
         return deserialise(resp.get("Item"))
+
+    def get_many(self, keys: list[tuple[str, str]]) -> list[Item | None]:
+        """Consistent reads of up to 100 items in one call, in the order of `keys` (None: absent)."""
+        request = {self.name: {"Keys": [serialise({"pk": pk, "sk": sk}) for pk, sk in keys],
+                               "ConsistentRead": True}}
+        found: dict[tuple[str, str], Item] = {}
+        while request:
+            resp = self.client.batch_get_item(RequestItems=request)
+            for raw in resp.get("Responses", {}).get(self.name, []):
+                item = deserialise(raw) or {}
+                found[(str(item["pk"]), str(item["sk"]))] = item
+            # Keys DynamoDB could not read this time (throughput) come back to be asked again.
+            request = resp.get("UnprocessedKeys") or {}
+        return [found.get(key) for key in keys]
+
+    def set_existing(self, pk: str, sk: str, updates: Item) -> bool:
+        """Set `updates` on the item if it exists; False (and nothing written) if it does not."""
+        names = {f"#u{i}": key for i, key in enumerate(updates)}
+        values = {f":u{i}": _to_attr(value) for i, value in enumerate(updates.values())}
+        try:
+            self.client.update_item(
+                TableName=self.name, Key=serialise({"pk": pk, "sk": sk}),
+                UpdateExpression="SET " + ", ".join(f"#u{i} = :u{i}" for i in range(len(updates))),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            return False
+        return True
 
     def claim(self, item: Item) -> Claim:
         """Create `item` unless its key exists; either way return the item that holds the key."""

@@ -67,9 +67,13 @@ def test_a_client_supplied_actor_is_rejected(client, path, body):
 def test_promotion_contract_without_a_token_or_as_another_designer_promotes_nothing(client):
     sid = _in_review_by(client, "dana")
     assert _as(client, "rita", "POST", f"/sessions/{sid}/transition", {"to_state": "approved"}).status_code == 200
+    # Approval stored the approved design for CAM; the refused promotions below add nothing.
+    approved_only = s3_keys(config.requests_bucket())
+    assert len(approved_only) == 1 and approved_only[0].startswith("designs/")
     assert _as(client, None, "POST", f"/sessions/{sid}/promote_to_cam").status_code == 401
     assert _as(client, "devi", "POST", f"/sessions/{sid}/promote_to_cam").status_code == 404
-    assert s3_keys(config.requests_bucket()) == [] and table_items("PROMO#") == []
+    assert s3_keys(config.requests_bucket()) == approved_only and table_items("PROMO#") == []
+    assert table_items("JOB#") == []
     promoted = _as(client, "dana", "POST", f"/sessions/{sid}/promote_to_cam")
     assert promoted.status_code == 201
     request_id = promoted.json_body["request"]["promotion_request_id"]

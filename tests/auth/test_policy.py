@@ -181,3 +181,36 @@ def test_docs_table_matches_the_policy():
     for action, rule in policy.RULES.items():
         enforced = {role: rule.roles[role].value if role in rule.roles else "-" for role in ROLES}
         assert documented[action] == enforced, action
+
+
+# --- shared resources -------------------------------------------------------------------
+
+SHARED = {"promotion.read", "job.read", "job.download"}
+
+
+def test_sharing_extends_own_on_the_shared_actions_only():
+    assert {action for action, rule in policy.RULES.items() if rule.shared} == SHARED
+    reader = caller("designer", sub="reader")
+    for action in policy.ACTIONS:
+        if not policy.RULES[action].owned:
+            continue
+        shared = decide(reader, action, "owner", shared_with={"reader"}).outcome
+        alone = decide(reader, action, "owner").outcome
+        assert alone is not Outcome.ALLOW, action
+        assert (shared is Outcome.ALLOW) is (action in SHARED), action
+    # A shared reader who may read but not retry is told so (403), not shown a 404.
+    assert decide(reader, "job.retry", "owner", shared_with={"reader"}).outcome is Outcome.FORBIDDEN
+    assert decide(reader, "job.retry", "owner").outcome is Outcome.HIDDEN
+
+
+def test_sharing_never_widens_a_role_that_has_no_own_scope():
+    # Reviewers read no jobs; being named on one changes nothing.
+    assert decide(caller("reviewer", sub="r"), "job.read", "owner", shared_with={"r"}).outcome is Outcome.HIDDEN
+    # Someone else being named does not help the caller.
+    assert not decide(caller("designer", sub="me"), "job.read", "owner", shared_with={"other"}).allowed
+
+
+def test_docs_mark_exactly_the_shared_actions():
+    text = (ROOT / "docs" / "security.md").read_text()
+    marked = {m.group(1) for m in re.finditer(r"^\|\s*`([a-z.]+)`\s*\|.*\(own: shared too\)\s*\|\s*$", text, re.M)}
+    assert marked == SHARED

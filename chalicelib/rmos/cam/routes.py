@@ -21,7 +21,7 @@ from chalice import Blueprint
 from chalicelib import config
 from chalicelib.contracts.errors import Issue
 from chalicelib.contracts.fingerprint import canonical_json, fingerprint
-from chalicelib.contracts.jobs import intent_request_key
+from chalicelib.contracts.jobs import intent_request_key, job_readers
 from chalicelib import auth
 from chalicelib.http import (NO_OWNER, DEFAULT_MAX_BODY_BYTES, ApiError, api_route, authorize, invalid, json_body,
                              json_response, principal, uuid_param)
@@ -127,7 +127,8 @@ def job_view(item: Item, links: bool = True) -> dict[str, Any]:
 
 def _may_download(item: Item) -> bool:
     owner = item.get("owner_sub")
-    return auth.decide(principal(), "job.download", str(owner) if owner else NO_OWNER).allowed
+    return auth.decide(principal(), "job.download", str(owner) if owner else NO_OWNER,
+                       shared_with=job_readers(item)).allowed
 
 
 def _stored_intent(intent: Any) -> bytes:
@@ -231,7 +232,7 @@ def _job_for(raw_id: str, action: str) -> Item:
     if item is None:
         raise JobNotFound(job_id)
     owner = item.get("owner_sub")
-    authorize(action, str(owner) if owner else None)
+    authorize(action, str(owner) if owner else None, job_readers(item))
     return item
 
 
