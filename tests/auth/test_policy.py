@@ -214,3 +214,25 @@ def test_docs_mark_exactly_the_shared_actions():
     text = (ROOT / "docs" / "security.md").read_text()
     marked = {m.group(1) for m in re.finditer(r"^\|\s*`([a-z.]+)`\s*\|.*\(own: shared too\)\s*\|\s*$", text, re.M)}
     assert marked == SHARED
+
+
+def _page_rules() -> dict[str, dict[str, str]]:
+    """The RULES table of the web page (web/js/main.js), action -> {group: "own" | "any"}."""
+    text = (ROOT / "web" / "js" / "main.js").read_text(encoding="utf-8")
+    body = re.search(r"const RULES = \{(.*?)\n\};", text, re.S)
+    assert body, "web/js/main.js has no RULES table"
+    rules = {}
+    for action, cells in re.findall(r'"([a-z.]+)":\s*\{([^}]*)\}', body.group(1)):
+        rules[action] = dict(re.findall(r'(\w+):\s*"(own|any)"', cells))
+    return rules
+
+
+def test_the_page_offers_exactly_what_the_policy_allows() -> None:
+    """Every action the page decides on has the policy's groups and scopes, so it never offers a
+    button the API refuses (e.g. Retry to a designer who only shares a job) nor hides an allowed one."""
+    page = _page_rules()
+    assert {"session.promote", "job.download", "job.retry"} <= set(page)
+    for action, cells in page.items():
+        assert action in policy.RULES, action
+        expected = {role: scope.value for role, scope in policy.RULES[action].roles.items()}
+        assert cells == expected, (action, cells, expected)

@@ -80,6 +80,8 @@ const RULES = {
   "session.export": { designer: "own", operator: "any" },
   "session.promote": { designer: "own", operator: "any" },
   "job.download": { designer: "own", operator: "any", integrator: "own" },
+  // Not shared: a designer whose session shares another's job may read it, not re-run it.
+  "job.retry": { designer: "own", operator: "any", integrator: "own" },
 };
 const TRANSITION_ACTIONS = {
   "draft>in_review": "session.submit",
@@ -954,8 +956,9 @@ function formatDuration(seconds) {
 
 function renderJob(job) {
   setBadge($("job-state"), job.status, `job-${job.status}`);
-  // Only a failed job can be run again; the server refuses the rest with 409.
-  $("job-retry").hidden = job.status !== "failed";
+  // Only a failed job can be run again (the server refuses the rest with 409), and only by
+  // its owner or an operator: the job record names its owner.
+  $("job-retry").hidden = job.status !== "failed" || !may("job.retry", { owner_sub: job.owner_sub || null });
   const info = [`Job ${job.job_id}`, `status ${job.status}`];
   if (job.reason) info.push(job.reason);
   $("job-info").textContent = info.join(" · ");
