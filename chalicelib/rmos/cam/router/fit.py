@@ -97,7 +97,7 @@ def whole_circle(pts: NDArray[Any], tolerance: float) -> Seg | None:
 def fit_points(pts: NDArray[Any], tolerance: float) -> Loop:
     """Points of a closed ring (last == first) as lines and arcs within `tolerance`."""
     arr = np.asarray(pts, dtype=float)
-    xy: list[XY] = list(map(tuple, arr[:, :2].tolist())) if len(arr) else []
+    xy: list[XY] = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist())) if len(arr) else []
     n = len(xy) - 1
     segs: list[Seg] = []
     i = 0

@@ -513,7 +513,7 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
 # Rings offset together (see _ring_nodes): enough for GEOS to do most of
 # the work between returns to Python, few enough that a pocket that runs
 # out early wastes little and the deadline is looked at often.
-RING_BATCH = 8
+RING_BATCH = 16
 
 
 # Inner rings rough: they may run up to twice this share of the ring spacing
