@@ -194,11 +194,26 @@ def _wavy(n, seed):
     return pts + [pts[0]]
 
 
+def _offset_star(ring):
+    """A ring of an inner pocket ring as the planner makes it: a finely filleted offset of a star round an island."""
+    from chalicelib.rmos.cam.router import shapes
+
+    pts = [(rad * math.cos(math.pi * k / 7), rad * math.sin(math.pi * k / 7))
+           for k, rad in zip(range(14), [40, 22] * 7)]
+    piece = shapes.inset(Polygon(pts), Point(0, 0).buffer(4, quad_segs=16), 3.0, 0.0025 / 8)[0]
+    return list(shapes.rings(piece)[ring].coords)
+
+
 @pytest.mark.parametrize("pts, tol", [
     (list(_ellipse(3000, noise=0.002).coords), 0.004),
     (list(_ellipse(2000).coords), 0.0005),
     (_wavy(900, 1), 0.003),
     (_wavy(400, 2), 0.02),
+    (_wavy(900, 3)[::-1], 0.003),  # clockwise: repeated points first met going the other way
+    (_offset_star(0), 0.0375),
+    (_offset_star(1), 0.0375),
+    # Clockwise with a point repeated where a candidate arc ends: its first step is nought.
+    ([(10 * math.cos(-k / 8), 10 * math.sin(-k / 8)) for k in [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0]], 0.05),
     (list(Polygon([(0, 0), (80, 0), (80, 50), (0, 50)]).buffer(-6, quad_segs=64).exterior.coords), 0.005),
     ([(0, 0), (1, 0), (1, 1), (0, 0)], 0.01),
     ([(0, 0), (0, 0)], 0.01),

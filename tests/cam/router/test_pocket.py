@@ -362,3 +362,86 @@ def test_inner_rings_of_a_dense_outline_sit_within_their_band():
                     for t in (0.0, 0.25, 0.5, 0.75):
                         d = walls.distance(Point(seg.point_at(t)))
                         assert r + e - 1e-6 <= d <= r + e + top + 1e-6, (e, d)
+
+
+def _ring_case():
+    """Two lobes joined by a neck, an island in one lobe, and more ring offsets than the pocket has room for."""
+    from chalicelib.rmos.cam.router import shapes
+    from chalicelib.rmos.cam.router.arcfit import CornerArcs
+
+    boundary = Polygon([(0, 0), (40, 0), (40, 15), (60, 15), (60, 0), (100, 0), (100, 40), (60, 40), (60, 25),
+                        (40, 25), (40, 40), (0, 40)])
+    island = Point(20, 20).buffer(5, quad_segs=24)
+    r, tol = 1.5, 0.0025
+    regions = shapes.inset(boundary, island, r, tol)
+    offsets = [0.0] + [1.1 * k for k in range(1, 30)]
+    return boundary, island, regions, CornerArcs([boundary, island]), offsets, r, tol
+
+
+def _as_data(levels):
+    return [[(n.poly.wkb, [[(s.start, s.end, s.center, s.sweep) for s in lp] for lp in n.loops]) for n in nodes]
+            for nodes in levels]
+
+
+def test_rings_offset_in_batches_are_the_rings_offset_one_at_a_time(monkeypatch):
+    """Batches of every size give the very same rings, and stop at the first offset with no room left."""
+    import shapely
+
+    from chalicelib.rmos.cam.router import pocket as pocket_mod, shapes
+    from chalicelib.rmos.cam.router.fit import THIN_SHARE
+
+    boundary, island, regions, corners, offsets, r, tol = _ring_case()
+
+    def rings(batch):
+        monkeypatch.setattr(pocket_mod, "RING_BATCH", batch)
+        return pocket_mod._ring_nodes(boundary, island, regions, corners, offsets, r, tol, True)
+
+    one = rings(1)
+    for batch in (3, 8, 100):
+        assert _as_data(rings(batch)) == _as_data(one)
+    # Where it stops: the first inner offset of the thinned outlines that is empty.
+    inner = pocket_mod._inner_tolerance(offsets, tol)
+    thin = inner * THIN_SHARE
+    thin_boundary = shapely.simplify(boundary, thin, preserve_topology=True)
+    thin_island = shapely.simplify(island, thin, preserve_topology=True)
+    room = [bool(shapes.inset(thin_boundary, thin_island, r + e + inner + thin, tol / 8)) for e in offsets[1:]]
+    assert not all(room) and len(one) == 1 + room.index(False)
+    # Nothing is offset past the ring that came out empty: the wall ring's
+    # offset, then the inner ones up to and including that one.
+    computed = []
+    real_insets = shapes.insets
+    monkeypatch.setattr(shapes, "insets", lambda b, i, ds, t: computed.extend(ds) or real_insets(b, i, ds, t))
+    rings(1)
+    assert len(computed) == 1 + len(one)
+    # The case splits at the neck and keeps the island's hole for a while.
+    counts = [len(nodes) for nodes in one]
+    assert 1 in counts and 2 in counts
+    assert any(len(node.loops) == 2 for node in one[2])
+
+
+def test_ring_offsets_look_at_the_deadline_before_every_batch_and_ring(monkeypatch):
+    from chalicelib.rmos.cam import work
+    from chalicelib.rmos.cam.router import pocket as pocket_mod, shapes
+
+    boundary, island, regions, corners, offsets, r, tol = _ring_case()
+    batches = []
+    real_insets = shapes.insets
+
+    def counted(*args, **kwargs):
+        batches.append(len(args[2]))
+        return real_insets(*args, **kwargs)
+
+    monkeypatch.setattr(shapes, "insets", counted)
+    with work.running_until(work.Deadline(-1.0)):
+        with pytest.raises(work.DeadlinePassed):
+            pocket_mod._ring_nodes(boundary, island, regions, corners, offsets, r, tol, True)
+    assert batches == [], "no offsets are worked out once the deadline has passed"
+
+    looks = []
+    monkeypatch.setattr(work, "checkpoint", lambda: looks.append(len(batches)))
+    levels = pocket_mod._ring_nodes(boundary, island, regions, corners, offsets, r, tol, True)
+    assert max(batches) <= pocket_mod.RING_BATCH and len(batches) > 1
+    assert len(looks) >= len(levels) + len(batches)
+    # Every batch is preceded by a look at the deadline taken before it began.
+    for k in range(len(batches)):
+        assert k in looks

@@ -97,112 +97,108 @@ def whole_circle(pts: NDArray[Any], tolerance: float) -> Seg | None:
 def fit_points(pts: NDArray[Any], tolerance: float) -> Loop:
     """Points of a closed ring (last == first) as lines and arcs within `tolerance`."""
     arr = np.asarray(pts, dtype=float)
-    xy: list[XY] = list(map(tuple, arr[:, :2].tolist())) if len(arr) else []
+    xy: list[XY] = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist())) if len(arr) else []
     n = len(xy) - 1
     segs: list[Seg] = []
     i = 0
     guess = 8
     while i < n:
-        j = _longest(xy, i, n, tolerance, guess)
-        if j is None:
+        found = _longest(xy, i, n, tolerance, guess)
+        if found is None:
             if xy[i] != xy[i + 1]:
                 segs.append(Seg(xy[i], xy[i + 1]))
             i += 1
             continue
-        segs.append(_arc_through(xy, i, j))
+        j, centre, sweep = found
+        segs.append(Seg(xy[i], xy[j], centre, sweep))
         guess = max(4, j - i)
         i = j
     return segs
 
 
-def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> int | None:
-    """The furthest j (<= n) such that xy[i..j] is one arc; None if not even two edges are."""
-    if i + 2 > n or not _fits(xy, i, i + 2, tol):
+Arc = tuple[int, XY, float]  # last vertex, centre, sweep
+
+
+def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> Arc | None:
+    """The arc over xy[i..j] for the furthest j (<= n) that is one; None if not even two edges are."""
+    if i + 2 > n:
         return None
-    lo = best = i + 2
+    best = _fits(xy, i, i + 2, tol)
+    if best is None:
+        return None
+    lo = i + 2
     step = max(2, guess)
     hi = None
     # Gallop outwards from the last arc's length, then bisect between pass and fail.
     while lo < n:
         j = min(n, lo + step)
-        if not _fits(xy, i, j, tol):
+        found = _fits(xy, i, j, tol)
+        if found is None:
             hi = j
             break
-        lo = best = j
+        lo, best = j, found
         step *= 2
     while hi is not None and hi - lo > 1:
         mid = (lo + hi) // 2
-        if _fits(xy, i, mid, tol):
-            lo = best = mid
-        else:
+        found = _fits(xy, i, mid, tol)
+        if found is None:
             hi = mid
+        else:
+            lo, best = mid, found
     return best
 
 
-def _fits(xy: list[XY], i: int, j: int, tol: float) -> bool:
-    """Whether one arc through xy[i..j] comes within `tol` of every edge: the rule itself.
+def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
+    """The one arc through xy[i..j] if it comes within `tol` of every edge (the rule itself), else None.
 
     The circle is the one through the first, middle and last point. Walked
     from the far end back: a stretch grown too long usually fails at its
-    newest points, so most refusals are decided in a few steps.
+    newest points, so most refusals are decided in a few steps. The sweep is
+    summed along the way, so an accepted arc needs no second walk.
     """
-    a, b = xy[i], xy[j]
-    centre = _circumcentre(a, xy[(i + j) // 2], b)
-    if centre is None:
-        return False
-    cx, cy = centre
-    radius = math.hypot(a[0] - cx, a[1] - cy)
-    if radius > MAX_RADIUS_MM:
-        return False
+    ax, ay = xy[i]
+    bx, by = xy[j]
+    # The circle through a, the middle point and b, worked out in line: this
+    # runs for every candidate arc. Nearly collinear points have none.
+    mx, my = xy[(i + j) // 2]
+    ux, uy = mx - ax, my - ay
+    vx, vy = bx - ax, by - ay
+    det = 2 * (ux * vy - uy * vx)
+    if abs(det) < 1e-12:
+        return None
+    u2, v2 = ux * ux + uy * uy, vx * vx + vy * vy
+    cx, cy = ax + (vy * u2 - uy * v2) / det, ay + (ux * v2 - vx * u2) / det
     hypot, atan2, cos, tau, pi = math.hypot, math.atan2, math.cos, 2 * math.pi, math.pi
+    radius = hypot(ax - cx, ay - cy)
+    if radius > MAX_RADIUS_MM:
+        return None
     prev_dev = 0.0
-    prev_angle = atan2(b[1] - cy, b[0] - cx)
+    prev_angle = atan2(by - cy, bx - cx)
     sweep = 0.0
-    direction = 0.0
-    for k in range(j - 1, i - 1, -1):
-        x, y = xy[k]
+    # The sign every step must have: none until the first step sets it.
+    # `step * sign` is then exactly |step| when the signs agree.
+    sign = 0.0
+    for x, y in reversed(xy[i:j]):
         dx, dy = x - cx, y - cy
         dev = abs(hypot(dx, dy) - radius)
         if dev > tol:
-            return False
+            return None
         angle = atan2(dy, dx)
         step = (prev_angle - angle + pi) % tau - pi
-        if step == 0 or (direction and (step > 0) != (direction > 0)):
-            return False
-        direction = step
+        turn = step * sign
+        if turn <= 0:
+            # A zero step, a step against the first one, or the first step.
+            if sign or step == 0:
+                return None
+            sign = 1.0 if step > 0 else -1.0
+            turn = step * sign
         # The edge against its piece of the circle: end points off by at most
         # their radial deviation, the chord inside the circle by its sagitta.
         # |step| <= pi, so half of it never exceeds a quarter turn.
-        if (prev_dev if prev_dev > dev else dev) + radius * (1 - cos(abs(step) / 2)) > tol:
-            return False
+        if (prev_dev if prev_dev > dev else dev) + radius * (1 - cos(turn / 2)) > tol:
+            return None
         sweep += step
         prev_angle, prev_dev = angle, dev
-    return not abs(sweep) >= tau - 1e-6  # "not >=" rather than "<": NaN answers alike
-
-
-def _arc_through(xy: list[XY], i: int, j: int) -> Seg:
-    """The arc `_fits` accepted for xy[i..j], its sweep summed in the same order."""
-    a, b = xy[i], xy[j]
-    centre = _circumcentre(a, xy[(i + j) // 2], b)
-    assert centre is not None
-    cx, cy = centre
-    atan2, tau, pi = math.atan2, 2 * math.pi, math.pi
-    prev_angle = atan2(b[1] - cy, b[0] - cx)
-    sweep = 0.0
-    for k in range(j - 1, i - 1, -1):
-        x, y = xy[k]
-        angle = atan2(y - cy, x - cx)
-        sweep += (prev_angle - angle + pi) % tau - pi
-        prev_angle = angle
-    return Seg(a, b, centre, sweep)
-
-
-def _circumcentre(a: XY, b: XY, c: XY) -> XY | None:
-    ax, ay = a
-    bx, by = b[0] - ax, b[1] - ay
-    cx, cy = c[0] - ax, c[1] - ay
-    det = 2 * (bx * cy - by * cx)
-    if abs(det) < 1e-12:
+    if abs(sweep) >= tau - 1e-6:
         return None
-    b2, c2 = bx * bx + by * by, cx * cx + cy * cy
-    return (ax + (cy * b2 - by * c2) / det, ay + (bx * c2 - cx * b2) / det)
+    return j, (cx, cy), sweep

@@ -487,20 +487,33 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     thin = inner * THIN_SHARE
     thin_boundary = shapely.simplify(boundary, thin, preserve_topology=True)
     thin_islands = None if island_union is None else shapely.simplify(island_union, thin, preserve_topology=True)
-    for e in offsets:
+    # Offset by the thinning and one tolerance more than the ring's place,
+    # then fitted within that tolerance: the path never comes nearer the
+    # walls than r + e, nor further than r + e + 2.5 inner + tol / 8
+    # (thinning twice, fit twice, the fillet chords' share). The offsets
+    # are taken RING_BATCH at a time, each GEOS step for all of them in one
+    # call; a batch is not started past the deadline.
+    for first in range(0, len(offsets), RING_BATCH):
         work.checkpoint()
-        if e == 0:
-            levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
-            continue
-        # Offset by the thinning and one tolerance more than the ring's place,
-        # then fitted within that tolerance: the path never comes nearer the
-        # walls than r + e, nor further than r + e + 2.5 inner + tol / 8
-        # (thinning twice, fit twice, the fillet chords' share).
-        pieces = shapes.inset(thin_boundary, thin_islands, r + e + inner + thin, tol * FILLET_SHARE)
-        if not pieces:
-            break
-        levels.append([_fitted_node(poly, inner, climb) for poly in pieces])
+        batch = offsets[first:first + RING_BATCH]
+        inner_rings = iter(shapes.insets(thin_boundary, thin_islands, [r + e + inner + thin for e in batch if e != 0],
+                                         tol * FILLET_SHARE))
+        for e in batch:
+            work.checkpoint()
+            if e == 0:
+                levels.append(_wall_nodes(boundary, island_union, regions, corners, r, tol, climb))
+                continue
+            pieces = next(inner_rings)
+            if not pieces:
+                return levels
+            levels.append([_fitted_node(poly, inner, climb) for poly in pieces])
     return levels
+
+
+# Rings offset together (see _ring_nodes): enough for GEOS to do most of
+# the work between returns to Python, few enough that a pocket that runs
+# out early wastes little and the deadline is looked at often.
+RING_BATCH = 16
 
 
 # Inner rings rough: they may run up to twice this share of the ring spacing

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
+import numpy as np
+from numpy.typing import NDArray
 import shapely
 from shapely.geometry import LinearRing, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -110,6 +112,17 @@ def polygons(geom: BaseGeometry) -> list[Polygon]:
     return [orient(p, 1.0) for p in parts if p.area > MIN_AREA_MM2]
 
 
+def polygons_of_each(geoms: NDArray[np.object_]) -> list[list[Polygon]]:
+    """`polygons` of every geometry in `geoms`, worked out for all of them at once."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > MIN_AREA_MM2)
+    oriented = shapely.orient_polygons(parts[keep])
+    out: list[list[Polygon]] = [[] for _ in range(len(geoms))]
+    for index, poly in zip(owner[keep].tolist(), oriented):
+        out[index].append(poly)
+    return out
+
+
 def _widest_half_chord(q: int) -> float:
     """Largest half-angle of a GEOS fillet chord with `q` segments per quarter circle.
 
@@ -134,22 +147,44 @@ def fillet_radius(d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> float:
 
 def safe_buffer(geom: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
     """`geom` grown (d > 0) or shrunk (d < 0) by at least |d| everywhere, chords included."""
-    if d == 0:
-        return geom
-    q = quad_segs_for(abs(d), tolerance)
-    return geom.buffer(math.copysign(fillet_radius(d, tolerance), d), quad_segs=q)
+    found: BaseGeometry = _safe_buffers(geom, np.array([d], dtype=float), tolerance)[0]
+    return found
+
+
+def _safe_buffers(geom: BaseGeometry, d: NDArray[np.float64], tolerance: float) -> NDArray[np.object_]:
+    """`safe_buffer` at each of the distances `d`: one GEOS call per count of chords."""
+    out = np.empty(len(d), dtype=object)
+    quads = np.array([quad_segs_for(abs(x), tolerance) for x in d.tolist()], dtype=int)
+    radii = np.array([math.copysign(fillet_radius(x, tolerance), x) for x in d.tolist()])
+    for q in np.unique(quads).tolist():
+        chosen = (quads == q) & (d != 0)
+        out[chosen] = shapely.buffer(geom, radii[chosen], quad_segs=q)
+    out[d == 0] = geom
+    return out
 
 
 def shrink(shape: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
     """Points of `shape` at least `d` from its edges (to within `tolerance`, never nearer)."""
-    mitred = shape.buffer(-d, join_style="mitre", mitre_limit=MITRE_LIMIT)
-    return mitred.union(safe_buffer(shape, -d, tolerance))
+    found: BaseGeometry = _shrinks(shape, np.array([d], dtype=float), tolerance)[0]
+    return found
 
 
 def grow(shape: BaseGeometry, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> BaseGeometry:
     """`shape` grown by at least `d` everywhere, and by little more than that."""
-    mitred = shape.buffer(d, join_style="mitre", mitre_limit=MITRE_LIMIT)
-    return mitred.intersection(safe_buffer(shape, d, tolerance))
+    found: BaseGeometry = _grows(shape, np.array([d], dtype=float), tolerance)[0]
+    return found
+
+
+def _shrinks(shape: BaseGeometry, d: NDArray[np.float64], tolerance: float) -> NDArray[np.object_]:
+    mitred = shapely.buffer(shape, -d, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    found: NDArray[np.object_] = shapely.union(mitred, _safe_buffers(shape, -d, tolerance))
+    return found
+
+
+def _grows(shape: BaseGeometry, d: NDArray[np.float64], tolerance: float) -> NDArray[np.object_]:
+    mitred = shapely.buffer(shape, d, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    found: NDArray[np.object_] = shapely.intersection(mitred, _safe_buffers(shape, d, tolerance))
+    return found
 
 
 def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
@@ -159,10 +194,21 @@ def inset(boundary: Polygon, islands: BaseGeometry | None, d: float,
     Always computed from the original outlines, never from a previous offset,
     so the vertex count of every ring is bounded by the input's.
     """
-    region = shrink(boundary, d, tolerance)
+    return insets(boundary, islands, [d], tolerance)[0]
+
+
+def insets(boundary: Polygon, islands: BaseGeometry | None, distances: Sequence[float],
+           tolerance: float = DEFAULT_TOLERANCE_MM) -> list[list[Polygon]]:
+    """`inset` at each of `distances`, each step of it taken for all of them in one GEOS call.
+
+    The same operations on the same outlines as one at a time, so the very
+    same polygons, without going back and forth to Python for every ring.
+    """
+    d = np.asarray(distances, dtype=float)
+    region = _shrinks(boundary, d, tolerance)
     if islands is not None and not islands.is_empty:
-        region = region.difference(grow(islands, d, tolerance))
-    return polygons(region)
+        region = shapely.difference(region, _grows(islands, d, tolerance))
+    return polygons_of_each(region)
 
 
 def outset(shape: Polygon, d: float, tolerance: float = DEFAULT_TOLERANCE_MM) -> list[Polygon]:
