@@ -24,7 +24,7 @@ def _stopwatches() -> Iterator[dict[str, float]]:
 
     targets: list[tuple[object, str, str]] = [
         (pipeline, "_sections", "plan: all router work"),
-        (shapes, "inset", "plan: GEOS offsets (shapes.inset)"),
+        (shapes, "insets", "plan: GEOS offsets (shapes.insets, every ring)"),
         (pocket, "_fitted_node", "plan: thinning and fitting rings with lines and arcs"),
         (pocket.PolygonClearing, "link_ok", "plan: link-at-depth checks"),
         (pocket.PolygonClearing, "add", "plan: recording the cut path for links"),
