@@ -107,7 +107,6 @@ class LevelMemo:
         # Whether every point of a link is within reach of the cut path, by
         # the link's ends and the chords it was measured against.
         self.links: dict[tuple[Any, ...], bool] = {}
-        self.link_hits = 0
         self._turns: dict[tuple[Any, ...], tuple[tuple[Seg, ...], tuple[Seg, ...]]] = {}
         self._distances: dict[tuple[Any, ...], tuple[Any, float]] = {}
 
@@ -142,7 +141,7 @@ def _same_pieces(kept: tuple[Seg, ...], loop: Loop) -> bool:
     return len(kept) == len(loop) and all(map(operator.is_, kept, loop))
 
 
-def _chord_set(chords: NDArray[np.float64]) -> bytes:
+def _chord_key(chords: NDArray[np.float64]) -> bytes:
     """The chords' ends, bit for bit, in the order they were cut."""
     return chords[X0:Y1 + 1].tobytes()
 
@@ -269,15 +268,13 @@ class PolygonClearing:
         near = self._near(a, b, reach)
         if not near.shape[1]:
             return False
-        # Measured against these chords alone, and as a set: the nearest
-        # distance is the same whatever their order. A level above may have
-        # measured this very link against this very set already.
-        key = (*_exact(a), *_exact(b), _chord_set(near))
+        # The answer comes from the link and these chords alone, so a level
+        # above that measured this very link against these very chords (in
+        # the same order, which in practice they come in) gave it already.
+        key = (*_exact(a), *_exact(b), _chord_key(near))
         found = self.memo.links.get(key)
         if found is None:
             found = self.memo.links[key] = _within(a, b, near, reach, self.r / 100)
-        else:
-            self.memo.link_hits += 1
         return found
 
     def _near(self, a: XY, b: XY, reach: float) -> NDArray[np.float64]:
