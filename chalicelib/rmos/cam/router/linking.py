@@ -244,16 +244,20 @@ def approach(b: PathBuilder, xy: XY, top: float, hop_ok: HopCheck | None = None)
     b.descend_to(top)
 
 
+Turn = Callable[[Loop, XY], Loop]
+
+
 def enter_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, helix: Helix | None,
-               clearing: Clearing, hop_ok: HopCheck | None = None) -> None:
+               clearing: Clearing, hop_ok: HopCheck | None = None, turn: Turn = start_nearest) -> None:
     """Take the tool from above down onto the start of `loop` at depth z and cut it once.
 
     Tries, in order: a helix (if one fits), a ramp along the loop, a plunge.
+    `turn` gives the loop starting nearest a point (start_nearest, or a memo of it).
     """
     p = b.params
     top = min(z_above + CLEARANCE_MM, p.safe_z_mm)
     if helix is not None:
-        loop = start_nearest(loop, helix.center)
+        loop = turn(loop, helix.center)
     start = loop[0].start
     if helix is not None:
         spiral = ramp.helix(helix.center, helix.radius, start, top, z, p.ramp_angle_deg,
@@ -288,14 +292,15 @@ def cut_loop(b: PathBuilder, loop: Loop, z: float, from_distance: float, clearin
 
 
 def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: Clearing,
-               helix: Helix | None = None, hop_ok: HopCheck | None = None, turned: Loop | None = None) -> None:
+               helix: Helix | None = None, hop_ok: HopCheck | None = None, turned: Loop | None = None,
+               turn: Turn = start_nearest) -> None:
     """Cut `loop` at depth z next: link at depth when the rule allows, else hop or retract, and enter.
 
     `turned` is the loop as start_nearest(loop, tool position) turns it, when the caller has it already.
     """
     if b.pos is not None:
         here = (b.pos[0], b.pos[1])
-        loop = turned if turned is not None else start_nearest(loop, here)
+        loop = turned if turned is not None else turn(loop, here)
         if b.pos[2] <= z + 1e-9:
             target = loop[0].start
             if clearing.link_ok(here, target):
@@ -304,7 +309,7 @@ def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: C
                     clearing.add([Seg(here, target)])
                 cut_loop(b, loop, z, 0.0, clearing)
                 return
-    enter_loop(b, loop, z, z_above, helix, clearing, hop_ok)
+    enter_loop(b, loop, z, z_above, helix, clearing, hop_ok, turn)
 
 
 def level_depths(depth: float, stepdown: float) -> list[float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -85,6 +86,66 @@ CHORD_RUN = 16
 X0, Y0, X1, Y1, DX, DY, NORM, ROOT = range(8)
 
 
+class LevelMemo:
+    """What the depth levels of one region have in common, each answer kept under all it depends on.
+
+    Every level cuts the same ring tree in the same region, and from where
+    the order of cutting has come back to a place it was at a level above,
+    the same questions are asked again: which link at depth is allowed,
+    where a loop starts nearest the tool, how far a piece is from the tool.
+    Each answer is a pure function of what its key holds (the loop's very
+    pieces, points to the last bit with -0.0 told from 0.0, every float of
+    the cut path a link is measured against), so a hit gives the answer
+    working it out would give.
+    """
+
+    def __init__(self, region: Polygon, tool_radius: float) -> None:
+        self.region = region
+        self.r = tool_radius
+        self.grown = region.buffer(1e-6, join_style="mitre")
+        shapely.prepare(self.grown)
+        # Whether every point of a link is within reach of the cut path, by
+        # the link's ends and the chords it was measured against.
+        self.links: dict[tuple[Any, ...], bool] = {}
+        self._turns: dict[tuple[Any, ...], tuple[tuple[Seg, ...], tuple[Seg, ...]]] = {}
+        self._distances: dict[tuple[Any, ...], tuple[Any, float]] = {}
+
+    def turned(self, loop: Loop, p: XY) -> Loop:
+        """start_nearest(loop, p), worked out once for the same pieces and the same point."""
+        key = (id(loop), *_exact(p))
+        found = self._turns.get(key)
+        if found is not None and _same_pieces(found[0], loop):
+            return list(found[1])
+        result = start_nearest(loop, p)
+        # The loop's pieces are kept, so no other list can pass for them.
+        self._turns[key] = (tuple(loop), tuple(result))
+        return result
+
+    def distance(self, geom: Any, p: XY) -> float:
+        """geom.distance(Point(p)), measured once for the same (unchanging) geometry object and point."""
+        key = (id(geom), *_exact(p))
+        found = self._distances.get(key)
+        if found is not None and found[0] is geom:
+            return found[1]
+        d = float(geom.distance(Point(p)))
+        self._distances[key] = (geom, d)
+        return d
+
+
+def _exact(p: XY) -> tuple[float, float, float, float]:
+    """A point as a key part: -0.0 and 0.0 are equal floats, but not in everything worked out from them."""
+    return (p[0], p[1], math.copysign(1.0, p[0]), math.copysign(1.0, p[1]))
+
+
+def _same_pieces(kept: tuple[Seg, ...], loop: Loop) -> bool:
+    return len(kept) == len(loop) and all(map(operator.is_, kept, loop))
+
+
+def _chord_key(chords: NDArray[np.float64]) -> bytes:
+    """The chords' ends, bit for bit, in the order they were cut."""
+    return chords[X0:Y1 + 1].tobytes()
+
+
 class PolygonClearing:
     """Answers the linking rule for one region at one depth.
 
@@ -94,11 +155,18 @@ class PolygonClearing:
     bounding box of every CHORD_RUN of them, so a check measures only the
     chords that can come within reach of its link. Paths are turned into
     chords when a check next needs them, all those recorded since in one go.
+
+    The levels of one region share a LevelMemo: a link a level above
+    already measured against the very same chords is not measured again.
     """
 
-    def __init__(self, region: Polygon, tool_radius: float) -> None:
-        self.region = region.buffer(1e-6, join_style="mitre")
-        shapely.prepare(self.region)
+    def __init__(self, region: Polygon, tool_radius: float, memo: LevelMemo | None = None) -> None:
+        if memo is None:
+            memo = LevelMemo(region, tool_radius)
+        elif memo.region is not region or memo.r != tool_radius:
+            raise ValueError("a level memo answers for one region and one tool radius only")
+        self.memo = memo
+        self.region = memo.grown
         self.r = tool_radius
         self._pending: list[tuple[Seg, ...]] = []
         self._chords: NDArray[np.float64] = np.empty((8, 1024))
@@ -200,7 +268,14 @@ class PolygonClearing:
         near = self._near(a, b, reach)
         if not near.shape[1]:
             return False
-        return _within(a, b, near, reach, self.r / 100)
+        # The answer comes from the link and these chords alone, so a level
+        # above that measured this very link against these very chords (in
+        # the same order, which in practice they come in) gave it already.
+        key = (*_exact(a), *_exact(b), _chord_key(near))
+        found = self.memo.links.get(key)
+        if found is None:
+            found = self.memo.links[key] = _within(a, b, near, reach, self.r / 100)
+        return found
 
     def _near(self, a: XY, b: XY, reach: float) -> NDArray[np.float64]:
         """The chords that may pass within `reach` of the link a-b (never leaving out one that does).
@@ -439,8 +514,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         z_above = 0.0
         region = region_of[id(root)]
         shapely.prepare(region)
+        memo = LevelMemo(region, r)
         for z in level_depths(depth, p.stepdown_mm):
-            clearing = PolygonClearing(region, r)
+            clearing = PolygonClearing(region, r, memo)
             over = footprint if z_above == 0.0 else region
             _cut_node(b, root, z, z_above, clearing, functools.partial(_hop_ok, over))
             z_above = z
@@ -627,7 +703,7 @@ def _helix_for(poly: Polygon, r: float) -> Helix | None:
 LINK_CANDIDATES = 3
 
 
-def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: float,
+def _next_loop(b: PathBuilder, node: Node, left: list[int], here: XY, z: float,
                clearing: PolygonClearing) -> tuple[int, Loop | None]:
     """The nearest of the node's loops left that can be reached at depth, else the nearest.
 
@@ -637,16 +713,22 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: Point, z: floa
     """
     if len(left) == 1:
         return left[0], None
-    order = sorted(left, key=lambda m: node.lines[m].distance(here))
+    memo = clearing.memo
+    order = sorted(left, key=lambda m: memo.distance(node.lines[m], here))
     if b.pos is None or b.pos[2] > z + 1e-9:
         return order[0], None
     turned: dict[int, Loop] = {}
     for m in order[:LINK_CANDIDATES]:
         # The same start the move will take, so the answer is asked once.
-        turned[m] = start_nearest(node.loops[m], (here.x, here.y))
-        if clearing.link_ok((here.x, here.y), turned[m][0].start):
+        turned[m] = memo.turned(node.loops[m], here)
+        if clearing.link_ok(here, turned[m][0].start):
             return m, turned[m]
     return order[0], turned[order[0]]
+
+
+def _xy(b: PathBuilder) -> XY:
+    """Where the tool is, as the floats a shapely point made there holds (the origin before any move)."""
+    return (float(b.pos[0]), float(b.pos[1])) if b.pos else (0.0, 0.0)
 
 
 def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
@@ -664,9 +746,10 @@ def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: Po
     while stack:
         node, children = stack[-1]
         if children:
-            here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
+            here = _xy(b)
             # (An only child is taken without measuring.)
-            child = children[0] if len(children) == 1 else min(children, key=lambda n: n.poly.distance(here))
+            child = children[0] if len(children) == 1 else min(children,
+                                                                 key=lambda n: clearing.memo.distance(n.poly, here))
             children.remove(child)
             stack.append((child, list(child.children)))
             continue
@@ -682,8 +765,7 @@ def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearin
         b.full_width_mm += sum(loop_length(loop) for loop in node.loops)
     left = list(range(len(node.loops)))
     while left:
-        here = Point(b.pos[0], b.pos[1]) if b.pos else Point(0, 0)
-        k, turned = _next_loop(b, node, left, here, z, clearing)
+        k, turned = _next_loop(b, node, left, _xy(b), z, clearing)
         left.remove(k)
-        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok, turned)
+        go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok, turned, clearing.memo.turned)
         helix = None
