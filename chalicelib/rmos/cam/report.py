@@ -250,16 +250,25 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
     return "\n".join(parts) + "\n"
 
 
+# Past this sweep an arc is drawn as two halves.
+_NEAR_FULL_TURN = math.pi * 1.999
+
+
 def _svg_arc(sx: float, sy: float, move: Arc) -> str:
     """The path command for an arc from (sx, sy), both already in screen coordinates (y negated)."""
-    # arcs.radius(start, centre), with the start's y flipped back.
-    r = _fmt(math.hypot(sx - move.cx, -sy - move.cy))
-    ex, ey = _fmt(move.x), _fmt(-move.y)
+    # arcs.radius(start, centre), with the start's y flipped back; never negative, so never "-0".
+    r = ("%.4f" % math.hypot(sx - move.cx, -sy - move.cy)).rstrip("0").rstrip(".")
+    ex = ("%.4f" % move.x).rstrip("0").rstrip(".")
+    ey = ("%.4f" % -move.y).rstrip("0").rstrip(".")
+    if ex == "-0":
+        ex = "0"
+    if ey == "-0":
+        ey = "0"
     # y is flipped, so a counter-clockwise arc in the work frame is clockwise
     # on screen: SVG's sweep-flag 1.
     sweep_flag = 0 if move.clockwise else 1
     sweep_angle = abs(move.sweep)
-    if sweep_angle > math.pi * 1.999:
+    if sweep_angle > _NEAR_FULL_TURN:
         # SVG cannot draw a closed arc in one command: two halves.
         mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
         return f"A{r} {r} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)} A{r} {r} 0 0 {sweep_flag} {ex} {ey}"
