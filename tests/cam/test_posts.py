@@ -185,3 +185,47 @@ def test_an_arc_is_checked_from_its_own_start_even_when_its_end_and_centre_were_
                   Arc(0, 10, -1, 0, 0, False, 100, math.pi / 2)]
     with pytest.raises(PostError, match="arc radii differ"):
         posts.render(program(off), grbl)
+
+
+class _RapidKind(Rapid):
+    __slots__ = ()
+
+
+class _LineKind(Line):
+    __slots__ = ()
+
+
+class _ArcKind(Arc):
+    __slots__ = ()
+
+
+def test_moves_of_a_subclass_render_as_their_base_and_unknown_moves_are_refused(tmp_path):
+    """The renderer looks at exact types first; a subclass still takes its base's way."""
+    plain = circle_program()
+    kinds = {Rapid: _RapidKind, Line: _LineKind, Arc: _ArcKind}
+    moves = [kinds[type(m)](*(getattr(m, f) for f in m.__dataclass_fields__)) for m in plain.sections[0].moves]
+    assert {type(m) for m in moves} == {_RapidKind, _LineKind, _ArcKind}
+    for name in posts.DIALECTS:
+        text = posts.render(program(moves), posts.dialect(name))
+        assert text == posts.render(plain, posts.dialect(name))
+        run_rs274(text, tmp_path, name=f"subclassed-{name}.ngc")
+    with pytest.raises(PostError, match="unknown move"):
+        posts.render(program([Rapid(0, 0, 5), (0, 0, 5)]), posts.dialect("grbl"))  # type: ignore[list-item]
+
+
+def test_repeated_arcs_print_as_the_first_did_from_the_same_start(tmp_path):
+    """The words an arc prints are worked out once per start, end and centre; a level repeated
+    at another depth prints the same arcs with only Z changing, and one from another start gets its own I/J."""
+    ring = [Arc.from_start((10.0, 0.0), 0.0, 10.0, -1.0, 0.0, 0.0, False, 600.0),
+            Arc.from_start((0.0, 10.0), 10.0, 0.0, -1.0, 0.0, 0.0, False, 600.0)]
+    moves = [Rapid(10.0, 0.0, 5.0), Rapid(10.0, 0.0, 0.5), Line(10.0, 0.0, -1.0, 200.0), *ring,
+             Line(10.0, 0.0, -2.0, 200.0),
+             *(Arc(a.x, a.y, -2.0, a.cx, a.cy, a.clockwise, a.feed, a.sweep) for a in ring),
+             Line(0.0, -10.0, -2.0, 200.0),  # a different start for the same end and centre
+             Arc.from_start((0.0, -10.0), 10.0, 0.0, -2.0, 0.0, 0.0, False, 600.0), Rapid(10.0, 0.0, 5.0)]
+    text = posts.render(program(moves), posts.dialect("grbl"))
+    arcs_written = [ln for ln in code_lines(text) if ln.split()[0] in ("G2", "G3")]
+    assert arcs_written == ["G3 X0 Y10 I-10 J0 F600", "G3 X10 Y0 I0 J-10",
+                            "G3 X0 Y10 I-10 J0 F600", "G3 X10 Y0 I0 J-10",
+                            "G3 X10 Y0 I0 J10 F600"]
+    run_rs274(text, tmp_path, name="repeated-arcs.ngc")

@@ -143,3 +143,23 @@ def test_a_line_repeated_after_a_change_of_units_is_read_in_the_new_units():
             "G20\nG0 Z0.5\nG1 Z-1 F100\nG0 Z5\nM5\nM30\n")
     assert "cuts to Z -25.4000 mm" in _refused(text, "max_depth", max_depth_mm=2.0)
     assert _outcome(text.replace("G20\n", "G21\n"), max_depth_mm=2.0)["max_depth"][0] == "pass"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_last_line_is_found_from_the_end_as_splitting_the_whole_text_finds_it(seed, ring_text):
+    """Trailing blanks, "%", carriage returns and other line breaks, past any one piece of the end."""
+    import random
+
+    from chalicelib.rmos.cam.selfcheck import _last_line
+
+    rng = random.Random(seed)
+    fillers = ["", " ", "%", " % ", "\t", "\r", "\x0c", "\u2028"]
+    tail = "".join(rng.choice(fillers) + rng.choice(["\n", "\r\n", "\r"]) for _ in range(rng.choice([0, 3, 200, 3000])))
+    last = rng.choice(["M30", "M5", "  M30  ", "G0 Z5", ""])
+    head = rng.choice([ring_text, "", "M30\n", "x" * rng.randint(0, 5000)])
+    text = head + last + rng.choice(["\n", "\r\n", ""]) + tail
+    expected = next((s for s in (ln.strip() for ln in reversed(text.splitlines())) if s and s != "%"), None)
+    assert _last_line(text) == expected
+    # _outcome lists only the failed checks when any fails.
+    status = _outcome(text).get("ends_with_m30", ("pass", ""))[0]
+    assert (status == "pass") == (expected == "M30")

@@ -19,32 +19,23 @@ _EPS = 1e-9
 
 def bounds(program: Program) -> Bounds | None:
     """The extent of every move, arcs included, rounded as the report prints it."""
-    moves = [move for section in program.sections for move in section.moves]
-    if not moves:
-        return None
-    xs = [move.x for move in moves]
-    ys = [move.y for move in moves]
-    # Only an arc reaching past the extent of the move ends can widen it.
-    found = _extent(moves, program.safe_z_mm, (min(xs), max(xs), min(ys), max(ys)))
-    if 0.0 in found[:4]:
-        # 0.0 and -0.0 are the one tie whose winner shows (as "-0.0"): take
-        # the first met in walk order, as min() and max() over every point would.
-        found = _extent(moves, program.safe_z_mm, None)
+    return _measure(program, 1.0)[2]
+
+
+def _rounded(found: tuple[float, float, float, float, float, float]) -> Bounds:
     min_x, max_x, min_y, max_y, min_z, max_z = found
     return Bounds(min_x_mm=round(min_x, 4), max_x_mm=round(max_x, 4),
                   min_y_mm=round(min_y, 4), max_y_mm=round(max_y, 4),
                   min_z_mm=round(min_z, 4), max_z_mm=round(max_z, 4))
 
 
-def _extent(moves: list[Move], safe_z_mm: float, ends: tuple[float, float, float, float] | None
-            ) -> tuple[float, float, float, float, float, float]:
+def _extent(moves: list[Move], safe_z_mm: float) -> tuple[float, float, float, float, float, float]:
     """(min x, max x, min y, max y, min z, max z) over the points of every move in walk order.
 
-    Strict comparisons keep the first of equal values. A move's start is the
-    previous move's end, so only the very first start (at safe Z) adds
-    anything. An arc's extreme points are looked at when its circle reaches
-    past `ends` (min x, max x, min y, max y of the move ends), or with `ends`
-    None past the extent so far.
+    Strict comparisons keep the first of equal values, which decides between
+    0.0 and -0.0. A move's start is the previous move's end, so only the very
+    first start (at safe Z) adds anything. An arc's extreme points are looked
+    at when its circle reaches past the extent so far.
     """
     sx, sy = moves[0].x, moves[0].y
     min_x = max_x = sx
@@ -68,8 +59,7 @@ def _extent(moves: list[Move], safe_z_mm: float, ends: tuple[float, float, float
             cx, cy = move.cx, move.cy
             r = math.hypot(sx - cx, sy - cy)
             # Every point of the arc lies within r of the centre.
-            lo_x, hi_x, lo_y, hi_y = (min_x, max_x, min_y, max_y) if ends is None else ends
-            if cx - r < lo_x or cx + r > hi_x or cy - r < lo_y or cy + r > hi_y:
+            if cx - r < min_x or cx + r > max_x or cy - r < min_y or cy + r > max_y:
                 for px, py in arcs.extremes((sx, sy), (x, y), (cx, cy), move.sweep)[2:]:
                     if px < min_x:
                         min_x = px
@@ -83,6 +73,10 @@ def _extent(moves: list[Move], safe_z_mm: float, ends: tuple[float, float, float
     return min_x, max_x, min_y, max_y, min_z, max_z
 
 
+# (angle, cos, sin) of the four directions arcs.extremes looks along, worked out as it does.
+_AXES = tuple((k * math.pi / 2, math.cos(k * math.pi / 2), math.sin(k * math.pi / 2)) for k in range(4))
+
+
 @dataclass
 class _Tally:
     cut: float = 0.0
@@ -91,44 +85,86 @@ class _Tally:
 
 
 def _tallies(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int]:
-    """Cut and rapid lengths and time per section, and the number of retracts to safe Z.
+    """Cut and rapid lengths and time per section, and the number of retracts to safe Z."""
+    tallies, retracts, _ = _measure(program, rapid_mm_min)
+    return tallies, retracts
+
+
+def _measure(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int, Bounds | None]:
+    """Per-section tallies, the number of retracts to safe Z and the extent, in one walk over the moves.
 
     An arc's length is its helix: the planar arc length and the change of Z.
+    The extent is the smallest and largest of the move ends and of every
+    point where an arc faces along an axis (arcs.extremes, written out). An
+    arc's extreme points are looked at only when its circle reaches past the
+    extent of the move ends: the others lie within it and change nothing.
+    Only a zero on X or Y (whose sign the first met decides) or a NaN needs
+    the walk in order, which `_extent` does.
     """
     tallies = [_Tally() for _ in program.sections]
+    moves = [move for section in program.sections for move in section.moves]
+    if not moves:
+        return tallies, 0, None
+    safe_z_mm = program.safe_z_mm
+    xs = [move.x for move in moves]
+    ys = [move.y for move in moves]
+    zs = [move.z for move in moves]
+    # min() and max() keep the first of equal values, as the walk in order does.
+    lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
+    min_x, max_x, min_y, max_y = lo_x, hi_x, lo_y, hi_y
+    zs.insert(0, safe_z_mm)
+    min_z, max_z = min(zs), max(zs)
+    hypot, atan2, dist = math.hypot, math.atan2, math.dist
+    tau = arcs.TAU
     retracts = 0
-    safe_z = program.safe_z_mm - 1e-6
-    start: tuple[float, float, float] | None = None
+    retract_z = safe_z_mm - 1e-6
+    sx, sy, sz = moves[0].x, moves[0].y, safe_z_mm
     for section, tally in zip(program.sections, tallies):
-        cut = tally.cut
-        rapid = tally.rapid
-        time = tally.time
+        cut = rapid = time = 0.0
         for move in section.moves:
-            end = (move.x, move.y, move.z)
-            if start is None:
-                start = (move.x, move.y, program.safe_z_mm)
+            x, y, z = move.x, move.y, move.z
             if isinstance(move, Arc):
-                planar = abs(move.sweep) * math.hypot(start[0] - move.cx, start[1] - move.cy)
-                length = math.hypot(planar, move.z - start[2])
+                cx, cy, swept = move.cx, move.cy, move.sweep
+                r = hypot(sx - cx, sy - cy)
+                length = hypot(abs(swept) * r, z - sz)
+                if cx - r < lo_x or cx + r > hi_x or cy - r < lo_y or cy + r > hi_y:
+                    a0 = atan2(sy - cy, sx - cx)
+                    span = abs(swept)
+                    for axis, cos_a, sin_a in _AXES:
+                        ahead = ((axis - a0) if swept > 0 else (a0 - axis)) % tau
+                        if ahead <= span:
+                            px, py = cx + r * cos_a, cy + r * sin_a
+                            if px < min_x:
+                                min_x = px
+                            elif px > max_x:
+                                max_x = px
+                            if py < min_y:
+                                min_y = py
+                            elif py > max_y:
+                                max_y = py
             else:
-                length = math.dist(start, end)
+                length = dist((sx, sy, sz), (x, y, z))
             if isinstance(move, Rapid):
                 rapid += length
                 time += length / rapid_mm_min * 60
-                if move.z >= safe_z > start[2]:
+                if z >= retract_z > sz:
                     retracts += 1
             else:
                 cut += length
-                time += length / move.feed * 60 if move.feed > 0 else 0.0
-            start = end
+                feed = move.feed
+                time += length / feed * 60 if feed > 0 else 0.0
+            sx, sy, sz = x, y, z
         tally.cut, tally.rapid, tally.time = cut, rapid, time
-    return tallies, retracts
+    found = (min_x, max_x, min_y, max_y, min_z, max_z)
+    if 0.0 in found[:4] or math.isnan(sum(xs) + sum(ys)):
+        found = _extent(moves, safe_z_mm)
+    return tallies, retracts, _rounded(found)
 
 
 def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: ToolV1, checks: list[CheckResult],
                  warnings: list[str], mode: str, profile_id: str, machine: Named, material: Named,
                  cut_list: dict[str, Any] | None = None) -> ReportV1:
-    tallies, retracts = _tallies(program, rapid_mm_min)
+    tallies, retracts, extent = _measure(program, rapid_mm_min)
     ops = [OperationFigures(name=s.name, moves=len(s.moves), cut_length_mm=round(t.cut, 3),
                             rapid_length_mm=round(t.rapid, 3), full_width_cut_mm=round(s.full_width_mm, 3),
                             estimated_time_s=round(t.time, 3), warnings=list(s.warnings))
@@ -143,7 +179,7 @@ def build_report(program: Program, *, post: str, rapid_mm_min: float, tool: Tool
     )
     all_warnings = list(warnings) + [w for s in program.sections for w in s.warnings]
     return ReportV1(units=program.units, post=post, tool=tool, operations=ops, totals=totals, checks=checks,
-                    warnings=all_warnings, bounds=bounds(program), mode=mode, profile_id=profile_id,
+                    warnings=all_warnings, bounds=extent, mode=mode, profile_id=profile_id,
                     machine=machine, material=material, cut_list=cut_list)
 
 
@@ -214,16 +250,25 @@ def preview_svg(program: Program, *, margin_mm: float = 5.0, extent: Bounds | No
     return "\n".join(parts) + "\n"
 
 
+# Past this sweep an arc is drawn as two halves.
+_NEAR_FULL_TURN = math.pi * 1.999
+
+
 def _svg_arc(sx: float, sy: float, move: Arc) -> str:
     """The path command for an arc from (sx, sy), both already in screen coordinates (y negated)."""
-    # arcs.radius(start, centre), with the start's y flipped back.
-    r = _fmt(math.hypot(sx - move.cx, -sy - move.cy))
-    ex, ey = _fmt(move.x), _fmt(-move.y)
+    # arcs.radius(start, centre), with the start's y flipped back; never negative, so never "-0".
+    r = ("%.4f" % math.hypot(sx - move.cx, -sy - move.cy)).rstrip("0").rstrip(".")
+    ex = ("%.4f" % move.x).rstrip("0").rstrip(".")
+    ey = ("%.4f" % -move.y).rstrip("0").rstrip(".")
+    if ex == "-0":
+        ex = "0"
+    if ey == "-0":
+        ey = "0"
     # y is flipped, so a counter-clockwise arc in the work frame is clockwise
     # on screen: SVG's sweep-flag 1.
     sweep_flag = 0 if move.clockwise else 1
     sweep_angle = abs(move.sweep)
-    if sweep_angle > math.pi * 1.999:
+    if sweep_angle > _NEAR_FULL_TURN:
         # SVG cannot draw a closed arc in one command: two halves.
         mx, my = 2 * move.cx - sx, -(2 * move.cy + sy)
         return f"A{r} {r} 0 0 {sweep_flag} {_fmt(mx)} {_fmt(my)} A{r} {r} 0 0 {sweep_flag} {ex} {ey}"

@@ -285,8 +285,27 @@ def _non_empty(p: _Program) -> Outcome:
     return bool(p.cuts), f"{p.cuts} cutting moves" if p.cuts else "the program cuts nothing"
 
 
+def _last_line(text: str) -> str | None:
+    """The last line with anything but blanks or "%" on it, stripped; None when there is none.
+
+    Only the end of the text is split into lines, a longer end each time
+    nothing is found; a piece's first line may be cut short, so it counts only
+    when the piece starts at the start of the text.
+    """
+    size = 512
+    while True:
+        start = max(0, len(text) - size)
+        lines = text[start:].splitlines()
+        if start:
+            del lines[:1]
+        last = next((s for s in (ln.strip() for ln in reversed(lines)) if s and s != "%"), None)
+        if last is not None or not start:
+            return last
+        size *= 8
+
+
 def _ends_with_m30(p: _Program) -> Outcome:
-    last = next((s for s in (ln.strip() for ln in reversed(p.text.splitlines())) if s and s != "%"), None)
+    last = _last_line(p.text)
     ok = last == "M30"
     return ok, "program ends with M30" if ok else f"last line is {last if last else 'missing'!r}, expected M30"
 

@@ -67,6 +67,10 @@ def sanitize_comment(text: str, dialect: Dialect) -> str:
     return " ".join("".join(out).split())[:120]
 
 
+# What an arc leaves: its end's X and Y texts and numbers, and its "X.. Y.." and " I.. J.." words.
+_ArcWords = tuple[str, str, tuple[float, float], str, str]
+
+
 class _Writer:
     """Writes moves as text, remembering what the controller already holds.
 
@@ -95,7 +99,7 @@ class _Writer:
         self.pos_mm: list[float | None] = [None, None, None]
         # X and Y as numbers, float() of their texts, when an arc left them; None after any other move.
         self.held_xy: tuple[float, float] | None = None
-        self.arcs_seen: dict[tuple[str, str, float, float, float, float], tuple[str, str, float, float, str, str]] = {}
+        self.arcs_seen: dict[tuple[str, str, float, float, float, float], _ArcWords] = {}
         self.feed: str | None = None
         self.feed_mm: float | None = None
 
@@ -189,26 +193,31 @@ class _Writer:
             self.lines.append("G1" + words + self.feed_word(move.feed))
 
     def arc(self, move: Arc) -> None:
-        px, py = self.pos[0], self.pos[1]
+        pos = self.pos
+        px, py = pos[0], pos[1]
         if px is None or py is None:
             raise PostError("an arc before any positioning move")
+        x, y, z, feed = move.x, move.y, move.z, move.feed
         # A pocket cuts the same arcs at every level: each distinct one (its
         # start as held, its end and centre) is worked out and checked once.
-        key = (px, py, move.x, move.y, move.cx, move.cy)
+        key = (px, py, x, y, move.cx, move.cy)
         known = self.arcs_seen.get(key)
         if known is None:
             known = self.arcs_seen[key] = self._arc_words(px, py, move)
-        tx, ty, ex, ey, xy_words, ij_words = known
+        tx, ty, held, xy_words, ij_words = known
+        pos_mm = self.pos_mm
         # Most arcs keep Z and feed: skip the calls when they cannot print anything.
-        z_word = "" if move.z == self.pos_mm[2] else self._z_word(move.z)
-        f_word = "" if move.feed == self.feed_mm else self.feed_word(move.feed)
+        z_word = "" if z == pos_mm[2] else self._z_word(z)
+        f_word = "" if feed == self.feed_mm else self.feed_word(feed)
         self.lines.append(f"{'G2' if move.clockwise else 'G3'} {xy_words}{z_word}{ij_words}{f_word}")
-        self.pos[0], self.pos[1] = tx, ty
-        self.pos_mm[0], self.pos_mm[1] = move.x, move.y
-        self.held_xy = ex, ey
+        pos[0] = tx
+        pos[1] = ty
+        pos_mm[0] = x
+        pos_mm[1] = y
+        self.held_xy = held
 
-    def _arc_words(self, px: str, py: str, move: Arc) -> tuple[str, str, float, float, str, str]:
-        """(X text, Y text, X, Y, "X.. Y..", " I.. J..") for an arc from the held (px, py); PostError if unsafe."""
+    def _arc_words(self, px: str, py: str, move: Arc) -> _ArcWords:
+        """(X text, Y text, (X, Y), "X.. Y..", " I.. J..") for an arc from the held (px, py); PostError if unsafe."""
         sx, sy = (float(px), float(py)) if self.held_xy is None else self.held_xy
         dp, scale, fixed, neg_zero = self.dp, self.scale, self.fixed, self.neg_zero
         cx, cy = round(move.cx * scale, dp), round(move.cy * scale, dp)
@@ -233,7 +242,7 @@ class _Writer:
         if abs(r0 - r1) > self.radius_tolerance:
             raise PostError(f"arc radii differ by {abs(r0 - r1):.5f} (start {r0:.5f}, end {r1:.5f}) "
                             f"at X{self.num(sx)} Y{self.num(sy)}")
-        return (tx, ty, ex, ey, f"X{_trim(tx)} Y{_trim(ty)}", f" I{_trim(ti)} J{_trim(tj)}")
+        return (tx, ty, (ex, ey), f"X{_trim(tx)} Y{_trim(ty)}", f" I{_trim(ti)} J{_trim(tj)}")
 
 
 def _trim(fixed: str) -> str:
@@ -285,13 +294,19 @@ def _section(w: _Writer, section: Section, t: _Tooling) -> None:
         if w.dialect.spindle_dwell_s > 0:
             w.lines.append(f"G4 P{w.num(w.dialect.spindle_dwell_s, 1)}")
         t.rpm_on = section.spindle_rpm
+    rapid, arc, line = w.rapid, w.arc, w.line
     for move in section.moves:
-        if isinstance(move, Rapid):
-            w.rapid(move)
+        # The exact types first: a pocket's moves are mostly arcs.
+        if type(move) is Arc:
+            arc(move)
+        elif type(move) is Line:
+            line(move)
+        elif isinstance(move, Rapid):
+            rapid(move)
         elif isinstance(move, Arc):
-            w.arc(move)
+            arc(move)
         elif isinstance(move, Line):
-            w.line(move)
+            line(move)
         else:
             raise PostError(f"unknown move {type(move).__name__}")
     w.rapid_z(max(w.safe_z, w.pos_mm[2] or 0.0))
