@@ -221,20 +221,29 @@ def test_crash_before_the_s3_write_is_repaired_by_the_next_call(client, monkeypa
     assert fetched.status_code == 200 and fetched.json_body == resp.json_body["request"]
 
 
-def test_crash_before_the_job_record_is_repaired_by_the_reconciler(client, monkeypatch):
-    sid = approved_session(client)["session_id"]
+def _promote_crashing_on_claim(monkeypatch, sid: str, hits, error: Exception) -> None:
+    """Promote `sid` with the create-once write raising `error` for the items `hits` picks; then heal it."""
     real_claim = Table.claim
 
-    def crash_on_job(self, item):
-        if str(item["pk"]).startswith("JOB#"):
-            raise ConnectionError("throttled")
+    def crashing(self, item):
+        if hits(item):
+            raise error
         return real_claim(self, item)
 
-    monkeypatch.setattr(Table, "claim", crash_on_job)
-    with pytest.raises(ConnectionError):
+    monkeypatch.setattr(Table, "claim", crashing)
+    with pytest.raises(type(error)):
         promotion.promote(sid)
-    assert table_items("JOB#") == [] and s3_keys(config.requests_bucket(), PROMO_PREFIX) == []
     monkeypatch.setattr(Table, "claim", real_claim)
+
+
+def _is_job(item) -> bool:
+    return str(item["pk"]).startswith("JOB#")
+
+
+def test_crash_before_the_job_record_is_repaired_by_the_reconciler(client, monkeypatch):
+    sid = approved_session(client)["session_id"]
+    _promote_crashing_on_claim(monkeypatch, sid, _is_job, ConnectionError("throttled"))
+    assert table_items("JOB#") == [] and s3_keys(config.requests_bucket(), PROMO_PREFIX) == []
     report = repair_pending()
     (fixed,) = report["repaired"]
     assert fixed["job_record"] is True and fixed["request_object"] is True
@@ -256,21 +265,14 @@ def test_same_design_in_two_sessions_shares_one_request(client):
 
 def test_crash_before_the_session_link_is_repaired_and_the_session_lists_the_promotion(client, monkeypatch):
     sid = approved_session(client)["session_id"]
-    real_claim = Table.claim
-
-    def crash_on_link(self, item):
-        if str(item["pk"]).startswith("SESSION#") and str(item["sk"]).startswith(promotion.LINK_PREFIX):
-            raise ConnectionError("lambda timed out")
-        return real_claim(self, item)
-
-    monkeypatch.setattr(Table, "claim", crash_on_link)
-    with pytest.raises(ConnectionError):
-        promotion.promote(sid)
+    _promote_crashing_on_claim(
+        monkeypatch, sid,
+        lambda item: str(item["pk"]).startswith("SESSION#") and str(item["sk"]).startswith(promotion.LINK_PREFIX),
+        ConnectionError("lambda timed out"))
     # The link is the last write: the job record and the request object are already there.
     (job,) = table_items("JOB#")
     assert promotion.session_promotions(sid) == []
     assert s3_keys(config.requests_bucket(), PROMO_PREFIX) == [f"{PROMO_PREFIX}{job['job_id']}.json"]
-    monkeypatch.setattr(Table, "claim", real_claim)
     report = repair_pending()
     (fixed,) = report["repaired"]
     assert fixed == {"request_id": job["job_id"], "job_record": False, "request_object": False,
@@ -284,18 +286,8 @@ def test_crash_before_the_session_link_is_repaired_and_the_session_lists_the_pro
 
 def test_crash_before_the_job_record_loses_the_link_too_and_the_reconciler_restores_all_three(client, monkeypatch):
     sid = approved_session(client)["session_id"]
-    real_claim = Table.claim
-
-    def crash_on_job(self, item):
-        if str(item["pk"]).startswith("JOB#"):
-            raise ConnectionError("throttled")
-        return real_claim(self, item)
-
-    monkeypatch.setattr(Table, "claim", crash_on_job)
-    with pytest.raises(ConnectionError):
-        promotion.promote(sid)
+    _promote_crashing_on_claim(monkeypatch, sid, _is_job, ConnectionError("throttled"))
     assert promotion.session_promotions(sid) == [] and table_items("JOB#") == []
-    monkeypatch.setattr(Table, "claim", real_claim)
     (fixed,) = repair_pending()["repaired"]
     assert fixed["job_record"] is True and fixed["request_object"] is True and fixed["session_link"] is True
     (link,) = promotion.session_promotions(sid)

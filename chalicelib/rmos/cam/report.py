@@ -73,10 +73,6 @@ def _extent(moves: list[Move], safe_z_mm: float) -> tuple[float, float, float, f
     return min_x, max_x, min_y, max_y, min_z, max_z
 
 
-# (angle, cos, sin) of the four directions arcs.extremes looks along, worked out as it does.
-_AXES = tuple((k * math.pi / 2, math.cos(k * math.pi / 2), math.sin(k * math.pi / 2)) for k in range(4))
-
-
 @dataclass
 class _Tally:
     cut: float = 0.0
@@ -95,7 +91,7 @@ def _measure(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int, 
 
     An arc's length is its helix: the planar arc length and the change of Z.
     The extent is the smallest and largest of the move ends and of every
-    point where an arc faces along an axis (arcs.extremes, written out). An
+    point where an arc faces along an axis (arcs.extremes). An
     arc's extreme points are looked at only when its circle reaches past the
     extent of the move ends: the others lie within it and change nothing.
     Only a zero on X or Y (whose sign the first met decides) or a NaN needs
@@ -111,11 +107,11 @@ def _measure(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int, 
     zs = [move.z for move in moves]
     # min() and max() keep the first of equal values, as the walk in order does.
     lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
-    min_x, max_x, min_y, max_y = lo_x, hi_x, lo_y, hi_y
     zs.insert(0, safe_z_mm)
     min_z, max_z = min(zs), max(zs)
-    hypot, atan2, dist = math.hypot, math.atan2, math.dist
-    tau = arcs.TAU
+    hypot, dist = math.hypot, math.dist
+    # The points where an arc reaching past the move ends faces along an axis.
+    beyond: list[tuple[float, float]] = []
     retracts = 0
     retract_z = safe_z_mm - 1e-6
     sx, sy, sz = moves[0].x, moves[0].y, safe_z_mm
@@ -128,20 +124,7 @@ def _measure(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int, 
                 r = hypot(sx - cx, sy - cy)
                 length = hypot(abs(swept) * r, z - sz)
                 if cx - r < lo_x or cx + r > hi_x or cy - r < lo_y or cy + r > hi_y:
-                    a0 = atan2(sy - cy, sx - cx)
-                    span = abs(swept)
-                    for axis, cos_a, sin_a in _AXES:
-                        ahead = ((axis - a0) if swept > 0 else (a0 - axis)) % tau
-                        if ahead <= span:
-                            px, py = cx + r * cos_a, cy + r * sin_a
-                            if px < min_x:
-                                min_x = px
-                            elif px > max_x:
-                                max_x = px
-                            if py < min_y:
-                                min_y = py
-                            elif py > max_y:
-                                max_y = py
+                    beyond.extend(arcs.extremes((sx, sy), (x, y), (cx, cy), swept)[2:])
             else:
                 length = dist((sx, sy, sz), (x, y, z))
             if isinstance(move, Rapid):
@@ -155,7 +138,9 @@ def _measure(program: Program, rapid_mm_min: float) -> tuple[list[_Tally], int, 
                 time += length / feed * 60 if feed > 0 else 0.0
             sx, sy, sz = x, y, z
         tally.cut, tally.rapid, tally.time = cut, rapid, time
-    found = (min_x, max_x, min_y, max_y, min_z, max_z)
+    bx = [p[0] for p in beyond]
+    by = [p[1] for p in beyond]
+    found = (min([lo_x, *bx]), max([hi_x, *bx]), min([lo_y, *by]), max([hi_y, *by]), min_z, max_z)
     if 0.0 in found[:4] or math.isnan(sum(xs) + sum(ys)):
         found = _extent(moves, safe_z_mm)
     return tallies, retracts, _rounded(found)
