@@ -104,6 +104,10 @@ def _read_plain(raw: str) -> _Plain | None:
 
 def parse_motions(text: str, forbidden_words: tuple[str, ...] = ()) -> tuple[list[Motion], _Reader]:
     """Every motion in mm, and the reader with what it saw of code words and units."""
+    return _parse_lines(text.splitlines(), forbidden_words)
+
+
+def _parse_lines(lines: list[str], forbidden_words: tuple[str, ...]) -> tuple[list[Motion], _Reader]:
     reader = _Reader(forbidden_words)
     plain_codes = [f"G{k}" in reader.forbidden for k in range(4)]
     nan = math.nan
@@ -113,7 +117,7 @@ def parse_motions(text: str, forbidden_words: tuple[str, ...] = ()) -> tuple[lis
     append = motions.append
     # A pocket repeats its lines level after level: each distinct plain line is read once.
     seen: dict[str, _Plain] = {}
-    for n, raw in enumerate(text.splitlines(), start=1):
+    for n, raw in enumerate(lines, start=1):
         start = end
         plain = seen.get(raw)
         if plain is None:
@@ -246,12 +250,14 @@ class _Program:
     deepest: float = math.inf
     worst_arc_mm: float = 0.0
     bad_rapid: str | None = None
+    last_line: str | None = None
 
 
 def _scan(text: str, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
           tool_radius_mm: float | None) -> _Program:
     """One pass over the motions for every figure the checks read; rapids are followed up to the first bad one."""
-    motions, reader = parse_motions(text, dialect.forbidden_words)
+    lines = text.splitlines()
+    motions, reader = _parse_lines(lines, dialect.forbidden_words)
     rapids = _Rapids(motions, safe_z_mm, tool_radius_mm)
     bad_rapid: str | None = None
     cuts = 0
@@ -275,7 +281,8 @@ def _scan(text: str, dialect: Dialect, safe_z_mm: float, max_depth_mm: float,
             if mismatch > worst_arc:  # a NaN (an arc before any position) leaves it as it is
                 worst_arc = mismatch
     return _Program(text, dialect, max_depth_mm, reader.first_spindle_line, frozenset(reader.bad_words), cuts,
-                    first_cut_line, 0.0 if deepest == math.inf else deepest, worst_arc, bad_rapid)
+                    first_cut_line, 0.0 if deepest == math.inf else deepest, worst_arc, bad_rapid,
+                    _last_line(lines))
 
 
 Outcome = tuple[bool, str]
@@ -285,27 +292,13 @@ def _non_empty(p: _Program) -> Outcome:
     return bool(p.cuts), f"{p.cuts} cutting moves" if p.cuts else "the program cuts nothing"
 
 
-def _last_line(text: str) -> str | None:
-    """The last line with anything but blanks or "%" on it, stripped; None when there is none.
-
-    Only the end of the text is split into lines, a longer end each time
-    nothing is found; a piece's first line may be cut short, so it counts only
-    when the piece starts at the start of the text.
-    """
-    size = 512
-    while True:
-        start = max(0, len(text) - size)
-        lines = text[start:].splitlines()
-        if start:
-            del lines[:1]
-        last = next((s for s in (ln.strip() for ln in reversed(lines)) if s and s != "%"), None)
-        if last is not None or not start:
-            return last
-        size *= 8
+def _last_line(lines: list[str]) -> str | None:
+    """The last line with anything but blanks or "%" on it, stripped; None when there is none."""
+    return next((s for s in (ln.strip() for ln in reversed(lines)) if s and s != "%"), None)
 
 
 def _ends_with_m30(p: _Program) -> Outcome:
-    last = _last_line(p.text)
+    last = p.last_line
     ok = last == "M30"
     return ok, "program ends with M30" if ok else f"last line is {last if last else 'missing'!r}, expected M30"
 
