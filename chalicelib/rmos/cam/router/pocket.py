@@ -561,8 +561,8 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     # the fitter to work through. The wall ring is offset from the outlines
     # as drawn.
     thin = inner * THIN_SHARE
-    thin_boundary = shapely.simplify(boundary, thin, preserve_topology=True)
-    thin_islands = None if island_union is None else shapely.simplify(island_union, thin, preserve_topology=True)
+    thin_boundary = shapes.thinned(boundary, thin)
+    thin_islands = None if island_union is None else shapes.thinned(island_union, thin)
     # Offset by the thinning and one tolerance more than the ring's place,
     # then fitted within that tolerance: the path never comes nearer the
     # walls than r + e, nor further than r + e + 2.5 inner + tol / 8
@@ -655,7 +655,7 @@ def _report_unreachable(b: PathBuilder, boundary: Polygon, islands: Any, regions
 def _fitted_node(poly: Polygon, tol: float, climb: bool) -> Node:
     # One Douglas-Peucker pass over the whole piece (topology kept) thins the
     # rings for the fitter and gives the node its outline for containment.
-    outline = shapely.simplify(poly, tol * THIN_SHARE, preserve_topology=True)
+    outline = shapes.thinned(poly, tol * THIN_SHARE)
     outline = orient(outline if isinstance(outline, Polygon) and not outline.is_empty else poly, 1.0)
     loops = [fit_thinned(ring, tol) for ring in shapes.rings(outline)]
     return Node(outline, [loop if climb else reversed_loop(loop) for loop in loops if loop])
