@@ -402,15 +402,17 @@ def test_rings_offset_in_batches_are_the_rings_offset_one_at_a_time(monkeypatch)
     # Where it stops: the first inner offset of the thinned outlines that is empty.
     inner = pocket_mod._inner_tolerance(offsets, tol)
     thin = inner * THIN_SHARE
-    thin_boundary = shapely.simplify(boundary, thin, preserve_topology=True)
-    thin_island = shapely.simplify(island, thin, preserve_topology=True)
-    room = [bool(shapes.inset(thin_boundary, thin_island, r + e + inner + thin, tol / 8)) for e in offsets[1:]]
+    thin_boundary = shapes.thinned(boundary, thin)
+    thin_island = shapes.thinned(island, thin)
+    room = [bool(shapes.rough_insets(thin_boundary, thin_island, [r + e + inner + thin], tol / 8)[0])
+            for e in offsets[1:]]
     assert not all(room) and len(one) == 1 + room.index(False)
     # Nothing is offset past the ring that came out empty: the wall ring's
     # offset, then the inner ones up to and including that one.
     computed = []
-    real_insets = shapes.insets
+    real_insets, real_rough = shapes.insets, shapes.rough_insets
     monkeypatch.setattr(shapes, "insets", lambda b, i, ds, t: computed.extend(ds) or real_insets(b, i, ds, t))
+    monkeypatch.setattr(shapes, "rough_insets", lambda b, i, ds, t: computed.extend(ds) or real_rough(b, i, ds, t))
     rings(1)
     assert len(computed) == 1 + len(one)
     # The case splits at the neck and keeps the island's hole for a while.
@@ -425,13 +427,13 @@ def test_ring_offsets_look_at_the_deadline_before_every_batch_and_ring(monkeypat
 
     boundary, island, regions, corners, offsets, r, tol = _ring_case()
     batches = []
-    real_insets = shapes.insets
+    real_insets = shapes.rough_insets
 
     def counted(*args, **kwargs):
         batches.append(len(args[2]))
         return real_insets(*args, **kwargs)
 
-    monkeypatch.setattr(shapes, "insets", counted)
+    monkeypatch.setattr(shapes, "rough_insets", counted)
     with work.running_until(work.Deadline(-1.0)):
         with pytest.raises(work.DeadlinePassed):
             pocket_mod._ring_nodes(boundary, island, regions, corners, offsets, r, tol, True)
