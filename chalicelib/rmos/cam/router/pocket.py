@@ -99,12 +99,14 @@ class LevelMemo:
     working it out would give.
     """
 
-    def __init__(self, region: Polygon, tool_radius: float) -> None:
+    def __init__(self, region: Polygon, tool_radius: float, reach: float | None = None) -> None:
         self.region = region
         self.r = tool_radius
+        # How far from the path cut a link may pass (see PolygonClearing).
+        self.reach = max(tool_radius * 1.002, reach or 0.0) + 1e-6
         self.grown = region.buffer(1e-6, join_style="mitre")
         shapely.prepare(self.grown)
-        # Whether every point of a link is within reach of the cut path, by
+        # Whether every point of a link is within `reach` of the cut path, by
         # the link's ends and the chords it was measured against.
         self.links: dict[tuple[Any, ...], bool] = {}
         self._turns: dict[tuple[Any, ...], tuple[tuple[Seg, ...], tuple[Seg, ...]]] = {}
@@ -150,7 +152,10 @@ class PolygonClearing:
     """Answers the linking rule for one region at one depth.
 
     A link is allowed when it lies inside the tool-centre region and every
-    point of it is within a tool radius of the path already cut at this depth.
+    point of it is within reach of the path already cut at this depth: a
+    tool radius (the tool centre stays on cleared floor), or the widest the
+    rings themselves come apart when that is more. A link then never takes
+    a wider bite of the wall of stock than the ring it leads to.
     The path cut is kept as chords, one numpy column each, indexed by the
     bounding box of every CHORD_RUN of them, so a check measures only the
     chords that can come within reach of its link. Paths are turned into
@@ -256,7 +261,7 @@ class PolygonClearing:
             # `_within` says no. The answer is yes without measuring.
             return True
         self._record_pending()
-        reach = self.r * 1.002 + 1e-6
+        reach = self.memo.reach
         # The answer is the one shapely's distance to the cut path clipped to
         # the link's box grown by `reach` gave. A distance at or under
         # `reach` is to a point inside that box, so whole chords give it too
@@ -493,6 +498,10 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     offsets = ring_offsets(inscribed, step, allowance)
 
     corners = CornerArcs([boundary, *islands])
+    # Rings come apart by their spacing plus what offsetting and fitting
+    # may move each (see _ring_nodes); a link may take that bite too.
+    ring_gap = max(outer - inner for inner, outer in zip(offsets, offsets[1:] + [offsets[-1]])) + \
+        2.5 * _inner_tolerance(offsets, tol) + tol
     levels = _ring_nodes(boundary, island_union, regions, corners, offsets, r, tol, p.climb)
 
     roots = levels[0]
@@ -514,7 +523,7 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         z_above = 0.0
         region = region_of[id(root)]
         shapely.prepare(region)
-        memo = LevelMemo(region, r)
+        memo = LevelMemo(region, r, ring_gap)
         for z in level_depths(depth, p.stepdown_mm):
             clearing = PolygonClearing(region, r, memo)
             over = footprint if z_above == 0.0 else region
@@ -597,7 +606,7 @@ RING_BATCH = 16
 # INNER_TOLERANCE_MM. That is enough for a ring round a faceted round island
 # to become a few arcs instead of a line and a fillet per facet.
 INNER_SHARE = 1 / 20
-INNER_TOLERANCE_MM = 0.05
+INNER_TOLERANCE_MM = 0.1
 
 
 def _inner_tolerance(offsets: list[float], tol: float) -> float:
