@@ -168,15 +168,16 @@ def plan_intent(raw_or_intent: Any | PreparedIntent, *, post: str | None = None,
     work.WorkTooLarge ("too large: ...") when the estimate is past the job
     limit or planning passes the deadline.
     """
-    prepared = prepare(raw_or_intent).with_post(post)
-    norm, setup, issues = prepared.norm, prepared.setup, prepared.issues
-    if issues or norm is None or setup is None:
-        raise IntentRejected(issues)
-    if deadline is None:
-        require_within(prepared, work.JOB_PLANNING_SECONDS, "a job")
-        deadline = work.Deadline(work.JOB_PLANNING_SECONDS, "the job planning deadline")
-    with work.running_until(deadline):
-        return _plan(norm, setup)
+    with work.collector_paused():
+        prepared = prepare(raw_or_intent).with_post(post)
+        norm, setup, issues = prepared.norm, prepared.setup, prepared.issues
+        if issues or norm is None or setup is None:
+            raise IntentRejected(issues)
+        if deadline is None:
+            require_within(prepared, work.JOB_PLANNING_SECONDS, "a job")
+            deadline = work.Deadline(work.JOB_PLANNING_SECONDS, "the job planning deadline")
+        with work.running_until(deadline):
+            return _plan(norm, setup)
 
 
 def _plan(norm: NormalizedIntent, setup: ResolvedSetup) -> PlanResult:
