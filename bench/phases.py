@@ -24,7 +24,8 @@ def _stopwatches() -> Iterator[dict[str, float]]:
 
     targets: list[tuple[object, str, str]] = [
         (pipeline, "_sections", "plan: all router work"),
-        (shapes, "insets", "plan: GEOS offsets (shapes.insets, every ring)"),
+        (shapes, "insets", "plan: GEOS offsets (wall ring and inner rings)"),
+        (shapes, "rough_insets", "plan: GEOS offsets (wall ring and inner rings)"),
         (pocket, "_fitted_node", "plan: thinning and fitting rings with lines and arcs"),
         (pocket.PolygonClearing, "link_ok", "plan: link-at-depth checks"),
         (pocket.PolygonClearing, "add", "plan: recording the cut path for links"),

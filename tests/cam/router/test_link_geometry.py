@@ -169,13 +169,13 @@ def test_segment_distances_are_the_floats_shapely_gives():
     assert np.array_equal(table, want)
 
 
-def link_ok_reference(region, r, paths, a, b):
+def link_ok_reference(region, r, paths, a, b, ring_gap=0.0):
     """The rule as shapely answers it: within reach of every cut path, sampled and bisected the same way."""
     grown = region.buffer(1e-6, join_style="mitre")
     link = LineString([a, b]) if a != b else Point(a)
     if not grown.covers(link):
         return False
-    reach = r * 1.002 + 1e-6
+    reach = max(r * 1.002, ring_gap) + 1e-6
     lines = [LineString(np.vstack([np.asarray(path[0].start)[None, :], chord_points(path, r)])) for path in paths]
     box = (min(a[0], b[0]) - reach, min(a[1], b[1]) - reach, max(a[0], b[0]) + reach, max(a[1], b[1]) + reach)
     near = [g for g in (shapely.clip_by_rect(line, *box) for line in lines) if not g.is_empty]
@@ -334,3 +334,34 @@ def test_moves_along_pieces_ramp_z_by_length_and_end_every_appearance_of_the_las
             got = to_moves(segs, z0, z1, 900.0)
             want = to_moves_reference(segs, z0, z1, 900.0)
             assert got == want and [math.copysign(1, m.z) for m in got] == [math.copysign(1, m.z) for m in want]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_links_may_span_the_gap_the_rings_themselves_leave_and_no_more(seed):
+    """Rings fitted loosely come apart by a little more than the tool radius; a link between them stays down."""
+    rng = random.Random(400 + seed)
+    r = 3.0
+    gap = 1.04 * r
+    region = Polygon([(-60, -45), (60, -45), (60, 45), (-60, 45)])
+    inner = rotate_to(rounded_rectangle(-30, -20, 30, 20, 5.0), rng.uniform(0, 150))
+    loose = pocket.PolygonClearing(region, r, pocket.LevelMemo(region, r, gap))
+    tight = pocket.PolygonClearing(region, r)
+    for clearing in (loose, tight):
+        clearing.add(inner)
+    answers = {True: 0, False: 0}
+    for _ in range(40):
+        # Straight out from a point of a straight side of the cut ring, to the next ring out.
+        side = rng.choice([s for s in inner if s.center is None])
+        a = side.point_at(rng.uniform(0.1, 0.9))
+        dx, dy = side.end[0] - side.start[0], side.end[1] - side.start[1]
+        n = math.hypot(dx, dy)
+        out = (dy / n, -dx / n)  # the loop runs anticlockwise: its outside is on the right
+        for length in (0.99 * r, 1.03 * r, 1.06 * r):
+            b = (a[0] + out[0] * length, a[1] + out[1] * length)
+            got = loose.link_ok(a, b)
+            assert got == link_ok_reference(region, r, [inner], a, b, gap), (a, b)
+            assert got == (length <= gap)
+            answers[got] += 1
+            # Without the rings' gap the rule is the tool radius.
+            assert tight.link_ok(a, b) == (length <= r)
+    assert answers[True] and answers[False]

@@ -81,3 +81,65 @@ def test_safe_buffer_of_nothing_is_the_shape_itself_and_offsets_keep_their_bound
         # Shrunk outline: no vertex nearer the wall than d.
         shrunk = shapely.points(shapely.get_coordinates(shapes.shrink(LOBES, d, tol)))
         assert shapely.distance(shrunk, LOBES.exterior).min() >= d - 1e-9
+
+
+def _chord_distances(geom, walls):
+    """Distance to `walls` of every vertex of `geom` and of every chord's middle (where a chord comes nearest)."""
+    out = []
+    for poly in shapes.polygons(geom):
+        for ring in shapes.rings(poly):
+            xy = shapely.get_coordinates(ring)
+            out.append(shapely.distance(shapely.points(np.vstack([xy, (xy[1:] + xy[:-1]) / 2])), walls))
+    return np.concatenate(out) if out else np.empty(0)
+
+
+@pytest.mark.parametrize("islands", [ISLANDS, None])
+def test_rough_insets_never_come_nearer_than_asked_and_stray_at_most_the_tolerance_further(islands):
+    tol = 0.01
+    walls = LOBES.exterior if islands is None else unary_union([LOBES.exterior, islands.boundary])
+    exact = DISTANCES[:6]
+    rough = shapes.rough_insets(LOBES, islands, exact, tol)
+    careful = shapes.insets(LOBES, islands, exact, tol)
+    assert [len(pieces) for pieces in rough] == [len(pieces) for pieces in careful]
+    for d, pieces, reference in zip(exact, rough, careful):
+        region = unary_union(pieces)
+        # Never nearer a wall or island than d, at a vertex or along a chord,
+        # and no vertex more than the tolerance further than that.
+        found = _chord_distances(region, walls)
+        assert found.min() >= d - 1e-9
+        vertices = shapely.points(shapely.get_coordinates(region))
+        assert shapely.distance(vertices, walls).max() <= d + tol + 1e-9
+        # Inside the careful offset: it only gives up room, never adds it.
+        assert region.within(unary_union(reference).buffer(1e-9))
+    # What the cheaper offset gives up: along straight walls it stands off by
+    # up to the tolerance, where the mitred offset is exact.
+    straight = shapely.distance(shapely.points(shapely.get_coordinates(unary_union(rough[2]))), walls)
+    assert straight.max() > exact[2] + tol / 10
+
+
+def test_thinning_keeps_the_plain_douglas_peucker_result_when_it_is_a_valid_shape():
+    wavy = Polygon([(50 + (40 + 0.01 * np.sin(7 * t)) * np.cos(t), 50 + (40 + 0.01 * np.sin(7 * t)) * np.sin(t))
+                    for t in np.linspace(0, 2 * np.pi, 2000, endpoint=False)],
+                   [[(50 + 5 * np.cos(t), 50 + 5 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 200, endpoint=False)]])
+    thin = shapes.thinned(wavy, 0.05)
+    assert thin.equals_exact(shapely.simplify(wavy, 0.05, preserve_topology=False), 0)
+    assert len(thin.exterior.coords) < len(wavy.exterior.coords) / 4 and len(thin.interiors) == 1
+    assert thin.hausdorff_distance(wavy) <= 0.05 + 1e-9
+
+
+def test_thinning_falls_back_to_the_topology_keeping_simplifier_where_plain_thinning_breaks_the_shape():
+    # A hole inside a low bump of the outline: plain thinning straightens the
+    # bump and leaves the hole outside (an invalid polygon); a tiny hole
+    # would be dropped altogether. Both keep their holes and stay valid.
+    dent = Polygon([(0, 0), (50, 0), (50, 20), (26, 20), (25, 20.5), (24, 20), (0, 20)],
+                   [[(24.8, 20.05), (25.2, 20.05), (25.0, 20.3)]])
+    tiny = Polygon([(0, 0), (50, 0), (50, 20), (0, 20)], [[(10, 10), (10.01, 10), (10.005, 10.01)]])
+    for shape, tol in ((dent, 1.0), (tiny, 0.1)):
+        plain = shapely.simplify(shape, tol, preserve_topology=False)
+        assert not plain.is_valid or len(plain.interiors) != len(shape.interiors)
+        thin = shapes.thinned(shape, tol)
+        assert thin.is_valid and len(thin.interiors) == len(shape.interiors)
+        assert thin.equals_exact(shapely.simplify(shape, tol, preserve_topology=True), 0)
+    # Shapes of several polygons are held to the same: none may be lost or merged.
+    two = unary_union([dent, Polygon([(60, 0), (70, 0), (70, 10), (60, 10)])])
+    assert shapes.thinned(two, 1.0).is_valid and len(shapes.polygons(shapes.thinned(two, 1.0))) == 2
