@@ -385,8 +385,6 @@ def _as_data(levels):
 
 def test_rings_offset_in_batches_are_the_rings_offset_one_at_a_time(monkeypatch):
     """Batches of every size give the very same rings, and stop at the first offset with no room left."""
-    import shapely
-
     from chalicelib.rmos.cam.router import pocket as pocket_mod, shapes
     from chalicelib.rmos.cam.router.fit import THIN_SHARE
 
