@@ -46,6 +46,16 @@ def test_caller_input_is_not_mutated():
     assert raw == before
 
 
+@pytest.mark.parametrize("make", [intents.pocket_with_island, intents.profile_with_tabs, intents.rosette])
+def test_router_input_is_not_mutated(make):
+    # The planning bench plans the very same dict again and again on this.
+    raw = make(units="inch", context={"stepdown_mm": 0.7})
+    before = copy.deepcopy(raw)
+    first = plan_intent(raw).program
+    assert raw == before
+    assert plan_intent(raw).program == first
+
+
 
 def _emptied(value):
     """Empty every dict and list inside `value`, in place, innermost first."""
