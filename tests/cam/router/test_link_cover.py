@@ -107,3 +107,29 @@ def test_chord_ends_are_the_floats_the_piece_by_piece_rule_gives(seed):
         assert ends.shape == (2, sum(counts)) and len(counts) == len(segs)
         assert np.array_equal(ends.T, chord_points(segs, R))
     assert math.isclose(pocket._chord_ends([Seg((0.0, 0.0), (1.0, 1.0))], R)[1][0, 0], 1.0)
+
+
+def test_chord_parts_are_kept_per_piece_and_tool_radius_and_equal_a_fresh_batch(monkeypatch):
+    loop = rotate_to(rounded_rectangle(-30.0, -20.0, 30.0, 20.0, 4.0), 17.0)
+    batches = []
+    real = pocket._chord_ends
+
+    def counted(segs, r):
+        batches.append(len(segs))
+        return real(segs, r)
+
+    monkeypatch.setattr(pocket, "_chord_ends", counted)
+    first = pocket.chord_parts(loop, R)
+    # Kept: asking again (in any grouping) works nothing out.
+    again = pocket.chord_parts([*loop[3:], *loop[:3]], R)
+    assert batches == [len(loop)]
+    assert all(np.array_equal(x, y) for x, y in zip(first, [*again[-3:], *again[:-3]]))
+    # Each piece's part is what that piece alone, worked out afresh, gives.
+    for seg, part in zip(loop, first):
+        assert np.array_equal(part, real([seg], R)[1])
+    # Another tool radius is another answer; a new piece equal to a kept one is worked out for itself.
+    other = pocket.chord_parts(loop, 2 * R)
+    assert batches == [len(loop), len(loop)]
+    assert any(x.shape != y.shape for x, y in zip(first, other))
+    twin = Seg(loop[1].start, loop[1].end, loop[1].center, loop[1].sweep)
+    assert np.array_equal(pocket.chord_parts([twin], R)[0], first[1]) and batches[-1] == 1

@@ -197,18 +197,7 @@ class PolygonClearing:
         if not self._pending:
             return
         paths, self._pending = self._pending, []
-        segs = [s for path in paths for s in path]
-        # A piece's chords depend on the piece and the tool radius alone.
-        key = ("link chord ends", self.r)
-        parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
-        missing = [i for i, part in enumerate(parts) if part is None]
-        if missing:
-            counts, found = _chord_ends([segs[i] for i in missing], self.r)
-            at = 0
-            for i, count in zip(missing, counts):
-                parts[i] = segs[i].memo[key] = found[:, at:at + count]
-                at += count
-        whole = [part for part in parts if part is not None]
+        whole = chord_parts([s for path in paths for s in path], self.r)
         count = sum(part.shape[1] for part in whole)
         # Each path's first chord starts at the path's start, every other
         # one where the chord before it ends.
@@ -306,6 +295,24 @@ class PolygonClearing:
         kept: NDArray[np.float64] = chords[:, _meets(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
                                                      np.maximum(y0, y1), box, a, ux, uy, band)]
         return kept
+
+
+def chord_parts(segs: Sequence[Seg], tool_radius: float) -> list[NDArray[np.float64]]:
+    """The chord ends of each piece (rows x, y), kept with the piece: they depend on it and the tool radius alone.
+
+    Those not kept yet are worked out together in one batch (each chord end
+    is the same float whatever batch it comes in).
+    """
+    key = ("link chord ends", tool_radius)
+    parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    if missing:
+        counts, found = _chord_ends([segs[i] for i in missing], tool_radius)
+        at = 0
+        for i, count in zip(missing, counts):
+            parts[i] = segs[i].memo[key] = found[:, at:at + count]
+            at += count
+    return [part for part in parts if part is not None]
 
 
 def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray[np.float64]]:
@@ -595,6 +602,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         region = region_of[id(root)]
         shapely.prepare(region)
         memo = LevelMemo(region, r, ring_gap)
+        # Every level cuts every loop of the tree: their chords are worked
+        # out here in one batch rather than a few pieces per link check.
+        chord_parts([seg for node in _tree(root) for loop in node.loops for seg in loop], r)
         for z in level_depths(depth, p.stepdown_mm):
             clearing = PolygonClearing(region, r, memo)
             over = footprint if z_above == 0.0 else region
@@ -804,6 +814,16 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: XY, z: float,
         if clearing.link_ok(here, turned[m][0].start):
             return m, turned[m]
     return order[0], turned[order[0]]
+
+
+def _tree(root: Node) -> list[Node]:
+    """Every piece of the tree under `root` (itself included)."""
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
 
 
 def _xy(b: PathBuilder) -> XY:
