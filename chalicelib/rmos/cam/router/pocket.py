@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -323,29 +324,40 @@ def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray
     tool's reach; they end 1/n .. 1 of the way along it.
     """
     counts = [1] * len(segs)
-    arcs: list[tuple[float, ...]] = []
+    # A line's end is worked out as start + (end - start), and an arc's start
+    # relative to its centre as a difference, one IEEE operation at a time,
+    # so plain floats give the bits arrays would; most batches are a link or
+    # a split piece or two.
+    lines: list[XY] = []
+    line_at: list[int] = []
+    arcs: list[tuple[float, float, float, float, float, float, int]] = []
+    arc_at: list[int] = []
+    at = 0
     for i, s in enumerate(segs):
-        if s.center is not None:
+        if s.center is None:
+            lines.append((s.start[0] + (s.end[0] - s.start[0]), s.start[1] + (s.end[1] - s.start[1])))
+            line_at.append(at)
+        else:
             rho = s.radius
             piece = 2 * math.acos(max(-1.0, 1 - tool_radius / 2000 / rho)) if rho > 0 else math.pi
-            counts[i] = max(2, math.ceil(abs(s.sweep) / piece))
-            arcs.append((*s.start, *s.center, s.sweep, rho, counts[i]))
-    # A line's end is worked out as start + (end - start), one IEEE operation
-    # at a time, so plain floats give the bits numpy would; most batches are
-    # a link or two and need no array work beyond the result.
-    lines = [(s.start[0] + (s.end[0] - s.start[0]), s.start[1] + (s.end[1] - s.start[1]))
-             for s in segs if s.center is None]
+            counts[i] = n = max(2, math.ceil(abs(s.sweep) / piece))
+            arcs.append((s.start[0] - s.center[0], s.start[1] - s.center[1], *s.center, s.sweep, rho, n))
+            arc_at.append(at)
+        at += counts[i]
     if not arcs:
         return counts, np.array(lines).T.reshape(2, len(lines))
-    at = np.cumsum(counts) - counts
-    ends = np.empty((2, int(at[-1]) + counts[-1]))
+    ends = np.empty((2, at))
     if lines:
-        ends[:, at[[i for i, s in enumerate(segs) if s.center is None]]] = np.array(lines).T
-    pieces = [int(arc[-1]) for arc in arcs]
-    sx, sy, cx, cy, sweep, rho, n = np.repeat(np.asarray(arcs), pieces, axis=0).T
-    step = np.arange(len(n)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    a = np.arctan2(sy - cy, sx - cx) + sweep * ((step + 1) / n)
-    where = np.repeat(at[[i for i, s in enumerate(segs) if s.center is not None]], pieces) + step
+        ends[:, line_at] = np.array(lines).T
+    pieces = [arc[6] for arc in arcs]
+    firsts = list(accumulate(pieces, initial=0))
+    total = firsts.pop()
+    # The angle of an arc's start is the same float for each of its chords: taken once per arc.
+    start = np.repeat(np.arctan2(np.array([arc[1] for arc in arcs]), np.array([arc[0] for arc in arcs])), pieces)
+    cx, cy, sweep, rho, n = np.repeat(np.array([arc[2:] for arc in arcs]), pieces, axis=0).T
+    step = np.arange(total) - np.repeat(firsts, pieces)
+    a = start + sweep * ((step + 1) / n)
+    where = step + np.repeat(arc_at, pieces)
     ends[0, where] = cx + rho * np.cos(a)
     ends[1, where] = cy + rho * np.sin(a)
     return counts, ends
