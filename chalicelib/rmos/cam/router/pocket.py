@@ -674,8 +674,8 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     for first in range(0, len(offsets), RING_BATCH):
         work.checkpoint()
         batch = offsets[first:first + RING_BATCH]
-        inner_rings = iter(shapes.rough_insets(thin_boundary, thin_islands,
-                                               [r + e + inner + thin for e in batch if e != 0], tol * FILLET_SHARE))
+        distances = [r + e + inner + thin for e in batch if e != 0]
+        inner_rings = iter(shapes.rough_insets(thin_boundary, thin_islands, distances, tol * FILLET_SHARE))
         for e in batch:
             work.checkpoint()
             if e == 0:
