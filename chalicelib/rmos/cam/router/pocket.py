@@ -394,7 +394,8 @@ def _within(a: XY, b: XY, chords: NDArray[np.float64], reach: float, resolution:
     The distance to the chords is 1-Lipschitz along the segment, so between two
     samples h apart with distances d0 and d1 it cannot exceed (d0 + d1 + h) / 2.
     Intervals whose bound is over `reach` are halved until that bound holds,
-    or, once h is below `resolution`, their samples alone decide.
+    or, once h is below `resolution`, their samples alone decide. A link
+    `_covered` vouches for would pass all of that, and is let through first.
     """
     length = math.hypot(b[0] - a[0], b[1] - a[1])
     if _covered(a, b, chords, reach - COVER_MARGIN):
