@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -197,18 +198,7 @@ class PolygonClearing:
         if not self._pending:
             return
         paths, self._pending = self._pending, []
-        segs = [s for path in paths for s in path]
-        # A piece's chords depend on the piece and the tool radius alone.
-        key = ("link chord ends", self.r)
-        parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
-        missing = [i for i, part in enumerate(parts) if part is None]
-        if missing:
-            counts, found = _chord_ends([segs[i] for i in missing], self.r)
-            at = 0
-            for i, count in zip(missing, counts):
-                parts[i] = segs[i].memo[key] = found[:, at:at + count]
-                at += count
-        whole = [part for part in parts if part is not None]
+        whole = chord_parts([s for path in paths for s in path], self.r)
         count = sum(part.shape[1] for part in whole)
         # Each path's first chord starts at the path's start, every other
         # one where the chord before it ends.
@@ -308,6 +298,24 @@ class PolygonClearing:
         return kept
 
 
+def chord_parts(segs: Sequence[Seg], tool_radius: float) -> list[NDArray[np.float64]]:
+    """The chord ends of each piece (rows x, y), kept with the piece: they depend on it and the tool radius alone.
+
+    Those not kept yet are worked out together in one batch (each chord end
+    is the same float whatever batch it comes in).
+    """
+    key = ("link chord ends", tool_radius)
+    parts: list[NDArray[np.float64] | None] = [s.memo.get(key) for s in segs]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    if missing:
+        counts, found = _chord_ends([segs[i] for i in missing], tool_radius)
+        at = 0
+        for i, count in zip(missing, counts):
+            parts[i] = segs[i].memo[key] = found[:, at:at + count]
+            at += count
+    return [part for part in parts if part is not None]
+
+
 def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray[np.float64]]:
     """How many chords each of `segs` becomes, and the end of every chord in order (rows x, y).
 
@@ -316,27 +324,42 @@ def _chord_ends(segs: list[Seg], tool_radius: float) -> tuple[list[int], NDArray
     tool's reach; they end 1/n .. 1 of the way along it.
     """
     counts = [1] * len(segs)
-    arcs: list[tuple[float, ...]] = []
+    # A line's end is worked out as start + (end - start), and an arc's start
+    # relative to its centre as a difference, one IEEE operation at a time,
+    # so plain floats give the bits arrays would; most batches are a link or
+    # a split piece or two.
+    lines: list[XY] = []
+    line_at: list[int] = []
+    arcs: list[tuple[float, float, float, float, float, float, int]] = []
+    arc_at: list[int] = []
+    at = 0
     for i, s in enumerate(segs):
-        if s.center is not None:
+        if s.center is None:
+            lines.append((s.start[0] + (s.end[0] - s.start[0]), s.start[1] + (s.end[1] - s.start[1])))
+            line_at.append(at)
+        else:
             rho = s.radius
             piece = 2 * math.acos(max(-1.0, 1 - tool_radius / 2000 / rho)) if rho > 0 else math.pi
-            counts[i] = max(2, math.ceil(abs(s.sweep) / piece))
-            arcs.append((*s.start, *s.center, s.sweep, rho, counts[i]))
-    at = np.cumsum(counts) - counts
-    ends = np.empty((2, int(at[-1]) + counts[-1]))
-    lines = [i for i, s in enumerate(segs) if s.center is None]
+            counts[i] = n = max(2, math.ceil(abs(s.sweep) / piece))
+            arcs.append((s.start[0] - s.center[0], s.start[1] - s.center[1], *s.center, s.sweep, rho, n))
+            arc_at.append(at)
+        at += counts[i]
+    if not arcs:
+        return counts, np.array(lines).T.reshape(2, len(lines))
+    ends = np.empty((2, at))
     if lines:
-        start = np.asarray([segs[i].start for i in lines]).T
-        ends[:, at[lines]] = start + (np.asarray([segs[i].end for i in lines]).T - start)
-    if arcs:
-        pieces = [int(arc[-1]) for arc in arcs]
-        sx, sy, cx, cy, sweep, rho, n = np.repeat(np.asarray(arcs), pieces, axis=0).T
-        step = np.arange(len(n)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        a = np.arctan2(sy - cy, sx - cx) + sweep * ((step + 1) / n)
-        where = np.repeat(at[[i for i, s in enumerate(segs) if s.center is not None]], pieces) + step
-        ends[0, where] = cx + rho * np.cos(a)
-        ends[1, where] = cy + rho * np.sin(a)
+        ends[:, line_at] = np.array(lines).T
+    pieces = [arc[6] for arc in arcs]
+    firsts = list(accumulate(pieces, initial=0))
+    total = firsts.pop()
+    # The angle of an arc's start is the same float for each of its chords: taken once per arc.
+    start = np.repeat(np.arctan2(np.array([arc[1] for arc in arcs]), np.array([arc[0] for arc in arcs])), pieces)
+    cx, cy, sweep, rho, n = np.repeat(np.array([arc[2:] for arc in arcs]), pieces, axis=0).T
+    step = np.arange(total) - np.repeat(firsts, pieces)
+    a = start + sweep * ((step + 1) / n)
+    where = step + np.repeat(arc_at, pieces)
+    ends[0, where] = cx + rho * np.cos(a)
+    ends[1, where] = cy + rho * np.sin(a)
     return counts, ends
 
 
@@ -371,9 +394,12 @@ def _within(a: XY, b: XY, chords: NDArray[np.float64], reach: float, resolution:
     The distance to the chords is 1-Lipschitz along the segment, so between two
     samples h apart with distances d0 and d1 it cannot exceed (d0 + d1 + h) / 2.
     Intervals whose bound is over `reach` are halved until that bound holds,
-    or, once h is below `resolution`, their samples alone decide.
+    or, once h is below `resolution`, their samples alone decide. A link
+    `_covered` vouches for would pass all of that, and is let through first.
     """
     length = math.hypot(b[0] - a[0], b[1] - a[1])
+    if _covered(a, b, chords, reach - COVER_MARGIN):
+        return True
     n = max(1, math.ceil(length / (25 * resolution)))  # a quarter of the tool radius apart
     t = np.linspace(0.0, 1.0, n + 1)
     d = _distances(a, b, t, chords, reach)
@@ -395,6 +421,71 @@ def _within(a: XY, b: XY, chords: NDArray[np.float64], reach: float, resolution:
         far = bool(d_mid.max() > reach)
         lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
         d_lo, d_hi = np.concatenate([d_lo, d_mid]), np.concatenate([d_mid, d_hi])
+
+
+# How far inside the reach `_covered` keeps every point it vouches for: far
+# more than the rounding of any distance measured here (about 1e-13 mm at
+# these sizes), far less than anything a link check could turn on.
+COVER_MARGIN = 1e-9
+
+
+def _covered(a: XY, b: XY, chords: NDArray[np.float64], reach: float) -> bool:
+    """Whether every point of the segment a-b is within `reach` of some chord, worked out without sampling.
+
+    The points of a line within `reach` of a chord form one interval of
+    it (the chord's capsule is convex): the hull of where the line meets
+    the discs round the chord's ends and the band along it. The segment
+    is covered when those intervals leave no gap over it. Where this says
+    yes, every sample `_within` would take lies within `reach` (less the
+    margin it is given) of a chord, so `_within` says yes too; a no here
+    only means the sampling decides. Near the edges of an interval the
+    distance to the chord is flat or linear along the line, so rounding
+    there moves an end a little but the distance at it hardly at all, and
+    the distance to a chord being convex along the line, the hull of two
+    points each within reach stays within reach.
+    """
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    if length == 0 or not chords.shape[1]:
+        return False
+    ux, uy = (b[0] - a[0]) / length, (b[1] - a[1]) / length
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The discs round both ends of every chord at once (rows X0 and X1,
+        # Y0 and Y1); a disc the line misses gives NaN, which fmin and fmax pass over.
+        wx, wy = chords[X0:Y1 + 1:2] - a[0], chords[Y0:Y1 + 1:2] - a[1]
+        along = wx * ux + wy * uy
+        across = wx * uy - wy * ux
+        half = np.sqrt(reach * reach - across * across)
+        lo = np.fmin.reduce(along - half, axis=0)
+        hi = np.fmax.reduce(along + half, axis=0)
+        # The band: points within reach of the chord's line whose foot falls on the chord.
+        vx, vy = chords[DX] / chords[ROOT], chords[DY] / chords[ROOT]
+        ex, ey = wx[0], wy[0]
+        s_lo, s_hi = _between(vy * ex - vx * ey, vx * uy - vy * ux, -reach, reach)
+        f_lo, f_hi = _between(-(vx * ex + vy * ey), vx * ux + vy * uy, 0.0, chords[ROOT])
+    b_lo, b_hi = np.maximum(s_lo, f_lo), np.minimum(s_hi, f_hi)
+    # A chord of no length has no band (its direction is NaN, so no comparison holds).
+    band = b_lo <= b_hi
+    lo = np.where(band, np.fmin(lo, b_lo), lo)
+    hi = np.where(band, np.fmax(hi, b_hi), hi)
+    keep = (lo <= hi) & (hi >= 0) & (lo <= length)
+    if not keep.any():
+        return False
+    order = np.argsort(lo[keep], kind="stable")
+    starts = lo[keep][order]
+    ends = np.maximum.accumulate(hi[keep][order])
+    gaps = (starts[1:] > ends[:-1]) & (ends[:-1] < length)
+    return bool(starts[0] <= 0 and ends[-1] >= length and not gaps.any())
+
+
+def _between(v0: NDArray[Any], v1: NDArray[Any], low: Any, high: Any) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Where along the line low <= v0 + s * v1 <= high holds, as an interval of s.
+
+    With v1 = 0 the bounds come out infinite (the whole line, or an interval
+    beyond either end of every link), or NaN where v0 is on a bound: then
+    nothing the caller compares holds, and the chord vouches for nothing.
+    """
+    t0, t1 = (low - v0) / v1, (high - v0) / v1
+    return np.minimum(t0, t1), np.maximum(t0, t1)
 
 
 # Past this many point-chord pairs a link's points are measured only
@@ -524,6 +615,9 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         region = region_of[id(root)]
         shapely.prepare(region)
         memo = LevelMemo(region, r, ring_gap)
+        # Every level cuts every loop of the tree: their chords are worked
+        # out here in one batch rather than a few pieces per link check.
+        chord_parts([seg for node in _tree(root) for loop in node.loops for seg in loop], r)
         for z in level_depths(depth, p.stepdown_mm):
             clearing = PolygonClearing(region, r, memo)
             over = footprint if z_above == 0.0 else region
@@ -733,6 +827,16 @@ def _next_loop(b: PathBuilder, node: Node, left: list[int], here: XY, z: float,
         if clearing.link_ok(here, turned[m][0].start):
             return m, turned[m]
     return order[0], turned[order[0]]
+
+
+def _tree(root: Node) -> list[Node]:
+    """Every piece of the tree under `root` (itself included)."""
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
 
 
 def _xy(b: PathBuilder) -> XY:
