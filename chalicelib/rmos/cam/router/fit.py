@@ -201,6 +201,15 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
     radius = hypot(ax - cx, ay - cy)
     if radius > MAX_RADIUS_MM:
         return None
+    # Most edges of a stretch that passes clear the sagitta test by far, and
+    # cos is a good part of each step's cost. As 1 - cos(h) <= h * h / 2, the
+    # sagitta of a turn t is at most radius * t * t / 8; when that bound with
+    # the larger deviation stays under `safe` (the tolerance less a margin far
+    # above what rounding and the library's cos can add), the exact test
+    # below cannot refuse the edge, so cos is skipped and every decision, and
+    # so every arc, stays what the exact test alone would give.
+    eighth = radius * 0.125
+    safe = tol - tol * 1e-12 - radius * 1e-15
     prev_dev = 0.0
     prev_angle = atan2(by - cy, bx - cx)
     sweep = 0.0
@@ -224,7 +233,8 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
         # The edge against its piece of the circle: end points off by at most
         # their radial deviation, the chord inside the circle by its sagitta.
         # |step| <= pi, so half of it never exceeds a quarter turn.
-        if (prev_dev if prev_dev > dev else dev) + radius * (1 - cos(turn / 2)) > tol:
+        near = prev_dev if prev_dev > dev else dev
+        if near + eighth * turn * turn > safe and near + radius * (1 - cos(turn / 2)) > tol:
             return None
         sweep += step
         prev_angle, prev_dev = angle, dev
