@@ -120,7 +120,7 @@ Arc = tuple[int, XY, float]  # last vertex, centre, sweep
 
 
 def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> Arc | None:
-    """The arc over xy[i..j] for a j (<= n) with xy[i..j + 1] no arc (or j == n); None when a line must start at i.
+    """The arc over xy[i..j] for a j (<= n) with xy[i..j + 1] no arc (or j == n); None only if xy[i..i + 2] is none.
 
     Consecutive arcs of a smooth ring span about as many vertices, so the
     stretch as long as the last arc is asked first, then one vertex more or
@@ -128,7 +128,8 @@ def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> Arc | None
     the search gallops away from the guess in steps growing threefold and
     bisects between the last pass and the first failure. The answer passes
     `_fits` and the stretch one vertex longer does not (or j == n), so it is
-    never shorter than the longest run of passing stretches from i + 2 on.
+    never shorter than the unbroken run of passing stretches xy[i..i + 2],
+    xy[i..i + 3], and so on.
     """
     if i + 2 > n:
         return None
@@ -146,7 +147,7 @@ def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> Arc | None
     best = floor_arc if j == floor and floor_arc is not None else _fits(xy, i, j, tol)
     step = 1
     if best is not None:
-        lo, hi = j, n + 1
+        lo, hi = j, n + 1  # nothing past the ring's end to refuse
         while lo < n:
             j = min(n, lo + step)
             found = _fits(xy, i, j, tol)
