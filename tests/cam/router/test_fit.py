@@ -148,36 +148,63 @@ def _reference_arc(xy, i, j, tol):
 
 
 def _reference_fit(pts, tol):
+    """The module's search, written out again over `_reference_arc`."""
     xy = [(float(x), float(y)) for x, y in pts]
     n, i, guess, out = len(xy) - 1, 0, 8, []
     while i < n:
-        best = _reference_arc(xy, i, i + 2, tol) if i + 2 <= n else None
-        if best is None:
+        found = _reference_search(xy, i, n, tol, guess)
+        if found is None:
             if xy[i] != xy[i + 1]:
                 out.append((xy[i], xy[i + 1], None, 0.0))
             i += 1
             continue
-        lo = best_j = i + 2
-        step, hi = max(2, guess), None
+        j, arc = found
+        out.append(arc)
+        guess = max(4, j - i)
+        i = j
+    return out
+
+
+def _reference_search(xy, i, n, tol, guess):
+    """(j, arc) for the stretch from i the search settles on; None for a line."""
+    if i + 2 > n:
+        return None
+    probed = {}
+
+    def probe(j):
+        if j not in probed:
+            probed[j] = _reference_arc(xy, i, j, tol)
+        return probed[j]
+
+    (ax, ay), (bx, by), (cx, cy) = xy[i:i + 3]
+    if (bx - ax) ** 2 + (by - ay) ** 2 > 4 * ((cx - bx) ** 2 + (cy - by) ** 2) and probe(i + 2) is None:
+        return None
+    start = min(n, i + max(2, guess))
+    if probe(start) is not None:
+        lo, hi, step = start, n + 1, 1
         while lo < n:
             j = min(n, lo + step)
-            arc = _reference_arc(xy, i, j, tol)
-            if arc is None:
+            if probe(j) is None:
                 hi = j
                 break
-            lo, best_j, best = j, j, arc
-            step *= 2
-        while hi is not None and hi - lo > 1:
-            mid = (lo + hi) // 2
-            arc = _reference_arc(xy, i, mid, tol)
-            if arc is None:
-                hi = mid
-            else:
-                lo, best_j, best = mid, mid, arc
-        out.append(best)
-        guess = max(4, best_j - i)
-        i = best_j
-    return out
+            lo, step = j, step * 3
+    else:
+        hi, step = start, 1
+        while True:
+            if hi == i + 2:
+                return None
+            j = max(i + 2, hi - step)
+            if probe(j) is not None:
+                lo = j
+                break
+            hi, step = j, step * 3
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if probe(mid) is None:
+            hi = mid
+        else:
+            lo = mid
+    return lo, probe(lo)
 
 
 def _wavy(n, seed):

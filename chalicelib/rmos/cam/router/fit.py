@@ -14,10 +14,10 @@ ring it replaces would have without that allowance.
 How: the ring is first thinned with Douglas-Peucker (shapely.simplify) at a
 quarter of the tolerance, which removes collinear vertices and leaves curved
 stretches as chords whose sagitta is about that quarter. Arcs are then grown
-greedily (gallop, then bisect) over the thinned vertices. A candidate arc
-through the first, middle and last vertex of a stretch is accepted when every
-vertex lies within `radial` of its circle, the vertices turn monotonically
-about its centre, and every edge is close enough to the circle that
+greedily over the thinned vertices (the last arc's length first, then
+gallop and bisect). A candidate arc through the first, middle and last
+vertex of a stretch is accepted when every vertex lies within `radial` of
+its circle, the vertices turn monotonically about its centre, and every edge is close enough to the circle that
 radial deviation + chord sagitta <= what is left of the tolerance.
 """
 from __future__ import annotations
@@ -120,25 +120,55 @@ Arc = tuple[int, XY, float]  # last vertex, centre, sweep
 
 
 def _longest(xy: list[XY], i: int, n: int, tol: float, guess: int) -> Arc | None:
-    """The arc over xy[i..j] for the furthest j (<= n) that is one; None if not even two edges are."""
+    """The arc over xy[i..j] for a j (<= n) with xy[i..j + 1] no arc (or j == n); None only if xy[i..i + 2] is none.
+
+    Consecutive arcs of a smooth ring span about as many vertices, so the
+    stretch as long as the last arc is asked first, then one vertex more or
+    less: on such rings most arcs are settled in two probes. When that misses,
+    the search gallops away from the guess in steps growing threefold and
+    bisects between the last pass and the first failure. The answer passes
+    `_fits` and the stretch one vertex longer does not (or j == n), so it is
+    never shorter than the unbroken run of passing stretches xy[i..i + 2],
+    xy[i..i + 3], and so on.
+    """
     if i + 2 > n:
         return None
-    best = _fits(xy, i, i + 2, tol)
-    if best is None:
-        return None
-    lo = i + 2
-    step = max(2, guess)
-    hi = None
-    # Gallop outwards from the last arc's length, then bisect between pass and fail.
-    while lo < n:
-        j = min(n, lo + step)
-        found = _fits(xy, i, j, tol)
-        if found is None:
+    floor = i + 2  # the shortest stretch; the search never goes below it
+    floor_arc: Arc | None = None
+    (ax, ay), (bx, by), (cx, cy) = xy[i], xy[i + 1], xy[i + 2]
+    if (bx - ax) ** 2 + (by - ay) ** 2 > 4 * ((cx - bx) ** 2 + (cy - by) ** 2):
+        # An edge over twice as long as the next is mostly a straight run
+        # meeting a corner's fillet, and the two edges make no arc: asking the
+        # shortest stretch first settles such a line in one probe, not three.
+        floor_arc = _fits(xy, i, floor, tol)
+        if floor_arc is None:
+            return None
+    j = min(n, i + max(2, guess))
+    best = floor_arc if j == floor and floor_arc is not None else _fits(xy, i, j, tol)
+    step = 1
+    if best is not None:
+        lo, hi = j, n + 1  # nothing past the ring's end to refuse
+        while lo < n:
+            j = min(n, lo + step)
+            found = _fits(xy, i, j, tol)
+            if found is None:
+                hi = j
+                break
+            lo, best = j, found
+            step *= 3
+    else:
+        hi = j
+        while True:
+            if hi == floor:
+                return None
+            j = max(floor, hi - step)
+            found = floor_arc if j == floor and floor_arc is not None else _fits(xy, i, j, tol)
+            if found is not None:
+                lo, best = j, found
+                break
             hi = j
-            break
-        lo, best = j, found
-        step *= 2
-    while hi is not None and hi - lo > 1:
+            step *= 3
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         found = _fits(xy, i, mid, tol)
         if found is None:
@@ -172,6 +202,15 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
     radius = hypot(ax - cx, ay - cy)
     if radius > MAX_RADIUS_MM:
         return None
+    # Most edges of a stretch that passes clear the sagitta test by far, and
+    # cos is a good part of each step's cost. As 1 - cos(h) <= h * h / 2, the
+    # sagitta of a turn t is at most radius * t * t / 8; when that bound with
+    # the larger deviation stays under `safe` (the tolerance less a margin far
+    # above what rounding and the library's cos can add), the exact test
+    # below cannot refuse the edge, so cos is skipped and every decision, and
+    # so every arc, stays what the exact test alone would give.
+    eighth = radius * 0.125
+    safe = tol - tol * 1e-12 - radius * 1e-15
     prev_dev = 0.0
     prev_angle = atan2(by - cy, bx - cx)
     sweep = 0.0
@@ -195,7 +234,8 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
         # The edge against its piece of the circle: end points off by at most
         # their radial deviation, the chord inside the circle by its sagitta.
         # |step| <= pi, so half of it never exceeds a quarter turn.
-        if (prev_dev if prev_dev > dev else dev) + radius * (1 - cos(turn / 2)) > tol:
+        near = prev_dev if prev_dev > dev else dev
+        if near + eighth * turn * turn > safe and near + radius * (1 - cos(turn / 2)) > tol:
             return None
         sweep += step
         prev_angle, prev_dev = angle, dev
