@@ -24,6 +24,10 @@ ACCURACY = 4
 # fitted into arcs with its neighbours; such rings come out near this many segments.
 FITTED_SAGITTA_MM = 0.001
 FITTED_RING_SEGMENTS = 32
+# The planner fits a pocket's inner rings within this share of the ring
+# spacing, at most INNER_TOLERANCE_MM (pocket._inner_tolerance).
+INNER_SHARE = 1 / 20
+INNER_TOLERANCE_MM = 0.1
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _pocket(op: PocketOp, p: CutParams) -> OpEstimate:
     per_ring = max(4, segments // 2)
     chord = perimeter / max(segments, 1)
     # Inner rings are fitted to a looser tolerance than the wall (pocket._inner_tolerance).
-    inner_tol = max(FITTED_SAGITTA_MM, min(step / 20, 0.05))
+    inner_tol = max(FITTED_SAGITTA_MM, min(step * INNER_SHARE, INNER_TOLERANCE_MM))
     if chord * chord / (8 * max(perimeter / (2 * math.pi), 1e-9)) < inner_tol:
         per_ring = min(per_ring, FITTED_RING_SEGMENTS)
     return OpEstimate(levels * rings * (per_ring + RING_OVERHEAD), rings, segments)

@@ -26,6 +26,7 @@ from chalicelib.rmos.cam import work
 from chalicelib.rmos.cam.router import shapes, slot
 from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
+from chalicelib.rmos.cam.router.estimate import INNER_SHARE, INNER_TOLERANCE_MM
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
 from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths, start_nearest
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
@@ -695,12 +696,11 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
 RING_BATCH = 16
 
 
-# Inner rings rough: they may run up to twice this share of the ring spacing
-# further from the walls than their place (never nearer), capped at
-# INNER_TOLERANCE_MM. That is enough for a ring round a faceted round island
+# Inner rings rough: they may run up to 2.5 times INNER_SHARE of the ring
+# spacing further from the walls than their place (never nearer), capped at
+# INNER_TOLERANCE_MM (both kept in estimate.py, whose size model counts the
+# arcs this gives). That is enough for a ring round a faceted round island
 # to become a few arcs instead of a line and a fillet per facet.
-INNER_SHARE = 1 / 20
-INNER_TOLERANCE_MM = 0.1
 
 
 def _inner_tolerance(offsets: list[float], tol: float) -> float:

@@ -251,7 +251,8 @@ def thinned(shape: BaseGeometry, tolerance: float) -> BaseGeometry:
 
 
 def _holes(shape: BaseGeometry) -> list[int]:
-    return [len(poly.interiors) for poly in polygons(shape)] if not shape.is_empty else []
+    found: list[int] = shapely.get_num_interior_rings(shapely.get_parts(shape)).tolist()
+    return found
 
 
 def rings(poly: Polygon) -> list[LinearRing]:
