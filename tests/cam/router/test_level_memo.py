@@ -206,32 +206,86 @@ def test_later_levels_take_the_turns_and_links_worked_out_above_and_the_program_
     result, levels = plan_counting(monkeypatch, deep_pocket())
     assert result.program == reference.program
     assert len(levels) == len(fresh_levels) == 4
-    # The first two levels start from different places (the second where the
-    # first ended), so their orders differ; from the third on the order has
-    # come back round, and the turns and links are the second level's.
-    assert levels[:2] == fresh_levels[:2]
-    assert sum(level["start_nearest"] for level in levels[2:]) < sum(level["start_nearest"]
-                                                                     for level in fresh_levels[2:]) / 2
-    assert sum(level["_within"] for level in levels[2:]) < sum(level["_within"] for level in fresh_levels[2:])
+    # Every level is cut from where the first began (a hop takes the tool
+    # back there), so from the second level on the turns and links are the
+    # first level's.
+    assert levels[0] == fresh_levels[0]
+    assert sum(level["start_nearest"] for level in levels[1:]) < sum(level["start_nearest"]
+                                                                     for level in fresh_levels[1:]) / 2
+    assert sum(level["_within"] for level in levels[1:]) < sum(level["_within"] for level in fresh_levels[1:])
     run_rs274(result.program, tmp_path)
+
+
+def xy_by_level(program):
+    """The moves in XY at each depth (G word, X, Y, I, J as written), by the depth they run at."""
+    levels: dict[float, list[tuple[str, ...]]] = {}
+    z = math.inf
+    for line in program.splitlines():
+        words = dict((w[0], w[1:]) for w in line.split() if w[0] in "GXYZIJ")
+        z = float(words["Z"]) if "Z" in words else z
+        if z < 0 and ("X" in words or "Y" in words):
+            levels.setdefault(z, []).append((words.get("G", ""), words.get("X", ""), words.get("Y", ""),
+                                             words.get("I", ""), words.get("J", "")))
+    return levels
 
 
 def test_every_level_cuts_the_same_laps_in_xy_with_and_without_the_memo(monkeypatch):
     """Levels 2..n: the XY path of each level, level by level, is the one worked out afresh."""
-    def xy_by_level(program):
-        levels: dict[float, list[tuple[str, ...]]] = {}
-        z = math.inf
-        for line in program.splitlines():
-            words = dict((w[0], w[1:]) for w in line.split() if w[0] in "GXYZIJ")
-            z = float(words["Z"]) if "Z" in words else z
-            if z < 0 and ("X" in words or "Y" in words):
-                levels.setdefault(z, []).append((words.get("G", ""), words.get("X", ""), words.get("Y", ""),
-                                                 words.get("I", ""), words.get("J", "")))
-        return levels
-
     with pytest.MonkeyPatch.context() as plain:
         without_memo(plain)
         reference = plan_intent(deep_pocket())
     result = plan_intent(deep_pocket())
     got, want = xy_by_level(result.program), xy_by_level(reference.program)
     assert len(got) >= 4 and got == want
+
+
+def _level_paths(intent):
+    # (Ramps and helices pass through depths of their own on the way down.)
+    got = {z: moves for z, moves in xy_by_level(plan_intent(intent).program).items() if len(moves) > 20}
+    return [got[z] for z in sorted(got, reverse=True)]
+
+
+def test_each_level_cuts_the_first_levels_path_at_its_own_depth():
+    from bench.cases import body_pocket
+
+    # A hop takes the tool from the end of each level back to where the first began.
+    levels = _level_paths(body_pocket(300).intent)
+    assert len(levels) == 3
+    for level in levels[1:]:
+        # The first move or two write words the level above left modal.
+        assert len(level) == len(levels[0]) and level[2:] == levels[0][2:]
+    # Where going back would take a retract that starting nearest does not,
+    # the second level starts nearest, and the levels under it follow it.
+    levels = _level_paths(deep_pocket())
+    assert len(levels) == 4 and levels[1][2:] != levels[0][2:]
+    assert levels[2] == levels[1] and levels[3] == levels[1]
+
+
+@pytest.mark.parametrize("rule", ["always back", "always nearest"])
+def test_a_level_goes_back_to_the_first_levels_start_only_when_that_costs_no_extra_retract(monkeypatch, rule):
+    """On a plate of many islands the rule retracts no more than either fixed choice."""
+    from bench.router import CASES
+
+    plate = {"mode": "router_3axis", **copy.deepcopy(CASES["plate with 20 islands, 1/8 in"])}
+
+    def retracts(program):
+        z, count = 0.0, 0
+        for line in program.splitlines():
+            words = dict((w[0], w[1:]) for w in line.split() if w[0] in "GZ")
+            if "Z" in words:
+                new = float(words["Z"])
+                count += z < 0 <= new
+                z = new
+        return count
+
+    chosen = retracts(plan_intent(copy.deepcopy(plate)).program)
+    real = pocket._hops_to_first
+    if rule == "always back":
+        monkeypatch.setattr(pocket, "_hops_to_first", lambda b, root, start, *rest: start != pocket._xy(b))
+    else:
+        monkeypatch.setattr(pocket, "_hops_to_first", lambda b, root, start, *rest: start == pocket._xy(b))
+    fixed = retracts(plan_intent(copy.deepcopy(plate)).program)
+    assert real is not pocket._hops_to_first
+    assert chosen <= fixed
+    if rule == "always back":
+        assert chosen < fixed, "going back regardless costs retracts on this plate"

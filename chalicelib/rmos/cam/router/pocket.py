@@ -28,7 +28,8 @@ from chalicelib.rmos.cam.router.arcfit import CornerArcs
 from chalicelib.rmos.cam.router.circular import plan_circular
 from chalicelib.rmos.cam.router.estimate import INNER_SHARE, INNER_TOLERANCE_MM
 from chalicelib.rmos.cam.router.fit import THIN_SHARE, fit_thinned
-from chalicelib.rmos.cam.router.linking import Helix, PathBuilder, go_to_loop, level_depths, start_nearest
+from chalicelib.rmos.cam.router.linking import CLEARANCE_MM, Helix, PathBuilder, go_to_loop, level_depths, \
+    start_nearest
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, PocketOp
 from chalicelib.rmos.cam.router.path2d import XY, Loop, Seg, loop_length, once, reversed_loop
 from chalicelib.rmos.cam.toolpath import Issue, PlanningError
@@ -619,10 +620,19 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
         # Every level cuts every loop of the tree: their chords are worked
         # out here in one batch rather than a few pieces per link check.
         chord_parts([seg for node in _tree(root) for loop in node.loops for seg in loop], r)
+        # Every level is cut from where the first began, so each follows the
+        # first's order and finds its questions answered in the memo, unless
+        # getting back there from where the level above ended takes a
+        # retract where starting nearest the tool would not: then the level
+        # starts nearest the tool.
+        start = _xy(b)
         for z in level_depths(depth, p.stepdown_mm):
             clearing = PolygonClearing(region, r, memo)
             over = footprint if z_above == 0.0 else region
-            _cut_node(b, root, z, z_above, clearing, functools.partial(_hop_ok, over))
+            if z_above != 0.0 and not _hops_to_first(b, root, start, z_above, over, memo) and \
+                    _hops_to_first(b, root, _xy(b), z_above, over, memo):
+                start = _xy(b)
+            _cut_node(b, root, z, z_above, clearing, functools.partial(_hop_ok, over), start)
             z_above = z
         assert b.pos is not None  # the levels above moved the tool
         here = Point(b.pos[0], b.pos[1])
@@ -839,6 +849,25 @@ def _tree(root: Node) -> list[Node]:
     return out
 
 
+def _hops_to_first(b: PathBuilder, root: Node, start: XY, z_above: float, over: Polygon, memo: LevelMemo) -> bool:
+    """Whether the tool can hop (not retract) from where it is to where a level cut from `start` begins."""
+    node = root
+    while node.children:
+        node = node.children[0] if len(node.children) == 1 else min(
+            node.children, key=lambda n: memo.distance(n.poly, start))
+    helix = node.helix(b.params.tool_radius_mm)
+    if helix is not None:
+        target = helix.center
+    else:
+        k = 0 if len(node.loops) == 1 else min(range(len(node.loops)),
+                                               key=lambda m: memo.distance(node.lines[m], start))
+        target = memo.turned(node.loops[k], start)[0].start
+    here = _xy(b)
+    top = min(z_above + CLEARANCE_MM, b.params.safe_z_mm)
+    return math.hypot(target[0] - here[0], target[1] - here[1]) <= 2 * (b.params.safe_z_mm - top) and \
+        _hop_ok(over, here, target)
+
+
 def _xy(b: PathBuilder) -> XY:
     """Where the tool is, as the floats a shapely point made there holds (the origin before any move)."""
     return (float(b.pos[0]), float(b.pos[1])) if b.pos else (0.0, 0.0)
@@ -849,17 +878,18 @@ def _hop_ok(over: Polygon, a: XY, b: XY) -> bool:
 
 
 def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: PolygonClearing,
-              hop_ok: Callable[[XY, XY], bool]) -> None:
+              hop_ok: Callable[[XY, XY], bool], start: XY) -> None:
     """Cut `root` and every piece inside it at depth z, each piece's children before itself.
 
     Walked with an explicit stack: a pocket can have a thousand rings inside
     one another, past Python's recursion limit.
     """
     stack: list[tuple[Node, list[Node]]] = [(root, list(root.children))]
+    first: list[XY | None] = [start]
     while stack:
         node, children = stack[-1]
         if children:
-            here = _xy(b)
+            here = first[0] if first[0] is not None else _xy(b)
             # (An only child is taken without measuring.)
             child = children[0] if len(children) == 1 else min(children,
                                                                  key=lambda n: clearing.memo.distance(n.poly, here))
@@ -867,18 +897,26 @@ def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: Po
             stack.append((child, list(child.children)))
             continue
         stack.pop()
-        _cut_own_loops(b, node, z, z_above, clearing, hop_ok)
+        _cut_own_loops(b, node, z, z_above, clearing, hop_ok, first)
 
 
 def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearing: PolygonClearing,
-                   hop_ok: Callable[[XY, XY], bool]) -> None:
+                   hop_ok: Callable[[XY, XY], bool], first: list[XY | None]) -> None:
     helix = node.helix(b.params.tool_radius_mm)
     if not node.children:
         # Nothing inside this piece is cut yet at this depth: its rings slot.
         b.full_width_mm += sum(loop_length(loop) for loop in node.loops)
     left = list(range(len(node.loops)))
     while left:
-        k, turned = _next_loop(b, node, left, _xy(b), z, clearing)
+        turned: Loop | None
+        if first[0] is not None:
+            # The level's first loop: chosen, and started, as from `first`.
+            here = first[0]
+            k = left[0] if len(left) == 1 else min(left, key=lambda m: clearing.memo.distance(node.lines[m], here))
+            turned = clearing.memo.turned(node.loops[k], here) if b.pos is not None else None
+            first[0] = None
+        else:
+            k, turned = _next_loop(b, node, left, _xy(b), z, clearing)
         left.remove(k)
         go_to_loop(b, node.loops[k], z, z_above, clearing, helix, hop_ok, turned, clearing.memo.turned)
         helix = None
