@@ -109,6 +109,66 @@ def test_a_link_measured_against_a_different_cut_path_is_measured_again():
     assert any(x != y for x, y in zip(both, only_inner))
 
 
+def test_a_level_that_cut_exactly_the_same_path_takes_the_answers_without_turning_it_into_chords(monkeypatch):
+    rng = random.Random(11)
+    paths = rings(rng, (2.0, 6.5, 11.0))
+    links = probes(rng, paths, 80)
+    memo = pocket.LevelMemo(REGION, R)
+    first = pocket.PolygonClearing(REGION, R, memo)
+    for path in paths:
+        first.add(path)
+    answers = [first.link_ok(a, b) for a, b in links]
+    recorded = counting(monkeypatch, pocket.PolygonClearing, "_record_pending")
+    measured = counting(monkeypatch, pocket.PolygonClearing, "_measured")
+    same = pocket.PolygonClearing(REGION, R, memo)
+    for path in paths:
+        same.add(path)
+    assert [same.link_ok(a, b) for a, b in links] == answers
+    assert recorded == [] and measured == []
+    assert True in answers and False in answers
+
+
+@pytest.mark.parametrize("change", ["one bit of one sweep", "a zero's sign", "the same pieces in other paths"])
+def test_a_path_that_differs_in_any_bit_or_in_how_it_was_recorded_is_measured_afresh(monkeypatch, change):
+    rng = random.Random(12)
+    inner, outer = rings(rng, (2.0, 6.5))
+    y = inner[-1].end[1]
+
+    def spur(zero):
+        # Out to the line x = 0 and along it.
+        return [Seg(inner[-1].end, (zero, y)), Seg((zero, y), (zero, y + 1.0))]
+
+    memo = pocket.LevelMemo(REGION, R)
+    first = pocket.PolygonClearing(REGION, R, memo)
+    for path in (inner + spur(0.0), outer):
+        first.add(path)
+    links = probes(rng, [inner, outer], 30)
+    answers = [first.link_ok(a, b) for a, b in links]
+    changed = inner + spur(0.0)
+    if change == "one bit of one sweep":
+        arc = next(k for k, s in enumerate(changed) if s.center is not None)
+        s = changed[arc]
+        changed[arc] = Seg(s.start, s.end, s.center, math.nextafter(s.sweep, math.inf))
+    elif change == "a zero's sign":
+        changed = inner + spur(-0.0)
+    measured = counting(monkeypatch, pocket.PolygonClearing, "_measured")
+    again = pocket.PolygonClearing(REGION, R, memo)
+    fresh = pocket.PolygonClearing(REGION, R)
+    for clearing in (again, fresh):
+        if change == "the same pieces in other paths":
+            clearing.add(changed[:5])
+            clearing.add(changed[5:])
+        else:
+            clearing.add(changed)
+        clearing.add(outer)
+    got = [again.link_ok(a, b) for a, b in links]
+    # Every link was measured again (none taken from the first level)...
+    assert len(measured) == len(links)
+    # ...and answers as a clearing with no memo does.
+    assert got == [fresh.link_ok(a, b) for a, b in links]
+    assert len(got) == len(answers)
+
+
 def test_a_memo_answers_for_its_own_region_and_tool_only():
     memo = pocket.LevelMemo(REGION, R)
     pocket.PolygonClearing(REGION, R, memo)
@@ -194,6 +254,7 @@ def without_memo(monkeypatch):
     def init(self, *args):
         real_init(self, *args)
         self.links = Forgetful()
+        self.links_after = Forgetful()
 
     monkeypatch.setattr(pocket.LevelMemo, "__init__", init)
 

@@ -298,18 +298,23 @@ def go_to_loop(b: PathBuilder, loop: Loop, z: float, z_above: float, clearing: C
 
     `turned` is the loop as start_nearest(loop, tool position) turns it, when the caller has it already.
     """
-    if b.pos is not None:
+    pieces = loop
+    if turned is not None:
+        loop = turned
+    elif b.pos is not None:
+        loop = turn(loop, (b.pos[0], b.pos[1]))
+    if b.pos is not None and b.pos[2] <= z + 1e-9:
         here = (b.pos[0], b.pos[1])
-        loop = turned if turned is not None else turn(loop, here)
-        if b.pos[2] <= z + 1e-9:
-            target = loop[0].start
-            if clearing.link_ok(here, target):
-                if _dist(here, target) > 1e-9:
-                    b.extend([Line(target[0], target[1], z, b.params.feed_mm_min)])
-                    clearing.add([Seg(here, target)])
-                cut_loop(b, loop, z, 0.0, clearing)
-                return
-    enter_loop(b, loop, z, z_above, helix, clearing, hop_ok, turn)
+        target = loop[0].start
+        if clearing.link_ok(here, target):
+            if _dist(here, target) > 1e-9:
+                b.extend([Line(target[0], target[1], z, b.params.feed_mm_min)])
+                clearing.add([Seg(here, target)])
+            cut_loop(b, loop, z, 0.0, clearing)
+            return
+    # A helix turns the loop to face its centre: from the loop's own pieces,
+    # so the same loop entered anywhere is cut through the very same pieces.
+    enter_loop(b, pieces if helix is not None else loop, z, z_above, helix, clearing, hop_ok, turn)
 
 
 def level_depths(depth: float, stepdown: float) -> list[float]:

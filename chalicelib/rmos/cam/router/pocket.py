@@ -9,8 +9,10 @@ piece is cleared before the ring that encloses it. Circles and annuli go to
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import operator
+import struct
 from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -112,6 +114,11 @@ class LevelMemo:
         # Whether every point of a link is within `reach` of the cut path, by
         # the link's ends and the chords it was measured against.
         self.links: dict[tuple[Any, ...], bool] = {}
+        # The same answers by the link's ends and a digest of the whole path
+        # cut before it at that depth (see PolygonClearing.add): a level
+        # that has cut exactly what a level above had finds the answer
+        # without turning its path into chords first.
+        self.links_after: dict[tuple[Any, ...], bool] = {}
         self._turns: dict[tuple[Any, ...], tuple[tuple[Seg, ...], tuple[Seg, ...]]] = {}
         self._distances: dict[tuple[Any, ...], tuple[Any, float]] = {}
 
@@ -135,6 +142,10 @@ class LevelMemo:
         d = float(geom.distance(Point(p)))
         self._distances[key] = (geom, d)
         return d
+
+
+# A line's centre in the digest of a cut path: no arc has a NaN centre.
+_NO_CENTRE = (math.nan, math.nan)
 
 
 def _exact(p: XY) -> tuple[float, float, float, float]:
@@ -187,6 +198,8 @@ class PolygonClearing:
         self._last: tuple[XY, XY, bool] | None = None
         # Where the path recorded last ends (where the tool stands after it).
         self._tail: XY | None = None
+        # Every path recorded, in order, piece by piece, to the last bit.
+        self._cut = hashlib.blake2b(digest_size=16)
 
     def add(self, segs: Sequence[Seg]) -> None:
         if not segs:
@@ -194,6 +207,15 @@ class PolygonClearing:
         self._last = None
         self._pending.append(tuple(segs))
         self._tail = segs[-1].end
+        # The chords, and so every link answer, are a function of the
+        # recorded paths in order (each path's first chord starts at its
+        # own start), the tool radius and the region: the digest takes each
+        # path's length and every float of its pieces, -0.0 told from 0.0.
+        floats: list[float] = []
+        for seg in segs:
+            centre = seg.center
+            floats += (*seg.start, *seg.end, *(centre if centre is not None else _NO_CENTRE), seg.sweep)
+        self._cut.update(struct.pack(f"<q{len(floats)}d", len(segs), *floats))
 
     def _record_pending(self) -> None:
         """Turn every path recorded since the last check into indexed chords."""
@@ -240,6 +262,13 @@ class PolygonClearing:
         return found
 
     def _link_ok(self, a: XY, b: XY) -> bool:
+        after = (*_exact(a), *_exact(b), self._cut.digest())
+        found = self.memo.links_after.get(after)
+        if found is None:
+            found = self.memo.links_after[after] = self._measured(a, b)
+        return found
+
+    def _measured(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
         if not self.region.covers(link):
             return False
@@ -913,7 +942,7 @@ def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearin
             # The level's first loop: chosen, and started, as from `first`.
             here = first[0]
             k = left[0] if len(left) == 1 else min(left, key=lambda m: clearing.memo.distance(node.lines[m], here))
-            turned = clearing.memo.turned(node.loops[k], here) if b.pos is not None else None
+            turned = clearing.memo.turned(node.loops[k], here)
             first[0] = None
         else:
             k, turned = _next_loop(b, node, left, _xy(b), z, clearing)
