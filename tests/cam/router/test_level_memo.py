@@ -324,10 +324,8 @@ def test_each_level_cuts_the_first_levels_path_at_its_own_depth():
 
 @pytest.mark.parametrize("rule", ["always back", "always nearest"])
 def test_a_level_goes_back_to_the_first_levels_start_only_when_that_costs_no_extra_retract(monkeypatch, rule):
-    """On a plate of many islands the rule retracts no more than either fixed choice."""
-    from bench.router import CASES
-
-    plate = {"mode": "router_3axis", **copy.deepcopy(CASES["plate with 20 islands, 1/8 in"])}
+    """On a pocket round an island the rule retracts no more than either fixed choice."""
+    deep = deep_pocket()
 
     def retracts(program):
         z, count = 0.0, 0
@@ -339,14 +337,14 @@ def test_a_level_goes_back_to_the_first_levels_start_only_when_that_costs_no_ext
                 z = new
         return count
 
-    chosen = retracts(plan_intent(copy.deepcopy(plate)).program)
+    chosen = retracts(plan_intent(copy.deepcopy(deep)).program)
     real = pocket._hops_to_first
     if rule == "always back":
         monkeypatch.setattr(pocket, "_hops_to_first", lambda b, root, start, *rest: start != pocket._xy(b))
     else:
         monkeypatch.setattr(pocket, "_hops_to_first", lambda b, root, start, *rest: start == pocket._xy(b))
-    fixed = retracts(plan_intent(copy.deepcopy(plate)).program)
+    fixed = retracts(plan_intent(copy.deepcopy(deep)).program)
     assert real is not pocket._hops_to_first
     assert chosen <= fixed
     if rule == "always back":
-        assert chosen < fixed, "going back regardless costs retracts on this plate"
+        assert chosen < fixed, "going back regardless costs retracts on this pocket"

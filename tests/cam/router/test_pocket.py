@@ -354,7 +354,7 @@ def test_inner_rings_of_a_dense_outline_sit_within_their_band():
     levels = pocket_mod._ring_nodes(boundary, island, regions, CornerArcs([boundary, island]), offsets, r, tol, True)
     walls = MultiLineString([boundary.exterior.coords, island.exterior.coords])
     assert len(levels) > 10
-    top = 2 * inner + 2 * inner * THIN_SHARE + tol / 8
+    top = 2 * inner + 2 * inner * THIN_SHARE + inner / 8
     for e, nodes in zip(offsets[1:], levels[1:]):
         for node in nodes:
             for loop in node.loops:
@@ -402,7 +402,7 @@ def test_rings_offset_in_batches_are_the_rings_offset_one_at_a_time(monkeypatch)
     thin = inner * THIN_SHARE
     thin_boundary = shapes.thinned(boundary, thin)
     thin_island = shapes.thinned(island, thin)
-    room = [bool(shapes.rough_insets(thin_boundary, thin_island, [r + e + inner + thin], tol / 8)[0])
+    room = [bool(shapes.rough_insets(thin_boundary, thin_island, [r + e + inner + thin], inner / 8)[0])
             for e in offsets[1:]]
     assert not all(room) and len(one) == 1 + room.index(False)
     # Nothing is offset past the ring that came out empty: the wall ring's

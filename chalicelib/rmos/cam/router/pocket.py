@@ -623,7 +623,7 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     # Rings come apart by their spacing plus what offsetting and fitting
     # may move each (see _ring_nodes); a link may take that bite too.
     ring_gap = max(outer - inner for inner, outer in zip(offsets, offsets[1:] + [offsets[-1]])) + \
-        2.5 * _inner_tolerance(offsets, tol) + tol
+        2.5 * _inner_tolerance(offsets, tol) + _inner_tolerance(offsets, tol) * FILLET_SHARE + tol
     levels = _ring_nodes(boundary, island_union, regions, corners, offsets, r, tol, p.climb)
 
     roots = levels[0]
@@ -708,15 +708,17 @@ def _ring_nodes(boundary: Polygon, island_union: Any, regions: list[Polygon], co
     thin_islands = None if island_union is None else shapes.thinned(island_union, thin)
     # Offset by the thinning and one tolerance more than the ring's place,
     # then fitted within that tolerance: the path never comes nearer the
-    # walls than r + e, nor further than r + e + 2.5 inner + tol / 8
-    # (thinning twice, fit twice, the fillet chords' share). The offsets
+    # walls than r + e, nor further than r + e + 2.5 inner + inner / 8
+    # (thinning twice, fit twice, the fillet chords' share: rings that only
+    # clear the floor take their rounded corners as coarse as the rest of
+    # their fit allows). The offsets
     # are taken RING_BATCH at a time, each GEOS step for all of them in one
     # call; a batch is not started past the deadline.
     for first in range(0, len(offsets), RING_BATCH):
         work.checkpoint()
         batch = offsets[first:first + RING_BATCH]
         distances = [r + e + inner + thin for e in batch if e != 0]
-        inner_rings = iter(shapes.rough_insets(thin_boundary, thin_islands, distances, tol * FILLET_SHARE))
+        inner_rings = iter(shapes.rough_insets(thin_boundary, thin_islands, distances, inner * FILLET_SHARE))
         for e in batch:
             work.checkpoint()
             if e == 0:
