@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 
@@ -66,3 +67,14 @@ def test_a_refused_intent_turns_the_collector_back_on(monkeypatch):
     with pytest.raises(RuntimeError):
         pipeline.plan_intent(intents.pocket_with_island())
     assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_state")
+def test_a_plan_on_another_thread_leaves_the_collector_running_for_every_thread(monkeypatch):
+    seen = _watch_planning(monkeypatch)
+    gc.enable()
+    done = []
+    worker = threading.Thread(target=lambda: done.append(pipeline.plan_intent(intents.pocket_with_island())))
+    worker.start()
+    worker.join()
+    assert len(done) == 1 and seen == [True] and gc.isenabled()
