@@ -622,8 +622,8 @@ def plan_polygon_pocket(b: PathBuilder, boundary: Polygon, islands: list[Polygon
     corners = CornerArcs([boundary, *islands])
     # Rings come apart by their spacing plus what offsetting and fitting
     # may move each (see _ring_nodes); a link may take that bite too.
-    ring_gap = max(outer - inner for inner, outer in zip(offsets, offsets[1:] + [offsets[-1]])) + \
-        2.5 * _inner_tolerance(offsets, tol) + _inner_tolerance(offsets, tol) * FILLET_SHARE + tol
+    ring_gap = max((outer - inner for inner, outer in zip(offsets, offsets[1:])), default=0.0) + \
+        (2.5 + FILLET_SHARE) * _inner_tolerance(offsets, tol) + tol
     levels = _ring_nodes(boundary, island_union, regions, corners, offsets, r, tol, p.climb)
 
     roots = levels[0]
@@ -880,18 +880,26 @@ def _tree(root: Node) -> list[Node]:
     return out
 
 
+def _nearest_piece(pieces: list[Node], here: XY, memo: LevelMemo) -> Node:
+    """The piece nearest `here` (an only piece is taken without measuring)."""
+    return pieces[0] if len(pieces) == 1 else min(pieces, key=lambda n: memo.distance(n.poly, here))
+
+
+def _nearest_loop(node: Node, left: list[int], here: XY, memo: LevelMemo) -> int:
+    """Which of the node's loops `left` is nearest `here` (an only loop without measuring)."""
+    return left[0] if len(left) == 1 else min(left, key=lambda m: memo.distance(node.lines[m], here))
+
+
 def _hops_to_first(b: PathBuilder, root: Node, start: XY, z_above: float, over: Polygon, memo: LevelMemo) -> bool:
     """Whether the tool can hop (not retract) from where it is to where a level cut from `start` begins."""
     node = root
     while node.children:
-        node = node.children[0] if len(node.children) == 1 else min(
-            node.children, key=lambda n: memo.distance(n.poly, start))
+        node = _nearest_piece(node.children, start, memo)
     helix = node.helix(b.params.tool_radius_mm)
     if helix is not None:
         target = helix.center
     else:
-        k = 0 if len(node.loops) == 1 else min(range(len(node.loops)),
-                                               key=lambda m: memo.distance(node.lines[m], start))
+        k = _nearest_loop(node, list(range(len(node.loops))), start, memo)
         target = memo.turned(node.loops[k], start)[0].start
     here = _xy(b)
     top = min(z_above + CLEARANCE_MM, b.params.safe_z_mm)
@@ -920,10 +928,7 @@ def _cut_node(b: PathBuilder, root: Node, z: float, z_above: float, clearing: Po
     while stack:
         node, children = stack[-1]
         if children:
-            here = first[0] if first[0] is not None else _xy(b)
-            # (An only child is taken without measuring.)
-            child = children[0] if len(children) == 1 else min(children,
-                                                                 key=lambda n: clearing.memo.distance(n.poly, here))
+            child = _nearest_piece(children, first[0] if first[0] is not None else _xy(b), clearing.memo)
             children.remove(child)
             stack.append((child, list(child.children)))
             continue
@@ -942,9 +947,8 @@ def _cut_own_loops(b: PathBuilder, node: Node, z: float, z_above: float, clearin
         turned: Loop | None
         if first[0] is not None:
             # The level's first loop: chosen, and started, as from `first`.
-            here = first[0]
-            k = left[0] if len(left) == 1 else min(left, key=lambda m: clearing.memo.distance(node.lines[m], here))
-            turned = clearing.memo.turned(node.loops[k], here)
+            k = _nearest_loop(node, left, first[0], clearing.memo)
+            turned = clearing.memo.turned(node.loops[k], first[0])
             first[0] = None
         else:
             k, turned = _next_loop(b, node, left, _xy(b), z, clearing)
