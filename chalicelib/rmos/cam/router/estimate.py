@@ -2,13 +2,17 @@
 
 Counts what the planner will do: offset rings (from the pocket's area and
 perimeter, or exactly for circles and annuli), the segments of each ring,
-depth levels, entries and links. It is cheap (no shapely), so every entry
+depth levels, entries and links. It is cheap (no shapely; sums over an
+outline's vertices in numpy), so every entry
 point can afford it before deciding whether to plan at all.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
 
 from chalicelib.rmos.cam.router.models import AnnulusGeometry, CircleGeometry, DrillOp, Operation, PocketOp, \
     PolylineGeometry, ProfileOp, RouterDesign
@@ -42,26 +46,26 @@ def _levels(depth: float, stepdown: float) -> int:
     return max(1, math.ceil(depth / stepdown - 1e-9))
 
 
-def _area_perimeter(points: list[tuple[float, float]]) -> tuple[float, float]:
-    area = 0.0
-    perimeter = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]):
-        area += x0 * y1 - x1 * y0
-        perimeter += math.hypot(x1 - x0, y1 - y0)
+def _area_perimeter(points: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """Area (shoelace) and perimeter of the closed polygon through `points`, in one pass of array arithmetic."""
+    here = np.asarray(points, dtype=float).reshape(-1, 2)
+    if not len(here):
+        return 0.0, 0.0
+    after = np.roll(here, -1, axis=0)
+    area = float(np.dot(here[:, 0], after[:, 1]) - np.dot(after[:, 0], here[:, 1]))
+    perimeter = float(np.hypot(after[:, 0] - here[:, 0], after[:, 1] - here[:, 1]).sum())
     return abs(area) / 2, perimeter
 
 
 def _polygon(geom: PolylineGeometry) -> tuple[int, float, float]:
     """(segments, area, perimeter) of the region between the boundary and its islands."""
-    outer = [(float(p[0]), float(p[1])) for p in geom.points]
-    area, perimeter = _area_perimeter(outer)
-    segments = len(outer)
+    area, perimeter = _area_perimeter(geom.points)
+    segments = len(geom.points)
     for island in geom.islands:
-        pts = [(float(p[0]), float(p[1])) for p in island]
-        a, p = _area_perimeter(pts)
+        a, p = _area_perimeter(island)
         area -= a
         perimeter += p
-        segments += len(pts)
+        segments += len(island)
     return segments, max(area, 0.0), perimeter
 
 

@@ -55,7 +55,7 @@ def fit_ring(ring: LinearRing, tolerance: float, whole_circles: bool = False) ->
 
 def fit_thinned(ring: LinearRing, tolerance: float) -> Loop:
     """`fit_ring` for a ring already thinned by at most THIN_SHARE of the tolerance."""
-    return fit_points(np.asarray(ring.coords, dtype=float)[:, :2], tolerance * (1 - THIN_SHARE))
+    return fit_points(shapely.get_coordinates(ring), tolerance * (1 - THIN_SHARE))
 
 
 def whole_circle(pts: NDArray[Any], tolerance: float) -> Seg | None:
@@ -213,27 +213,42 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
     safe = tol - tol * 1e-12 - radius * 1e-15
     prev_dev = 0.0
     prev_angle = atan2(by - cy, bx - cx)
-    sweep = 0.0
-    # The sign every step must have: none until the first step sets it.
-    # `step * sign` is then exactly |step| when the signs agree.
-    sign = 0.0
-    for x, y in reversed(xy[i:j]):
+    # The last vertex before b sets the sign every step must have; |step| is
+    # then `step * sign`, exactly.
+    stretch = reversed(xy[i:j])
+    x, y = next(stretch)
+    dx, dy = x - cx, y - cy
+    dev = hypot(dx, dy) - radius
+    if dev < 0:
+        dev = -dev
+    if dev > tol:
+        return None
+    angle = atan2(dy, dx)
+    step = (prev_angle - angle + pi) % tau - pi
+    if step == 0:
+        return None
+    sign = 1.0 if step > 0 else -1.0
+    turn = step * sign
+    # The edge against its piece of the circle: end points off by at most
+    # their radial deviation, the chord inside the circle by its sagitta.
+    # |step| <= pi, so half of it never exceeds a quarter turn.
+    if dev + eighth * turn * turn > safe and dev + radius * (1 - cos(turn / 2)) > tol:
+        return None
+    sweep = step
+    prev_angle, prev_dev = angle, dev
+    for x, y in stretch:
         dx, dy = x - cx, y - cy
-        dev = abs(hypot(dx, dy) - radius)
+        dev = hypot(dx, dy) - radius
+        if dev < 0:
+            dev = -dev
         if dev > tol:
             return None
         angle = atan2(dy, dx)
         step = (prev_angle - angle + pi) % tau - pi
         turn = step * sign
         if turn <= 0:
-            # A zero step, a step against the first one, or the first step.
-            if sign or step == 0:
-                return None
-            sign = 1.0 if step > 0 else -1.0
-            turn = step * sign
-        # The edge against its piece of the circle: end points off by at most
-        # their radial deviation, the chord inside the circle by its sagitta.
-        # |step| <= pi, so half of it never exceeds a quarter turn.
+            # A zero step, or one against the first.
+            return None
         near = prev_dev if prev_dev > dev else dev
         if near + eighth * turn * turn > safe and near + radius * (1 - cos(turn / 2)) > tol:
             return None
