@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from chalicelib.rmos.cam.router.path2d import Loop, Seg, polygon_loop
+from chalicelib.rmos.cam.router.path2d import Loop, Seg, once, polygon_loop
 
 MIN_RUN = 3  # vertices: at least two chords make an arc worth writing
 
@@ -25,14 +25,29 @@ class CornerArcs:
     """The original outline's vertices (arc centres) and walls (clearance check)."""
 
     def __init__(self, outlines: Sequence[BaseGeometry]) -> None:
-        rings = [np.asarray(ring.coords)[:, :2] for poly in outlines
-                 for ring in [poly.exterior, *poly.interiors]]
-        self.centres = np.vstack([r[:-1] for r in rings]) if rings else np.zeros((0, 2))
-        self.tree = shapely.STRtree(shapely.points(self.centres))
+        # The indexes are built when first asked for: a pocket needs them
+        # only for a ring GEOS could not offset (a slot the tool's width).
+        self._outlines = list(outlines)
+
+    @once
+    def _rings(self) -> list[NDArray[Any]]:
+        return [np.asarray(ring.coords)[:, :2] for poly in self._outlines
+                for ring in [poly.exterior, *poly.interiors]]
+
+    @once
+    def centres(self) -> NDArray[Any]:
+        return np.vstack([r[:-1] for r in self._rings]) if self._rings else np.zeros((0, 2))
+
+    @once
+    def tree(self) -> shapely.STRtree:
+        return shapely.STRtree(shapely.points(self.centres))
+
+    @once
+    def walls(self) -> shapely.STRtree:
         # Every wall edge on its own, so a nearest-wall query is an index lookup
         # rather than a scan of the whole outline.
-        edges = [np.stack([r[:-1], r[1:]], axis=1) for r in rings]
-        self.walls = shapely.STRtree(shapely.linestrings(np.vstack(edges)) if edges else [])
+        edges = [np.stack([r[:-1], r[1:]], axis=1) for r in self._rings]
+        return shapely.STRtree(shapely.linestrings(np.vstack(edges)) if edges else [])
 
     def wall_distance(self, points: NDArray[Any]) -> NDArray[Any]:
         """Distance from each point (n x 2) to the nearest wall."""

@@ -5,21 +5,51 @@ by arc length. Circles stay exact arcs all the way to the post.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Any, Sequence
+from typing import Any, Callable, Generic, Sequence, TypeVar, overload
 
 from chalicelib.rmos.cam import arcs
 from chalicelib.rmos.cam.toolpath import Arc, Line, Move
 
 XY = tuple[float, float]
 
-# A value worked out from an unchanging object on first use, then kept in
-# its __dict__ (pieces are measured over and over while they are linked).
-once = functools.cached_property
+_T = TypeVar("_T")
+
+
+class once(Generic[_T]):
+    """A value worked out from an unchanging object on first use, then kept in its __dict__.
+
+    Pieces are measured over and over while they are linked. This is
+    functools.cached_property without the lock it takes on Python 3.11 for
+    every first use, one lock shared by all instances: a plan makes
+    thousands of pieces. The value depends on the object alone, so two
+    threads that race to it only work it out twice, to the same result.
+    """
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> "once[_T]": ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> "_T | once[_T]":
+        if obj is None:
+            return self
+        # No __set__, so once the value is in the instance's __dict__ it is
+        # found there and this is not called again.
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 # An arc shorter than this goes out as a line: printed with a few decimals its
