@@ -13,7 +13,7 @@ import math
 import random
 
 import pytest
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from chalicelib.rmos.cam.pipeline import plan_intent
 from chalicelib.rmos.cam.router import linking, pocket
@@ -348,3 +348,20 @@ def test_a_level_goes_back_to_the_first_levels_start_only_when_that_costs_no_ext
     assert chosen <= fixed
     if rule == "always back":
         assert chosen < fixed, "going back regardless costs retracts on this pocket"
+
+
+def test_a_link_is_in_the_region_when_the_region_grown_by_a_micron_covers_it_and_that_is_offset_only_if_needed():
+    region = Polygon([(0, 0), (40, 0), (40, 10), (20, 10), (20, 30), (0, 30)])
+    memo = pocket.LevelMemo(region, R)
+    grown = region.buffer(1e-6, join_style="mitre")
+    inside = [((5, 5), (35, 5)), ((5, 5), (5, 25)), ((2, 2), (2, 2))]
+    assert all(memo.covers(LineString([a, b]) if a != b else Point(a)) for a, b in inside)
+    assert "_grown" not in memo.__dict__, "links the region covers need no offset of it"
+    edge = [((0, 5), (0, 25)), ((0, -1e-7), (40, -1e-7)), ((40 + 5e-7, 2), (40 + 5e-7, 8))]
+    outside = [((5, 5), (35, 25)), ((0, -2e-6), (40, -2e-6)), ((15, 15), (25, 15))]
+    for a, b in edge + outside:
+        link = LineString([a, b])
+        assert memo.covers(link) == grown.covers(link), (a, b)
+    assert [memo.covers(LineString(ab)) for ab in edge] == [True] * 3
+    assert [memo.covers(LineString(ab)) for ab in outside] == [False] * 3
+    assert "_grown" in memo.__dict__

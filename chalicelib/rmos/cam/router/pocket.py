@@ -106,11 +106,10 @@ class LevelMemo:
 
     def __init__(self, region: Polygon, tool_radius: float, reach: float | None = None) -> None:
         self.region = region
+        shapely.prepare(region)
         self.r = tool_radius
         # How far from the path cut a link may pass (see PolygonClearing).
         self.reach = max(tool_radius * 1.002, reach or 0.0) + 1e-6
-        self.grown = region.buffer(1e-6, join_style="mitre")
-        shapely.prepare(self.grown)
         # Whether every point of a link is within `reach` of the cut path, by
         # the link's ends and the chords it was measured against.
         self.links: dict[tuple[Any, ...], bool] = {}
@@ -121,6 +120,22 @@ class LevelMemo:
         self.links_after: dict[tuple[Any, ...], bool] = {}
         self._turns: dict[tuple[Any, ...], tuple[tuple[Seg, ...], tuple[Seg, ...]]] = {}
         self._distances: dict[tuple[Any, ...], tuple[Any, float]] = {}
+
+    def covers(self, link: Any) -> bool:
+        """Whether the link lies in the region grown by 1e-6 mm (so a link along its edge is in).
+
+        The region itself is asked first: what it covers the grown one
+        covers too, so the grown one (an offset of the whole region) is made
+        only for a link the region does not cover.
+        """
+        if self.region.covers(link):
+            return True
+        grown = self.__dict__.get("_grown")
+        if grown is None:
+            grown = self.__dict__["_grown"] = self.region.buffer(1e-6, join_style="mitre")
+            shapely.prepare(grown)
+        found: bool = grown.covers(link)
+        return found
 
     def turned(self, loop: Loop, p: XY) -> Loop:
         """start_nearest(loop, p), worked out once for the same pieces and the same point."""
@@ -185,7 +200,6 @@ class PolygonClearing:
         elif memo.region is not region or memo.r != tool_radius:
             raise ValueError("a level memo answers for one region and one tool radius only")
         self.memo = memo
-        self.region = memo.grown
         self.r = tool_radius
         self._pending: list[tuple[Seg, ...]] = []
         self._chords: NDArray[np.float64] = np.empty((8, 1024))
@@ -270,7 +284,7 @@ class PolygonClearing:
 
     def _measured(self, a: XY, b: XY) -> bool:
         link = LineString([a, b]) if a != b else Point(a)
-        if not self.region.covers(link):
+        if not self.memo.covers(link):
             return False
         if a == self._tail and math.hypot(b[0] - a[0], b[1] - a[1]) <= self.r * 1.002:
             # A short link from the end of the path just cut. The last chord
