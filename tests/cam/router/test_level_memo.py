@@ -356,7 +356,7 @@ def test_a_link_is_in_the_region_when_the_region_grown_by_a_micron_covers_it_and
     grown = region.buffer(1e-6, join_style="mitre")
     inside = [((5, 5), (35, 5)), ((5, 5), (5, 25)), ((2, 2), (2, 2))]
     assert all(memo.covers(LineString([a, b]) if a != b else Point(a)) for a, b in inside)
-    assert "_grown" not in memo.__dict__, "links the region covers need no offset of it"
+    assert memo._grown is None, "links the region covers need no offset of it"
     edge = [((0, 5), (0, 25)), ((0, -1e-7), (40, -1e-7)), ((40 + 5e-7, 2), (40 + 5e-7, 8))]
     outside = [((5, 5), (35, 25)), ((0, -2e-6), (40, -2e-6)), ((15, 15), (25, 15))]
     for a, b in edge + outside:
@@ -364,4 +364,4 @@ def test_a_link_is_in_the_region_when_the_region_grown_by_a_micron_covers_it_and
         assert memo.covers(link) == grown.covers(link), (a, b)
     assert [memo.covers(LineString(ab)) for ab in edge] == [True] * 3
     assert [memo.covers(LineString(ab)) for ab in outside] == [False] * 3
-    assert "_grown" in memo.__dict__
+    assert memo._grown is not None

@@ -110,6 +110,8 @@ class LevelMemo:
         self.r = tool_radius
         # How far from the path cut a link may pass (see PolygonClearing).
         self.reach = max(tool_radius * 1.002, reach or 0.0) + 1e-6
+        # The region grown by 1e-6 mm, made by `covers` when first needed.
+        self._grown: Any = None
         # Whether every point of a link is within `reach` of the cut path, by
         # the link's ends and the chords it was measured against.
         self.links: dict[tuple[Any, ...], bool] = {}
@@ -130,11 +132,10 @@ class LevelMemo:
         """
         if self.region.covers(link):
             return True
-        grown = self.__dict__.get("_grown")
-        if grown is None:
-            grown = self.__dict__["_grown"] = self.region.buffer(1e-6, join_style="mitre")
-            shapely.prepare(grown)
-        found: bool = grown.covers(link)
+        if self._grown is None:
+            self._grown = self.region.buffer(1e-6, join_style="mitre")
+            shapely.prepare(self._grown)
+        found: bool = self._grown.covers(link)
         return found
 
     def turned(self, loop: Loop, p: XY) -> Loop:
