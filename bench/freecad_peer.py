@@ -172,6 +172,7 @@ def measure(case: peer_cases.PeerCase, data: dict[str, Any]) -> dict[str, Any]:
         "estimated_time_s": round(metrics.estimated_time_s, 3),
         "cut_length_mm": round(metrics.cut_length_mm, 3),
         "rapid_length_mm": round(metrics.rapid_length_mm, 3),
+        "cut_by_depth_mm": {f"{z:g}": round(length, 3) for z, length in metrics.cut_by_depth_mm},
         "rs274": {"rapids": canon["rapids"], "feeds": canon["feeds"]},
     }
 

@@ -30,6 +30,9 @@ class Metrics:
     rapid_length_mm: float
     retracts: int
     estimated_time_s: float
+    # Feed moves that stay at one Z, by that Z (mm, to 4 decimals), deepest first:
+    # a pocket cut in levels shows each level's share, and a level cut short shows.
+    cut_by_depth_mm: tuple[tuple[float, float], ...] = ()
 
 
 def rapid_rate(profile_id: str | None = None) -> float:
@@ -91,6 +94,7 @@ def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float
     feed = 0.0
     rapids = feeds = retracts = 0
     cut = rapid = time_min = 0.0
+    by_depth: dict[float, float] = {}
     for n, raw in enumerate(text.splitlines(), start=1):
         body = _COMMENT.sub("", raw).split(";")[0].upper()
         words = _WORD.findall(body)
@@ -122,7 +126,10 @@ def measure(text: str, *, rapid_mm_min: float, safe_z_mm: float, top_z_mm: float
             feeds += 1
             cut += length
             time_min += length / feed
+            if end[2] == pos[2]:
+                level = round(end[2], 4)
+                by_depth[level] = by_depth.get(level, 0.0) + length
         if pos[2] <= top_z_mm + 1e-9 < end[2] - 1e-9:
             retracts += 1
         pos = end
-    return Metrics(rapids, feeds, cut, rapid, retracts, time_min * 60)
+    return Metrics(rapids, feeds, cut, rapid, retracts, time_min * 60, tuple(sorted(by_depth.items())))

@@ -44,6 +44,8 @@ class PeerFigures(_Strict):
     estimated_time_s: float = Field(gt=0)
     cut_length_mm: float = Field(gt=0)
     rapid_length_mm: float = Field(ge=0)
+    # Cut at each depth ("-1": mm): the levels of a pocket should match.
+    cut_by_depth_mm: dict[str, float] = Field(default_factory=dict)
     rs274: CanonCounts
 
 
@@ -72,7 +74,23 @@ def project_figures(case: peer_cases.PeerCase, runs: int, budget_s: float) -> tu
     metrics = gcode_metrics.measure(program, rapid_mm_min=gcode_metrics.rapid_rate(),
                                     safe_z_mm=peer_cases.SAFE_Z_MM)
     return {"planning_s": sample.median, "gcode_bytes": len(program.encode()), "retracts": metrics.retracts,
-            "estimated_time_s": metrics.estimated_time_s, "cut_length_mm": metrics.cut_length_mm}, sample
+            "estimated_time_s": metrics.estimated_time_s, "cut_length_mm": metrics.cut_length_mm,
+            "cut_by_depth_mm": {f"{z:g}": length for z, length in metrics.cut_by_depth_mm}}, sample
+
+
+def _uneven_levels(theirs: dict[str, float], ours: dict[str, float]) -> str:
+    """A note when FreeCAD cuts one depth level of a pocket more than 5 % shorter than another.
+
+    Every level of a pocket clears the same outline, so a level cut short
+    leaves floor uncut; the project's own lengths at those depths go alongside.
+    """
+    levels = {z: length for z, length in theirs.items() if length > 0}
+    if len(levels) < 2 or min(levels.values()) >= 0.95 * max(levels.values()):
+        return ""
+    depths = sorted(levels, key=lambda z: -float(z))
+    said = " and ".join(f"{levels[z]:.0f} mm at Z{z}" for z in depths)
+    mine = " and ".join(f"{ours.get(z, 0.0):.0f}" for z in depths)
+    return f"; FreeCAD cuts {said} (the project {mine} mm), so one of its levels is cut short"
 
 
 def run(quick: bool) -> list[Row]:
@@ -98,6 +116,7 @@ def run(quick: bool) -> list[Row]:
             floor_s = floor_mm / peer_cases.FEED_MM_MIN * 60
             time_note += (f"; the Offset rings alone are {floor_mm:.0f} mm ({floor_s:.0f} s at the feed), "
                           "so FreeCAD's program leaves some of its own rings out")
+        time_note += _uneven_levels(theirs.get("cut_by_depth_mm", {}), ours["cut_by_depth_mm"])
         rows += [
             Row(GROUP, f"{label}: G-code", ours["gcode_bytes"], "B", floor=theirs["gcode_bytes"],
                 target="<= FreeCAD", met=ours["gcode_bytes"] <= theirs["gcode_bytes"]),

@@ -44,6 +44,10 @@ def test_metrics_count_retracts_and_price_rapids_and_feeds_on_a_hand_made_progra
     assert m.rapid_length_mm == pytest.approx(want["rapid_mm"], abs=1e-9)
     assert m.cut_length_mm == pytest.approx(want["cut_mm"], abs=1e-9)
     assert m.estimated_time_s == pytest.approx(want["time_s"], rel=1e-12)
+    # Moves at one Z, by depth: the plunges and the last climb are at no one depth.
+    (deep, deep_mm), (shallow, shallow_mm) = m.cut_by_depth_mm
+    assert (deep, shallow) == (-2.0, -1.0)
+    assert deep_mm == pytest.approx(30.0) and shallow_mm == pytest.approx(10 + 2 * math.pi * 5)
     canon = run_rs274(HAND_MADE, tmp_path)
     assert sum(not s.is_cut for s in canon.segments) == m.rapid_moves
     assert sum(s.is_cut for s in canon.segments) == m.feed_moves
@@ -159,3 +163,22 @@ def test_ellipse_note_says_freecad_cut_less_than_its_own_rings():
     assert results["cases"]["ellipse5000"]["cut_length_mm"] < peer_cases.ring_floor_mm(ellipse)
     # And the cavity's is not: the note is not written everywhere.
     assert results["cases"]["cavity"]["cut_length_mm"] >= peer_cases.ring_floor_mm(peer_cases.by_name()["cavity"])
+
+
+def test_a_level_cut_short_is_named_in_the_time_note_and_even_levels_are_not():
+    assert peer_freecad._uneven_levels({"-1": 2867.0, "-2": 2866.0}, {"-1": 2867.0, "-2": 2867.0}) == ""
+    assert peer_freecad._uneven_levels({"-2": 100.0}, {"-2": 100.0}) == ""
+    note = peer_freecad._uneven_levels({"-2": 1695.2, "-1": 2867.4}, {"-1": 2867.0, "-2": 2867.0})
+    assert note == ("; FreeCAD cuts 2867 mm at Z-1 and 1695 mm at Z-2 (the project 2867 and 2867 mm), "
+                    "so one of its levels is cut short")
+
+
+def test_the_recorded_ellipse_shows_its_last_level_cut_short_in_the_bench_row(monkeypatch):
+    results = peer_freecad.load_results()
+    levels = results["cases"]["ellipse5000"]["cut_by_depth_mm"]
+    assert set(levels) == {"-1", "-2"} and levels["-2"] < 0.95 * levels["-1"]
+    cavity = results["cases"]["cavity"]["cut_by_depth_mm"]
+    assert min(cavity.values()) >= 0.95 * max(cavity.values())
+    monkeypatch.setattr(peer_cases, "CASES", [peer_cases.by_name()["ellipse5000"]])
+    rows = {r.name.rsplit(": ", 1)[1]: r for r in peer_freecad.run(quick=True)}
+    assert "so one of its levels is cut short" in rows["est. machining time"].note
