@@ -213,30 +213,13 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
     safe = tol - tol * 1e-12 - radius * 1e-15
     prev_dev = 0.0
     prev_angle = atan2(by - cy, bx - cx)
-    # The last vertex before b sets the sign every step must have; |step| is
-    # then `step * sign`, exactly.
-    stretch = reversed(xy[i:j])
-    x, y = next(stretch)
-    dx, dy = x - cx, y - cy
-    dev = hypot(dx, dy) - radius
-    if dev < 0:
-        dev = -dev
-    if dev > tol:
-        return None
-    angle = atan2(dy, dx)
-    step = (prev_angle - angle + pi) % tau - pi
-    if step == 0:
-        return None
-    sign = 1.0 if step > 0 else -1.0
-    turn = step * sign
-    # The edge against its piece of the circle: end points off by at most
-    # their radial deviation, the chord inside the circle by its sagitta.
-    # |step| <= pi, so half of it never exceeds a quarter turn.
-    if dev + eighth * turn * turn > safe and dev + radius * (1 - cos(turn / 2)) > tol:
-        return None
-    sweep = step
-    prev_angle, prev_dev = angle, dev
-    for x, y in stretch:
+    # Every step must turn the way the circle runs from a through the middle
+    # point to b: a stretch that turns monotonically, less than a full turn,
+    # meets those three points in that order. |step| is then `step * sign`,
+    # exactly, and a zero step or one against the others is refused.
+    sign = 1.0 if det > 0 else -1.0
+    sweep = 0.0
+    for x, y in reversed(xy[i:j]):
         dx, dy = x - cx, y - cy
         dev = hypot(dx, dy) - radius
         if dev < 0:
@@ -247,8 +230,10 @@ def _fits(xy: list[XY], i: int, j: int, tol: float) -> Arc | None:
         step = (prev_angle - angle + pi) % tau - pi
         turn = step * sign
         if turn <= 0:
-            # A zero step, or one against the first.
             return None
+        # The edge against its piece of the circle: end points off by at most
+        # their radial deviation, the chord inside the circle by its sagitta.
+        # |step| <= pi, so half of it never exceeds a quarter turn.
         near = prev_dev if prev_dev > dev else dev
         if near + eighth * turn * turn > safe and near + radius * (1 - cos(turn / 2)) > tol:
             return None
