@@ -61,6 +61,14 @@ def test_approve_is_offered_only_when_the_current_design_passed(page, stack: Sta
     assert page.locator("#alert").is_hidden()
 
 
+def wait_for_questions(page, asked: list[str], count: int, timeout_s: float = 5.0) -> None:
+    """Give the page time to ask: a dialog raised from an event handler arrives after the action returns."""
+    for _ in range(int(timeout_s / 0.05)):
+        if len(asked) >= count:
+            return
+        page.wait_for_timeout(50)
+
+
 def test_unsaved_edits_are_only_lost_after_a_confirmation(page, stack: Stack) -> None:
     start(page, stack)
     asked: list[str] = []
@@ -82,8 +90,10 @@ def test_unsaved_edits_are_only_lost_after_a_confirmation(page, stack: Stack) ->
     page.get_by_label("Ring 2 material").fill("holly")
     assert "Unsaved changes" in page.locator("#edit-note").inner_text()
     page.locator(f"#session-list a[href='#/sessions/{first}']").click()
+    # The question comes from the hashchange handler, after the click has returned.
+    wait_for_questions(page, asked, 1)
     assert asked == ["confirm"]
-    assert page.evaluate("location.hash") == f"#/sessions/{second}"
+    page.wait_for_function("(hash) => location.hash === hash", arg=f"#/sessions/{second}")
     assert page.get_by_label("Ring 2 material").input_value() == "holly"
 
     page.get_by_role("button", name="New rosette").click()
@@ -92,10 +102,7 @@ def test_unsaved_edits_are_only_lost_after_a_confirmation(page, stack: Stack) ->
 
     # A reload the luthier turns down leaves the page as it was.
     page.evaluate("setTimeout(() => location.reload(), 0)")
-    for _ in range(50):
-        if asked[-1] == "beforeunload":
-            break
-        page.wait_for_timeout(100)
+    wait_for_questions(page, asked, 3)
     assert asked[-1] == "beforeunload"
     assert page.get_by_label("Ring 2 material").input_value() == "holly"
 
