@@ -7,6 +7,7 @@ from chalicelib.art_studio import rules
 from chalicelib.art_studio.feasibility import evaluate
 from chalicelib.art_studio.summary import recommended_bit, summarise
 from chalicelib.contracts.rosette import RosetteDesignV1
+from chalicelib.rmos.cam.profiles import catalogue
 from tests.art_studio_support import classical_design
 
 
@@ -70,10 +71,13 @@ def test_a_narrow_channel_is_judged_against_the_chosen_profiles_bit(profile, bit
     c = next(c for c in result.checks if c.id == "bit_fits_channel")
     assert (c.status, c.limit, result.cam_profile_id) == (status, bit, profile)
     assert result.passed is (status != "fail")
-    assert profile in c.message
+    # The bit is named as the shop knows it, not by a profile id.
+    tool = next(p["tool"] for p in catalogue().end_mill_profiles() if p["id"] == profile)
+    assert tool["name"] in c.message
+    assert profile not in c.message
     if status == "fail":
-        # The advice names a real catalogue profile whose bit fits.
-        assert "rosette-1mm-spruce-grbl (1 mm)" in c.message
+        # The advice names a real catalogue profile whose bit fits, by name and by the id the API takes.
+        assert "Rosette channel, 1 mm bit, spruce, GRBL (rosette-1mm-spruce-grbl, 1 mm 2-flute" in c.message
 
 
 def test_no_fitting_bit_says_to_widen_the_channel():

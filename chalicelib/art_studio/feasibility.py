@@ -51,6 +51,15 @@ def _mm(value: float) -> str:
     return f"{value:g} mm"
 
 
+def _bit_name(tool: dict[str, Any]) -> str:
+    """A bit as the shop knows it: its catalogue name, with its size in mm unless the name starts with it."""
+    size = _mm(float(tool["diameter_mm"]))
+    name = str(tool.get("name") or "")
+    if not name:
+        return f"{size} bit"
+    return name if name.startswith(size) else f"{name} ({size})"
+
+
 def resolve_profile(cam_profile_id: str | None) -> dict[str, Any]:
     """The catalogue profile a check runs for (the default without one), with its tool resolved.
 
@@ -72,12 +81,13 @@ def check_bit_fits_channel(d: RosetteDesignV1, profile: dict[str, Any]) -> Feasi
     tool = profile["tool"]
     bit = float(tool["diameter_mm"])
     status = _at_least(width, bit, 2 * bit)
-    named = f"the {_mm(bit)} bit of profile {profile['id']}"
+    named = f"the {_bit_name(tool)}"
     if status == "fail":
         fitting = [p for p in profiles.catalogue().end_mill_profiles() if float(p["tool"]["diameter_mm"]) <= width]
         if fitting:
             best = fitting[-1]
-            advice = f"choose a profile whose bit fits, e.g. {best['id']} ({_mm(float(best['tool']['diameter_mm']))})"
+            advice = (f"choose a profile whose bit fits, e.g. {best['name']} "
+                      f"({best['id']}, {_bit_name(best['tool'])})")
         else:
             smallest = min(profiles.catalogue().end_mill_diameters())
             advice = f"no catalogue profile has a bit that small (the smallest is {_mm(smallest)}); widen the channel"
