@@ -48,6 +48,12 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     expect(page.locator("#risk-badge")).to_have_class(re.compile(r"risk-(GREEN|YELLOW)"))
     assert page.locator("#feasibility-result").inner_text().startswith("Feasible")
     assert page.locator("#feasibility li").count() == 8
+    # The bit is called by the name on its box, not by a profile id.
+    bit_card = page.locator("#feasibility li", has_text="Bit fits the channel").inner_text()
+    # No soundhole is cut: that check measured nothing and shows no empty figures.
+    soundhole_card = page.locator("#feasibility li", has_text="Soundhole size").inner_text()
+    assert "not cut" in soundhole_card and "Measured" not in soundhole_card
+    assert "1/16 in 2-flute down-cut end mill" in bit_card and "rosette-1-16" not in bit_card
     assert_accessible(page, "feasibility checked")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("#session-state.state-in_review")
@@ -63,6 +69,8 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#session-state.state-approved")
     assert page.locator("#alert").is_hidden()
+    # A reviewer cannot promote: the page says who does it next.
+    expect(page.locator("#workflow-result")).to_contain_text("its owner or an operator promotes it to CAM")
     assert_accessible(page, "approved")
     history = session_from_api(stack, session_id, "reviewer")["history"]
     approval = next(h for h in history if h["to_state"] == "approved")
@@ -71,11 +79,13 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     switch_user(page, stack, "operator")
     page.wait_for_selector("#session-state.state-approved")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.locator("#workflow-result")).to_have_text("This session is Approved. Next: promote it to CAM.")
 
     assert page.locator("#cam-profile option").count() >= 1
     page.get_by_role("button", name="Promote to CAM").click()
     page.wait_for_selector("#job-state:not([hidden])")
     job_id = UUID.search(page.locator("#job-info").inner_text()).group(0)
+    expect(page.locator("#workflow-result")).to_contain_text("has been promoted to CAM; its job is below")
     page.wait_for_selector("#job-state.job-completed, #job-state.job-failed", timeout=JOB_TIMEOUT_MS)
     assert page.locator("#job-state").inner_text() == "completed", page.locator("#job-info").inner_text()
     page.wait_for_selector("#toolpath-svg path.cut")
@@ -83,6 +93,9 @@ def test_design_to_downloaded_gcode(page, stack: Stack, tmp_path: Path) -> None:
     assert page.locator("#toolpath-svg path.rapid").get_attribute("d")
     assert re.search(r"\d", page.locator("[data-figure='Estimated time']").inner_text())
     assert re.search(r"^\d+(\.\d+)? mm$", page.locator("[data-figure='Cut length']").inner_text())
+    # The bit's name takes a row of its own instead of wrapping down a narrow column.
+    tool_row = page.locator("#report div", has=page.locator("[data-figure='Tool']")).bounding_box()
+    assert tool_row["width"] >= 0.9 * page.locator("#report").bounding_box()["width"]
     before = page.locator("#toolpath-svg").get_attribute("viewBox")
     page.get_by_role("button", name="Zoom in").click()
     after = page.locator("#toolpath-svg").get_attribute("viewBox")

@@ -6,7 +6,7 @@ import { el, fmt } from "./svg.js";
 import { parseGcode, showToolpath } from "./toolpath.js";
 import { latestPromotion, renderPromotions } from "./promotions.js";
 import { rosetteIntent } from "./preview.js";
-import { bitName, bitSize, getUnit, length, readLength, setUnit } from "./units.js";
+import { bitName, bitSize, dateTime, getUnit, length, readLength, setUnit } from "./units.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -514,7 +514,7 @@ function setSession(session, { keepForm = false } = {}) {
   } else {
     setBadge($("session-state"), STATE_LABELS[session.state] || session.state, `state-${session.state}`);
     $("session-info").textContent = `Session ${shortId(session.session_id)} · version ${session.version} · ` +
-      `created ${new Date(session.created_at).toLocaleString()} · updated ${new Date(session.updated_at).toLocaleString()}`;
+      `created ${dateTime(session.created_at)} · updated ${dateTime(session.updated_at)}`;
     if (!keepForm) {
       fillDesign(session.design);
       $("session-name").value = session.name || "";
@@ -596,10 +596,11 @@ function renderFeasibility(result) {
       el("strong", { className: "check-name", text: CHECK_NAMES[check.id] || check.id }),
     ]),
     el("p", { className: "check-message", text: plainWords(check.message) }),
-    el("p", { className: "check-figures muted small",
+    // A check that measured nothing (no soundhole to cut) says so in its message alone.
+    check.value == null && check.limit == null ? null : el("p", { className: "check-figures muted small",
       text: `Measured ${checkFigure(check, check.value)} · limit ${checkFigure(check, check.limit)}` }),
-  ])));
-  const when = result.evaluated_at ? new Date(result.evaluated_at).toLocaleString() : "";
+  ].filter(Boolean))));
+  const when = result.evaluated_at ? dateTime(result.evaluated_at) : "";
   const forProfile = `with ${profileName(result.cam_profile_id)}`;
   $("feasibility-result").textContent = (result.passed
     ? `Feasible (${result.risk_level.toLowerCase()}) ${forProfile}: this design can be made. Checked ${when}.`
@@ -650,11 +651,18 @@ function renderWorkflow(session) {
   }
   box.replaceChildren(...buttons, ...notes);
   $("workflow-result").textContent = `This session is ${STATE_LABELS[session.state] || session.state}.` +
-    (session.state === "approved" ? " Next: promote it to CAM." : "");
+    (session.state === "approved" ? ` ${nextAfterApproval(session)}` : "");
   history.replaceChildren(...(session.history || []).map((h) => el("li", {
-    text: `${new Date(h.at).toLocaleString()}: ${h.from_state || "–"} → ${h.to_state}` +
+    text: `${dateTime(h.at)}: ${h.from_state || "–"} → ${h.to_state}` +
       `${h.actor ? ` by ${h.actor}` : ""}${h.note ? ` — ${h.note}` : ""}`,
   })));
+}
+
+// What an approved design waits for, said to whoever is looking at it.
+function nextAfterApproval(session) {
+  if ((session.promotions || []).length) return "It has been promoted to CAM; its job is below.";
+  return may("session.promote", session) ? "Next: promote it to CAM."
+    : "Next, its owner or an operator promotes it to CAM.";
 }
 
 async function transition(toState, label) {
@@ -747,7 +755,7 @@ function sessionItem(session) {
     el("span", { className: "session-name", text: sessionLabel(session) }),
     // The list is sorted by last change, so it shows the time it is sorted by.
     el("span", { className: "muted small session-time",
-      text: `${shortId(session.session_id)} · changed ${new Date(session.updated_at).toLocaleString()}` }),
+      text: `${shortId(session.session_id)} · changed ${dateTime(session.updated_at)}` }),
   ])]);
 }
 
@@ -983,9 +991,12 @@ function renderJob(job) {
     ["Post", String(report.post ?? "–")],
   ];
   if (report.tool && report.tool.diameter_mm) {
-    rows.push(["Tool", `${report.tool.name || bitName(report.tool.diameter_mm)} (${bitSize(report.tool.diameter_mm)})`]);
+    // A bit's name is a phrase, not a figure: it gets the whole row.
+    rows.push(["Tool", `${report.tool.name || bitName(report.tool.diameter_mm)} (${bitSize(report.tool.diameter_mm)})`,
+      "wide"]);
   }
-  box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
+  box.replaceChildren(...rows.map(([k, v, className = ""]) => el("div", { className },
+    [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
   const warnings = [...(report.warnings || []), ...(report.operations || []).flatMap((op) => op.warnings || [])];
   $("job-warnings").replaceChildren(...warnings.map((w) => el("li", { text: typeof w === "string" ? w : w.message || JSON.stringify(w) })));

@@ -1,5 +1,6 @@
 // The session's CAM jobs, as the server lists them: one per promotion request, with its profile and status.
 import { el } from "./svg.js";
+import { dateTime } from "./units.js";
 
 export function latestPromotion(promotions) {
   return promotions && promotions.length ? promotions[promotions.length - 1] : null;
@@ -13,6 +14,6 @@ export function renderPromotions(list, box, promotions, onShow) {
       text: `Show job: ${p.cam_profile_name || p.cam_profile_id} (${p.status})`,
       onclick: () => onShow(p),
     }),
-    p.created_at ? el("span", { className: "muted small", text: ` · ${new Date(p.created_at).toLocaleString()}` }) : null,
+    p.created_at ? el("span", { className: "muted small", text: ` · ${dateTime(p.created_at)}` }) : null,
   ].filter(Boolean))));
 }

@@ -60,3 +60,8 @@ export function bitName(mm) {
   const known = BIT_NAMES.find(([d]) => Math.abs(d - mm) < 1e-6);
   return known ? known[1] : `${fmt(mm, 4)} mm`;
 }
+
+// A moment as people read it: the date and the minute, in the browser's own locale.
+export function dateTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
