@@ -199,24 +199,56 @@ def start_api(app: Any, host: str, port: int) -> Callable[[], None]:
 
 
 def moto_app() -> Any:
-    """moto's WSGI application, the one its own server runs."""
+    """moto's WSGI application, the one its own server runs, with its service lookup remembered.
+
+    moto finds the service of every request by listing its own package folder
+    and trying each service's URL patterns, about a millisecond spent under one
+    lock shared by all of the server's threads. The answer for a host never
+    changes while the process runs, so the stack keeps it.
+    """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
+    class RememberingDispatcher(DomainDispatcherApplication):
+        def __init__(self, create_app: Any) -> None:
+            super().__init__(create_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # moto calls this under its own lock, so the dict needs none; a Host header can be
+            # anything, so only hosts that name a service are kept.
+            if host in self._backends:
+                return self._backends[host]
+            backend = super().get_backend_for_host(host)
+            if backend and len(self._backends) < 256:
+                self._backends[host] = backend
+            return backend
+
+    return RememberingDispatcher(create_backend_app)
+
+
+# Threads serving the emulator. Each AWS call holds one only while moto answers it, and the
+# event pump's SQS long poll holds one for up to a second; 16 leaves room for that beside an
+# API burst and the running CAM jobs, whose calls queue briefly if all are busy.
+EMULATOR_THREADS = 16
 
 
 def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], None]:
-    """Serve a WSGI app on a thread per request; return its stop function."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+    """Serve a WSGI app with waitress on a fixed pool of threads; return its stop function.
 
-    server = make_server(host, port, wsgi_app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    Unlike werkzeug's development server, which closes every connection after one
+    answer, waitress keeps them open: the API's and the worker's boto3 clients
+    reuse their pooled connections instead of opening one (and the server a new
+    thread) for every call.
+    """
+    from waitress.server import create_server
+
+    server = create_server(wsgi_app, host=host, port=port, threads=EMULATOR_THREADS, backlog=LISTEN_BACKLOG,
+                           connection_limit=1000, channel_timeout=120, ident="luthier-local-aws")
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
 
     def stop() -> None:
-        server.shutdown()
-        server.server_close()
+        server.close()
         thread.join(5)
 
     return stop
@@ -357,8 +389,10 @@ class LocalStack:
 
 
 def _quiet_emulator_logs() -> None:
-    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+    for name in ("werkzeug", "moto", "botocore", "urllib3", "waitress"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # "Task queue depth is N": calls waiting for a free emulator thread during a burst, which is expected.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def sign_in_lines(identity: Any, data_dir: Path) -> str:

@@ -53,10 +53,35 @@ def test_the_stack_serves_the_page_its_config_and_the_emulated_aws(tmp_path: Pat
         notification = emulator(stack, "s3").get_bucket_notification_configuration(
             Bucket=stack.env["REQUESTS_BUCKET"])
         assert notification["QueueConfigurations"][0]["Events"] == ["s3:ObjectCreated:*"]
+        assert_the_emulator_keeps_connections_open(stack)
     finally:
         stop_stack(stack)
     assert stack.process.returncode == 0
     assert "Stopped." in "".join(stack.output)
+
+
+def assert_the_emulator_keeps_connections_open(stack: Stack) -> None:
+    """Three AWS calls on one connection: pooled boto3 connections are reused, not reopened per call."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(stack.aws)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    scope = "local/20261202/us-east-1/dynamodb/aws4_request"
+    headers = {"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
+               "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"}
+    try:
+        sockets = []
+        for _ in range(3):
+            conn.request("POST", "/", body=b"{}", headers=headers)
+            reply = conn.getresponse()
+            body = reply.read()
+            assert reply.status == 200 and stack.env["TABLE_NAME"] in json.loads(body)["TableNames"]
+            assert (reply.getheader("Connection") or "").lower() != "close"
+            sockets.append(conn.sock)
+        assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+    finally:
+        conn.close()
 
 
 def run_entrypoint(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -198,3 +223,17 @@ def test_fresh_from_the_environment_starts_empty(tmp_path: Path):
         assert "Item" not in emulator(fresh, "dynamodb").get_item(TableName=fresh.env["TABLE_NAME"], Key=key)
     finally:
         stop_stack(fresh)
+
+
+def test_the_emulator_remembers_which_service_a_host_is_for_and_answers_as_moto_does():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from luthier.local.stack import moto_app
+
+    remembering, plain = moto_app(), DomainDispatcherApplication(create_backend_app)
+    hosts = ["dynamodb.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com",
+             "cognito-idp.us-east-1.amazonaws.com", "moto_api", "s3", "not-a-service.example", None]
+    for _ in range(2):  # the second round answers from what was kept
+        assert [remembering.get_backend_for_host(h) for h in hosts] == [plain.get_backend_for_host(h) for h in hosts]
+    # Only hosts that name a service are kept, so arbitrary Host headers cannot grow it.
+    assert set(remembering._backends) == {h for h in hosts if plain.get_backend_for_host(h)}
