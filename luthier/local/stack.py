@@ -240,6 +240,7 @@ def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], N
     reuse their pooled connections instead of opening one (and the server a new
     thread) for every call.
     """
+    from waitress import wasyncore
     from waitress.server import create_server
 
     server = create_server(wsgi_app, host=host, port=port, threads=EMULATOR_THREADS, backlog=LISTEN_BACKLOG,
@@ -247,8 +248,13 @@ def start_wsgi(wsgi_app: Any, host: str, port: int, name: str) -> Callable[[], N
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
 
+    def close_everything() -> None:
+        # In the server's own loop: the listener and every kept-alive connection, so run() returns.
+        wasyncore.close_all(server._map)
+
     def stop() -> None:
-        server.close()
+        server.task_dispatcher.shutdown(timeout=2)
+        server.trigger.pull_trigger(close_everything)
         thread.join(5)
 
     return stop
