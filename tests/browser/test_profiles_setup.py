@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from chalicelib.contracts.jobs import artifact_key
 from tests.browser.conftest import DESKTOP, PHONE, assert_accessible
-from tests.browser.helpers import (JOB_TIMEOUT_MS, TIMEOUT_MS, check_feasibility, create, fill_design, switch_user,
-                                   session_from_api, start)
+from tests.browser.helpers import (JOB_TIMEOUT_MS, LUTHIER, TIMEOUT_MS, check_feasibility, create, fill_design,
+                                   focused_id, session_from_api, start, switch_user)
 from tests.stackproc import Stack
 
 pytestmark = pytest.mark.browser
@@ -43,6 +43,9 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
     fill_design(page, **NARROW)
     session_id = create(page)
     design_before = session_from_api(stack, session_id)["design"]
+    # The 1/16 in bit of the default profile does not fit: the 1 mm profile is offered.
+    expect(page.locator("#profile-advice")).to_contain_text("A 1.2 mm channel is best cut with a 1 mm bit: "
+                                                            "the largest that fits it.")
     # The recommended bit names the catalogue profiles that cut with it.
     assert page.locator("[data-figure='Recommended bit']").inner_text().startswith("1 mm")
     profiles_with_bit = page.locator("[data-figure='Profiles with that bit']").inner_text()
@@ -132,3 +135,47 @@ def test_profile_choice_promotion_second_browser_and_setup_sheet(page, chromium,
             sheet.screenshot(path=str(Path(shots) / "setup-sheet-phone.png"), full_page=True)
     finally:
         other.close()
+
+
+def test_the_recommended_bit_is_offered_as_a_profile_on_the_same_machine(page, stack: Stack) -> None:
+    start(page, stack)
+    fill_design(page, **LUTHIER)     # a 10 mm channel: the 1/8 in bit is recommended
+    create(page)
+    advice = page.locator("#profile-advice")
+    expect(advice).to_be_visible()
+    assert advice.inner_text().startswith("A 10 mm channel is best cut with a 1/8 in bit: the largest that still "
+                                          "leaves each wall a pass of its own")
+    check_feasibility(page)          # with the default 1/16 in profile, which can cut it too
+
+    # A reviewer does not choose profiles for checks: the summary shows, the advice does not.
+    switch_user(page, stack, "reviewer")
+    expect(page.locator("[data-figure='Recommended bit']")).to_have_text(re.compile(r"^1/8 in"))
+    expect(page.locator("#cam-profile")).to_have_value("rosette-1-16-spruce-grbl")
+    expect(advice).to_be_hidden()
+
+    switch_user(page, stack, "designer")
+    expect(advice).to_be_visible()
+    assert_accessible(page, "a better bit advised")
+    page.get_by_role("button", name="Use Rosette channel, 1/8 in bit, spruce, GRBL").click()
+    assert page.locator("#cam-profile").input_value() == "rosette-1-8-spruce-grbl"
+    expect(advice).to_be_hidden()
+    assert focused_id(page) == "run-feasibility"
+    check_feasibility(page)
+    assert page.locator("#feasibility-result").inner_text().startswith(
+        "Feasible (green) with Rosette channel, 1/8 in bit, spruce, GRBL")
+
+    # No 1/8 in profile drives a LinuxCNC machine: nothing is advised rather than another machine's profile.
+    page.get_by_label("for the CAM profile (bit, machine, material)").select_option("rosette-1-16-spruce-linuxcnc")
+    expect(advice).to_be_hidden()
+    page.get_by_label("for the CAM profile (bit, machine, material)").select_option("rosette-1-16-spruce-grbl")
+    expect(advice).to_be_visible()
+
+
+def test_no_advice_when_the_chosen_bit_is_the_recommended_one(page, stack: Stack) -> None:
+    start(page, stack)
+    # 92-96 mm: a 4 mm channel, for which the 1/16 in bit of the default profile is recommended.
+    fill_design(page, outer="96", inner="88", depth="1.6", top="3",
+                rings=[("1", "SOLID", "", "ebony"), ("2", "SOLID", "", "maple"), ("1", "SOLID", "", "ebony")])
+    create(page)
+    assert page.locator("[data-figure='Recommended bit']").inner_text().startswith("1/16 in")
+    expect(page.locator("#profile-advice")).to_be_hidden()

@@ -543,7 +543,7 @@ function setSession(session, { keepForm = false } = {}) {
 function renderSummary(session) {
   const box = $("design-summary");
   const summary = session && session.design_summary;
-  if (!summary) { box.hidden = true; box.replaceChildren(); return; }
+  if (!summary) { box.hidden = true; box.replaceChildren(); renderProfileAdvice(session); return; }
   const rows = [
     ["Rings", String(summary.ring_count)],
     ["Channel width", length(summary.channel_width_mm, state.unit)],
@@ -557,6 +557,7 @@ function renderSummary(session) {
   ];
   box.replaceChildren(...rows.map(([k, v]) => el("div", {}, [el("dt", { text: k }), el("dd", { text: v, "data-figure": k })])));
   box.hidden = false;
+  renderProfileAdvice(session);
 }
 
 // The recommendation comes from catalogue bits; naming the profiles that cut with it makes it
@@ -808,8 +809,42 @@ function profileIsStale(result) {
   return Boolean(result && result.cam_profile_id && selectedProfile() && result.cam_profile_id !== selectedProfile());
 }
 
+// The summary's recommended bit, turned into the profile that cuts with it on the same machine
+// (post) and material as the chosen one; none when the catalogue has no such profile. Only
+// offered to who checks designs.
+function advisedProfile(session) {
+  const summary = session && session.design_summary;
+  const wanted = summary && summary.tool_requirements && summary.tool_requirements.recommended_tool_diameter_mm;
+  const chosen = state.profiles && state.profiles.profiles.find((p) => p.id === selectedProfile());
+  if (!wanted || !chosen || !chosen.tool || Math.abs(chosen.tool.diameter_mm - wanted) < 1e-6) return null;
+  return state.profiles.profiles.find((p) => p.tool && Math.abs(p.tool.diameter_mm - wanted) < 1e-6 &&
+    p.post === chosen.post && p.material && chosen.material && p.material.id === chosen.material.id) || null;
+}
+
+function renderProfileAdvice(session) {
+  const advised = may("session.check", session) ? advisedProfile(session) : null;
+  $("profile-advice").hidden = !advised;
+  if (!advised) return;
+  const width = session.design_summary.channel_width_mm;
+  const bit = advised.tool.diameter_mm;
+  $("profile-advice-text").textContent = `A ${length(width, state.unit)} channel is best cut with a ` +
+    `${bitName(bit)} bit: ` + (2 * bit <= width + 1e-6
+    ? "the largest that still leaves each wall a pass of its own, so the fewest passes."
+    : "the largest that fits it.");
+  $("use-advised-profile").textContent = `Use ${advised.name || advised.id}`;
+  $("use-advised-profile").dataset.profile = advised.id;
+}
+
+function useAdvisedProfile() {
+  $("cam-profile").value = $("use-advised-profile").dataset.profile;
+  profileChanged();
+  say(`CAM profile: ${profileName(selectedProfile())}. Check feasibility with it.`);
+  $("run-feasibility").focus();
+}
+
 function profileChanged() {
   describeProfile();
+  renderProfileAdvice(state.session);
   if (state.feasibility) renderFeasibility(state.feasibility);
   renderPromote(state.session);
 }
@@ -1114,6 +1149,7 @@ function wire() {
   });
   $("more-sessions").addEventListener("click", () => refreshSessions(true));
   $("cam-profile").addEventListener("change", profileChanged);
+  $("use-advised-profile").addEventListener("click", useAdvisedProfile);
   $("drawings").addEventListener("click", showDrawings);
   $("delete-session").addEventListener("click", deleteSession);
   $("promote").addEventListener("click", promote);
