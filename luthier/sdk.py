@@ -310,19 +310,30 @@ class Client:
     def job(self, job_id: str) -> dict[str, Any]:
         return self.request("GET", f"{CAM}/jobs/{urllib.parse.quote(job_id, safe='')}")
 
-    def wait_for_job(self, job_id: str, timeout_s: float = 120.0, interval_s: float = 0.5) -> dict[str, Any]:
-        """Poll until the job is completed (returned) or failed (JobFailed)."""
+    def wait_for_job(self, job_id: str, timeout_s: float = 120.0, interval_s: float = 0.5,
+                     max_interval_s: float = 5.0) -> dict[str, Any]:
+        """Poll until the job is completed (returned) or failed (JobFailed); JobTimeout after timeout_s.
+
+        The first wait is `interval_s`; each later one is half as long again, up
+        to `max_interval_s`, so a quick job is seen soon and a job of minutes is
+        not asked about twice a second. The last poll is made at the deadline,
+        never a full interval past it. `max_interval_s=interval_s` polls at a
+        fixed rate.
+        """
         deadline = time.monotonic() + timeout_s
+        delay = interval_s
         while True:
             job = self.job(job_id)
             if job.get("status") == "completed":
                 return job
             if job.get("status") == "failed":
                 raise JobFailed(200, "job_failed", str(job.get("reason") or "the CAM job failed"), job)
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise JobTimeout(0, "job_timeout", f"job {job_id} is still {job.get('status')} after {timeout_s:g}s",
                                  job)
-            time.sleep(interval_s)
+            time.sleep(min(delay, left))
+            delay = min(delay * 1.5, max(max_interval_s, interval_s))
 
     def download_artifacts(self, job_id: str, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Write every artifact of a completed job into out_dir; return name -> path."""

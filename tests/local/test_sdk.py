@@ -119,3 +119,50 @@ def test_base_url_comes_from_the_environment(monkeypatch):
     assert sdk.Client().base_url == "http://example.invalid:9/api"
     monkeypatch.delenv("LUTHIER_CAM_API")
     assert sdk.Client().base_url == "http://127.0.0.1:8001/api"
+
+
+class FakeClock:
+    """Stands in for the sdk's `time`: sleeping moves the clock on at once and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_wait_for_job_backs_off_to_its_longest_interval(stub_api, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(sdk, "time", clock)
+    states = iter(["pending"] + ["processing"] * 6 + ["completed"])
+    stub_api.on("GET", JOB_PATH, lambda req: (200, job(next(states), stub_api)))
+    done = sdk.Client(stub_api.base).wait_for_job(JOB_ID, timeout_s=60, interval_s=0.5, max_interval_s=2)
+    assert done["status"] == "completed"
+    # Half as long again each time, then held at the longest interval.
+    assert clock.slept == [0.5, 0.75, 1.125, 1.6875, 2, 2, 2]
+
+
+def test_wait_for_job_polls_at_a_fixed_rate_when_asked(stub_api, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(sdk, "time", clock)
+    states = iter(["pending"] * 4 + ["completed"])
+    stub_api.on("GET", JOB_PATH, lambda req: (200, job(next(states), stub_api)))
+    sdk.Client(stub_api.base).wait_for_job(JOB_ID, timeout_s=60, interval_s=0.1, max_interval_s=0.1)
+    assert clock.slept == [0.1] * 4
+
+
+def test_wait_for_job_asks_a_last_time_at_the_deadline_then_times_out(stub_api, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(sdk, "time", clock)
+    stub_api.on("GET", JOB_PATH, lambda req: (200, job("processing", stub_api)))
+    with pytest.raises(sdk.JobTimeout) as caught:
+        sdk.Client(stub_api.base).wait_for_job(JOB_ID, timeout_s=4, interval_s=1, max_interval_s=5)
+    # 1 + 1.5 = 2.5 s; the next wait would be 2.25 s, cut to the 1.5 s left; then one last poll.
+    assert clock.slept == [1, 1.5, 1.5]
+    assert sum(1 for r in stub_api.requests if r["path"] == JOB_PATH) == 4
+    assert "still processing after 4s" in caught.value.message
