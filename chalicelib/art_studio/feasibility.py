@@ -52,12 +52,9 @@ def _mm(value: float) -> str:
 
 
 def _bit_name(tool: dict[str, Any]) -> str:
-    """A bit as the shop knows it: its catalogue name, with its size in mm unless the name starts with it."""
-    size = _mm(float(tool["diameter_mm"]))
-    name = str(tool.get("name") or "")
-    if not name:
-        return f"{size} bit"
-    return name if name.startswith(size) else f"{name} ({size})"
+    """A bit as the shop knows it: its catalogue label, without the size when the name starts with it."""
+    name = str(tool["name"])
+    return name if name.startswith(_mm(float(tool["diameter_mm"]))) else profiles.tool_label(tool)
 
 
 def resolve_profile(cam_profile_id: str | None) -> dict[str, Any]:

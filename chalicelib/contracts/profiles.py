@@ -127,6 +127,11 @@ def bit_label(diameter_mm: float) -> str:
     return f"{inch[0]} = {diameter_mm:g} mm" if inch else f"{diameter_mm:g} mm"
 
 
+def tool_label(tool: dict[str, Any]) -> str:
+    """A catalogue bit by its name and size: "1/16 in 2-flute down-cut end mill (1.5875 mm)"."""
+    return f"{tool['name']} ({float(tool['diameter_mm']):g} mm)"
+
+
 def bit_slug(diameter_mm: float) -> str:
     """The bit as a file-name part: "1_16in", "1mm", "0.8mm"."""
     inch = INCH_BITS.get(round(diameter_mm, 4))

@@ -560,11 +560,16 @@ function renderSummary(session) {
   renderProfileAdvice(session);
 }
 
+// Whether a catalogue profile cuts with a bit of this diameter.
+function cutsWith(profile, diameter) {
+  return Boolean(profile.tool) && Math.abs(profile.tool.diameter_mm - diameter) < 1e-6;
+}
+
 // The recommendation comes from catalogue bits; naming the profiles that cut with it makes it
 // read as advice about profiles, not as the bit the checked profile uses.
 function profilesWithBit(diameter) {
   const using = state.profiles
-    ? state.profiles.profiles.filter((p) => p.tool && Math.abs(p.tool.diameter_mm - diameter) < 1e-6) : [];
+    ? state.profiles.profiles.filter((p) => cutsWith(p, diameter)) : [];
   return using.length ? using.map((p) => p.name).join("; ") : "–";
 }
 
@@ -816,9 +821,9 @@ function advisedProfile(session) {
   const summary = session && session.design_summary;
   const wanted = summary && summary.tool_requirements && summary.tool_requirements.recommended_tool_diameter_mm;
   const chosen = state.profiles && state.profiles.profiles.find((p) => p.id === selectedProfile());
-  if (!wanted || !chosen || !chosen.tool || Math.abs(chosen.tool.diameter_mm - wanted) < 1e-6) return null;
-  return state.profiles.profiles.find((p) => p.tool && Math.abs(p.tool.diameter_mm - wanted) < 1e-6 &&
-    p.post === chosen.post && p.material && chosen.material && p.material.id === chosen.material.id) || null;
+  if (!wanted || !chosen || !chosen.tool || cutsWith(chosen, wanted)) return null;
+  return state.profiles.profiles.find((p) => cutsWith(p, wanted) && p.post === chosen.post &&
+    p.material && chosen.material && p.material.id === chosen.material.id) || null;
 }
 
 function renderProfileAdvice(session) {

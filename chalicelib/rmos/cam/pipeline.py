@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.contracts.cam_intent import CamIntentV1
 from chalicelib.contracts.report import CheckResult, Named, ReportV1, ToolV1
+from chalicelib.contracts.profiles import tool_label
 from chalicelib.rmos.cam import posts, setup_lines, work
 from chalicelib.rmos.cam.normalize import ContextV1, NormalizedIntent
 from chalicelib.rmos.cam.prepare import PreparedIntent, prepare, require_within
@@ -123,10 +124,6 @@ def _sections(norm: NormalizedIntent, setup: ResolvedSetup) -> tuple[list[Sectio
 
     tools = [(op.cut, tool_label(op.tool)) for op in setup.operations] or None
     return plan_router(norm.design, cut, tools), {}
-
-
-def tool_label(tool: dict[str, Any]) -> str:
-    return f"{tool['name']} ({float(tool['diameter_mm']):g} mm)"
 
 
 def _operation_tools(setup: ResolvedSetup) -> list[OperationTool]:
